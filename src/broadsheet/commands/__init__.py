@@ -1,0 +1,8 @@
+"""The command tree of the `broadsheet` CLI; each module registers its commands on the shared apps."""
+
+from __future__ import annotations
+
+from broadsheet.commands import crawl, data, sources
+from broadsheet.commands.common import app
+
+__all__ = ["app", "crawl", "data", "sources"]

@@ -1,0 +1,97 @@
+"""What every command shares: the Typer apps, the consoles, the --home option and opening the store."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from broadsheet import __version__
+from broadsheet.config import Settings, load_settings
+from broadsheet.store import Store
+
+__all__ = ["app", "ago", "err", "opened", "out", "source_app"]
+
+app = typer.Typer(
+    help="broadsheet: a self-hosted news aggregator. Sources -> fetch -> extract -> dedupe -> store.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+source_app = typer.Typer(help="Add, list, remove, import and export sources.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _State:
+    home: Path | None = None
+
+
+_state = _State()
+
+
+def settings() -> Settings:
+    return load_settings(_state.home)
+
+
+@contextmanager
+def opened() -> Iterator[tuple[Settings, Store]]:
+    """Settings and a migrated store for the home in force; closed afterwards."""
+    current = settings()
+    logging.basicConfig(level=current.log_level, format="%(levelname)s %(name)s: %(message)s")
+    store = Store.open(current.database)
+    try:
+        yield current, store
+    finally:
+        store.close()
+
+
+def ago(moment: datetime | None, now: datetime | None = None) -> str:
+    """"5 min ago", "in 3 h", "never": short relative times for tables."""
+    if moment is None:
+        return "never"
+    seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
+    future, seconds = seconds < 0, abs(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            amount = f"{seconds // size} {unit}"
+            break
+    else:
+        amount = f"{seconds} s"
+    return f"in {amount}" if future else f"{amount} ago"
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"broadsheet {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", help="Home directory (database, caches). Env: BROADSHEET_HOME.", show_default=False),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    _state.home = home
+
+
+@app.command()
+def init() -> None:
+    """Create the home directory and the database (safe to run again)."""
+    with opened() as (current, _store):
+        out.print(f"broadsheet home: {current.home.resolve()}")
+        out.print(f"database: {current.database}")
+        out.print("next: broadsheet source add URL   (a feed, a sitemap or a site's home page)")

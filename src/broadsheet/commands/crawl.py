@@ -1,0 +1,107 @@
+"""`broadsheet crawl [--once]`: poll sources, with a progress bar on a terminal and a summary after."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from broadsheet.commands.common import app, err, opened, out
+from broadsheet.crawl import CrawlReport, Crawler, SourceReport
+from broadsheet.pipeline import Pipeline
+
+__all__ = ["crawl", "print_summary"]
+
+
+class BarProgress:
+    """Rich progress bars for sources and articles (only on a terminal)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.sources = progress.add_task("sources", total=0)
+        self.entries = progress.add_task("articles", total=0)
+
+    def sources_total(self, count: int) -> None:
+        self.progress.update(self.sources, total=count, completed=0)
+        self.progress.update(self.entries, total=0, completed=0)
+
+    def entries_found(self, count: int) -> None:
+        task = self.progress.tasks[self.entries]
+        self.progress.update(self.entries, total=(task.total or 0) + count)
+
+    def entry_done(self) -> None:
+        self.progress.advance(self.entries)
+
+    def source_done(self, report: SourceReport) -> None:
+        self.progress.advance(self.sources)
+
+
+def print_summary(report: CrawlReport) -> None:
+    ok, failed = report.ok, report.failed
+    unchanged = sum(1 for s in ok if s.status == "not_modified")
+    out.print(
+        f"crawled {len(report.sources)} sources: {len(ok)} ok ({unchanged} unchanged), {len(failed)} failed; "
+        f"{report.total('new')} new articles, {report.total('duplicates')} duplicates, "
+        f"{report.total('updated')} updated, {report.total('fallbacks')} from feed content"
+    )
+    for s in failed:
+        out.print(f"  failed: source {s.source_id} {s.title or s.url}: {s.error}")
+
+
+@app.command()
+def crawl(
+    once: Annotated[bool, typer.Option("--once", help="Fetch every due source once, then exit.")] = False,
+    all_sources: Annotated[
+        bool, typer.Option("--all", help="With --once: fetch every source now, due or not.")
+    ] = False,
+) -> None:
+    """Fetch due sources, extract and store new articles. Without --once, keeps polling until stopped."""
+    with opened() as (settings, store):
+        if not store.sources.list():
+            if once:
+                err.print("no sources to crawl; add one with: broadsheet source add URL")
+                raise typer.Exit(1)
+            out.print("no sources yet: add one from another terminal with `broadsheet source add URL`")
+        pipeline = Pipeline(store, settings)
+        if once:
+            if out.is_terminal:
+                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+                with Progress(*columns, console=out, transient=True) as bars:
+                    crawler = Crawler(settings, store, pipeline, progress=BarProgress(bars))
+                    report = asyncio.run(crawler.run_once(all_sources=all_sources))
+            else:
+                report = asyncio.run(Crawler(settings, store, pipeline).run_once(all_sources=all_sources))
+            if not report.sources:
+                next_due = store.sources.next_due_at()
+                out.print(f"no source is due; the next is due at {next_due:%Y-%m-%d %H:%M} UTC (--all to force)"
+                          if next_due else "no source is due")  # fmt: skip
+                return
+            print_summary(report)
+            if not report.ok:
+                raise typer.Exit(1)  # nothing could run at all: every source failed
+            return
+        asyncio.run(_forever(Crawler(settings, store, pipeline)))
+
+
+async def _forever(crawler: Crawler) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    out.print("crawling on schedule; Ctrl-C to stop")
+    task = asyncio.create_task(crawler.run_forever(stop, print_summary))
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():  # the loop ended by itself: an error worth showing
+        stopping.cancel()
+        task.result()
+        return
+    # The pass in flight is cancelled between articles; each stored article was committed whole.
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    out.print("stopped; everything already stored is kept")

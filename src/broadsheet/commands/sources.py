@@ -1,0 +1,113 @@
+"""`broadsheet source add | list | remove | import | export`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from broadsheet.commands.common import ago, opened, out, source_app
+from broadsheet.errors import SourceError
+from broadsheet.fetch import Fetcher
+from broadsheet.models import Outline, SourceKind
+from broadsheet.pipeline import utcnow
+from broadsheet.sources import parse_opml, write_opml
+from broadsheet.subscribe import Resolved, resolve_source
+
+__all__ = ["add", "export", "import_opml", "list_sources", "remove"]
+
+
+@source_app.command("add")
+def add(
+    url: Annotated[str, typer.Argument(help="A feed (RSS/Atom/JSON Feed), a sitemap, or a site's home page.")],
+    folder: Annotated[str, typer.Option(help="Folder (category) to file it under, e.g. 'News/World'.")] = "",
+) -> None:
+    """Subscribe to a feed, a sitemap, or the feed a site's page links to."""
+    with opened() as (settings, store):
+
+        async def resolve() -> Resolved:
+            async with Fetcher(settings) as fetcher:
+                return await resolve_source(url.strip(), fetcher)
+
+        resolved = asyncio.run(resolve())
+        source = store.sources.add(
+            resolved.url,
+            resolved.kind,
+            now=utcnow(),
+            interval_seconds=settings.default_poll_interval,
+            title=resolved.title,
+            site_url=resolved.site_url,
+            folder=folder,
+            format=resolved.format,
+        )
+    what = {SourceKind.FEED: "feed", SourceKind.SITEMAP: "sitemap", SourceKind.PAGE: "single page"}[source.kind]
+    out.print(f"added source {source.id}: {source.title or '(untitled)'}")
+    out.print(f"  {what} ({resolved.format}) at {source.url}, {resolved.entries} entries now")
+    for other in resolved.alternatives:
+        out.print(f"  the site also offers: {other}")
+    out.print("  fetch it now with: broadsheet crawl --once")
+
+
+@source_app.command("list")
+def list_sources() -> None:
+    """Every source with its health: last status and error, article count, next fetch."""
+    with opened() as (_settings, store):
+        sources = store.sources.list()
+    if not sources:
+        out.print("no sources yet; add one with: broadsheet source add URL")
+        return
+    table = Table("id", "title", "kind", "status", "articles", "last fetch", "next fetch", "folder")
+    now = utcnow()
+    for s in sources:
+        status = s.last_status if s.last_http_status is None else f"{s.last_status} ({s.last_http_status})"
+        table.add_row(
+            str(s.id), s.title or s.url, s.kind.value, status, str(s.article_count),
+            ago(s.last_fetch_at, now), ago(s.next_fetch_at, now), s.folder,
+        )  # fmt: skip
+    out.print(table)
+    for s in sources:
+        if s.last_error:
+            out.print(f"source {s.id} ({s.url}) failed {s.error_count}x: {s.last_error}")
+
+
+@source_app.command("remove")
+def remove(source_id: Annotated[int, typer.Argument(help="The id shown by `source list`.")]) -> None:
+    """Unsubscribe. Articles already stored stay readable."""
+    with opened() as (_settings, store):
+        source = store.sources.remove(source_id)
+    out.print(f"removed source {source.id}: {source.title or source.url} (its articles are kept)")
+
+
+@source_app.command("import")
+def import_opml(path: Annotated[Path, typer.Argument(help="An OPML file, as exported by feed readers.")]) -> None:
+    """Subscribe to every feed of an OPML file, keeping its folders. Feeds are checked on the first crawl."""
+    try:
+        outlines = parse_opml(path.read_bytes())
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
+    added = skipped = 0
+    with opened() as (settings, store):
+        now = utcnow()
+        for outline in outlines:
+            if store.sources.find_by_url(outline.url):
+                skipped += 1
+                continue
+            store.sources.add(
+                outline.url, SourceKind.FEED, now=now, interval_seconds=settings.default_poll_interval,
+                title=outline.title, site_url=outline.site_url, folder=outline.folder,
+            )  # fmt: skip
+            added += 1
+    out.print(f"imported {added} feeds from {path} ({skipped} already subscribed)")
+
+
+@source_app.command("export")
+def export() -> None:
+    """Print every source as OPML 2.0, with folders."""
+    with opened() as (_settings, store):
+        outlines = [
+            Outline(url=s.url, title=s.title, site_url=s.site_url, folder=s.folder) for s in store.sources.list()
+        ]
+    typer.echo(write_opml(outlines), nl=False)

@@ -1,0 +1,145 @@
+"""All of broadsheet's settings, in one place, with defaults that work on a laptop.
+
+Sources, highest first: explicit overrides (CLI flags), environment variables `BROADSHEET_*`, `broadsheet.toml`
+in the home directory, the defaults below. The README documents every field.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from broadsheet import __version__
+from broadsheet.errors import ConfigError
+
+__all__ = ["DEFAULT_HOME", "Settings", "load_settings"]
+
+DEFAULT_HOME = Path("broadsheet-data")
+TOML_NAME = "broadsheet.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting. Environment variable: `BROADSHEET_` + the field name in capitals."""
+
+    model_config = SettingsConfigDict(env_prefix="BROADSHEET_", extra="forbid", validate_default=True)
+
+    # --- where things live
+    home: Path = Field(DEFAULT_HOME, description="Directory holding the database and caches.")
+    database_url: str = Field(
+        "", description="SQLAlchemy URL of the database; empty means `sqlite:///<home>/broadsheet.db`."
+    )
+
+    # --- fetching: politeness
+    user_agent: str = Field(
+        f"broadsheet/{__version__} (self-hosted news aggregator)",
+        description="User-Agent sent with every request; add a contact URL for publishers.",
+    )
+    max_concurrency: int = Field(16, ge=1, le=512, description="Requests in flight at once, all hosts.")
+    per_host_connections: int = Field(2, ge=1, le=64, description="Requests in flight at once to one host.")
+    per_host_delay: float = Field(
+        1.0, ge=0, le=600, description="Minimum seconds between the starts of two requests to one host."
+    )
+    respect_robots: bool = Field(True, description="Obey robots.txt for article pages.")
+    robots_cache_seconds: int = Field(86400, ge=0, description="How long a host's robots.txt is cached.")
+
+    # --- fetching: safety caps
+    allow_private_networks: bool = Field(
+        False,
+        description="Allow fetching hosts that resolve to loopback/private/link-local addresses (intranets, tests).",
+    )
+    max_response_bytes: int = Field(10_000_000, ge=1024, description="Abort a download past this many bytes.")
+    request_timeout: float = Field(30.0, gt=0, description="Seconds for one whole request, body included.")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to connect (and for each read to stall).")
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed per request.")
+    retries: int = Field(2, ge=0, le=10, description="Retries on 429, 5xx and network errors.")
+    retry_backoff: float = Field(1.0, ge=0, description="Base seconds of exponential backoff (with jitter).")
+    max_retry_after: float = Field(
+        120.0, ge=0, description="Longest Retry-After honoured within a run; longer waits move the next poll."
+    )
+
+    # --- crawl schedule
+    min_poll_interval: int = Field(300, ge=0, description="Shortest seconds between two polls of one source.")
+    default_poll_interval: int = Field(1800, ge=0, description="Poll interval of a new source, in seconds.")
+    max_poll_interval: int = Field(86400, ge=1, description="Longest seconds between polls of a quiet source.")
+    fetch_article_pages: bool = Field(
+        True, description="Fetch each new entry's page for full text (off: keep the feed's own content)."
+    )
+    max_entries_per_source: int = Field(200, ge=1, description="Newest entries taken from one feed per poll.")
+
+    # --- extraction and dedupe
+    extract_workers: int = Field(
+        0, ge=0, le=64, description="Processes extracting pages; 0 means one per CPU core (at most 4)."
+    )
+    near_duplicate_threshold: float = Field(
+        0.8, gt=0, le=1, description="Estimated Jaccard similarity of text shingles above which two articles "
+        "are near-duplicates."
+    )
+    dedupe_window_days: int = Field(30, ge=1, description="How far back near-duplicates are looked for.")
+
+    log_level: str = Field("WARNING", description="Python logging level.")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}; use DEBUG, INFO, WARNING or ERROR")
+        return level
+
+    @model_validator(mode="after")
+    def _intervals_ordered(self) -> Settings:
+        if not self.min_poll_interval <= self.default_poll_interval <= self.max_poll_interval:
+            raise ValueError(
+                "poll intervals must satisfy min_poll_interval <= default_poll_interval <= max_poll_interval"
+            )
+        return self
+
+    @property
+    def database(self) -> str:
+        """The SQLAlchemy URL in force."""
+        return self.database_url or f"sqlite:///{(self.home / 'broadsheet.db').resolve()}"
+
+    @property
+    def workers(self) -> int:
+        return self.extract_workers or max(1, min(4, os.cpu_count() or 1))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings() names the home's TOML file in a subclass's model_config; plain Settings() reads none.
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if isinstance(toml_file, Path):  # a missing file reads as empty
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+
+def load_settings(home: Path | str | None = None, **overrides: Any) -> Settings:
+    """Settings for a home directory: `home` (a CLI flag) wins over BROADSHEET_HOME, then the default.
+
+    The home's `broadsheet.toml`, if any, is read for the other fields. Raises ConfigError with the
+    offending field named when a value is invalid.
+    """
+    chosen = Path(home) if home is not None else Path(os.environ.get("BROADSHEET_HOME", str(DEFAULT_HOME)))
+    home_settings = type(
+        "HomeSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": chosen / TOML_NAME}}
+    )
+    try:
+        return home_settings(home=chosen, **overrides)
+    except ValueError as exc:  # pydantic.ValidationError and TOML decode errors are ValueErrors
+        raise ConfigError(f"invalid configuration in {chosen / TOML_NAME} or BROADSHEET_* variables: {exc}") from exc

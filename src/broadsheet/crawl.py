@@ -1,0 +1,268 @@
+"""The crawl orchestrator: for each due source, fetch -> parse -> (fetch page -> extract) -> pipeline.
+
+The one place that knows the order of the steps. A failure on one source or one entry is recorded and the
+run goes on. A source's validators (ETag, Last-Modified) are saved only after all its entries are stored,
+so a crawl killed midway re-reads the feed next time instead of being told "304, nothing new".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from broadsheet.config import Settings
+from broadsheet.dedupe import canonical_url
+from broadsheet.errors import BroadsheetError, ExtractError, FetchError, HTTPStatusError
+from broadsheet.extract import extract_article
+from broadsheet.fetch import Fetcher, FetchResult
+from broadsheet.models import Extracted, Feed, FeedEntry, Source, SourceKind
+from broadsheet.pipeline import Pipeline, article_from_entry, utcnow
+from broadsheet.schedule import next_poll
+from broadsheet.sources import parse_feed
+from broadsheet.store import FetchOutcome, Store
+
+__all__ = ["CrawlProgress", "CrawlReport", "Crawler", "SourceReport"]
+
+log = logging.getLogger(__name__)
+
+MAX_CHILD_SITEMAPS = 5
+
+
+class CrawlProgress(Protocol):
+    def sources_total(self, count: int) -> None: ...
+    def entries_found(self, count: int) -> None: ...
+    def entry_done(self) -> None: ...
+    def source_done(self, report: SourceReport) -> None: ...
+
+
+@dataclass
+class SourceReport:
+    source_id: int
+    url: str
+    title: str
+    status: str = "ok"  # ok | not_modified | error
+    error: str = ""
+    entries: int = 0
+    new: int = 0
+    duplicates: int = 0
+    updated: int = 0
+    fallbacks: int = 0  # entries stored from the feed's own content because the page failed
+
+
+@dataclass
+class CrawlReport:
+    sources: list[SourceReport] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.status == "error"]
+
+    @property
+    def ok(self) -> list[SourceReport]:
+        return [s for s in self.sources if s.status != "error"]
+
+    def total(self, name: str) -> int:
+        return sum(getattr(s, name) for s in self.sources)
+
+
+def _make_executor(workers: int) -> Executor:
+    if workers <= 1:
+        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
+    # fork shares the already-imported extractor; the crawler has no threads of its own at this point
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
+class Crawler:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        pipeline: Pipeline,
+        *,
+        progress: CrawlProgress | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.pipeline = pipeline
+        self.progress = progress
+        self.clock = clock
+
+    async def run_once(self, *, all_sources: bool = False, source_ids: Sequence[int] = ()) -> CrawlReport:
+        """Poll every due source (or all of them, or the ones named) once."""
+        due = self.store.sources.due(self.clock(), all_sources=all_sources or bool(source_ids))
+        if source_ids:
+            due = [s for s in due if s.id in source_ids]
+        report = CrawlReport()
+        if self.progress:
+            self.progress.sources_total(len(due))
+        if not due:
+            return report
+        executor = _make_executor(self.settings.workers)
+        try:
+            async with Fetcher(self.settings) as fetcher:
+                run = _Run(self, fetcher, executor)
+                report.sources = list(await asyncio.gather(*(run.source(s) for s in due)))
+        finally:
+            executor.shutdown(wait=False, cancel_futures=True)
+        return report
+
+    async def run_forever(self, stop: asyncio.Event, on_report: Callable[[CrawlReport], None]) -> None:
+        """Poll on schedule until `stop` is set; sleeps until the next source is due (at most a minute, so
+        sources added meanwhile are picked up)."""
+        while not stop.is_set():
+            report = await self.run_once()
+            if report.sources:
+                on_report(report)
+            next_due = self.store.sources.next_due_at()
+            wait = 60.0 if next_due is None else (next_due - self.clock()).total_seconds()
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=min(60.0, max(1.0, wait)))
+            except TimeoutError:
+                continue
+
+
+class _Run:
+    """One crawl pass: shares a fetcher and an extraction pool between sources."""
+
+    def __init__(self, crawler: Crawler, fetcher: Fetcher, executor: Executor) -> None:
+        self.c = crawler
+        self.fetcher = fetcher
+        self.executor = executor
+
+    async def source(self, source: Source) -> SourceReport:
+        report = SourceReport(source.id, source.url, source.title)
+        started = self.c.clock()
+        outcome: FetchOutcome
+        try:
+            outcome = await self._poll(source, report, started)
+        except (FetchError, BroadsheetError) as exc:
+            report.status, report.error = "error", str(exc)
+            retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+            interval, due = next_poll(
+                self.c.settings,
+                now=started,
+                interval=source.interval_seconds,
+                new_articles=0,
+                failed=True,
+                error_count=source.error_count,
+                retry_after=retry_after,
+            )
+            status = exc.status if isinstance(exc, HTTPStatusError) else None
+            outcome = FetchOutcome(started, "error", due, interval, http_status=status, error=str(exc))
+        self.c.store.sources.record(source.id, outcome)
+        if self.c.progress:
+            self.c.progress.source_done(report)
+        return report
+
+    async def _poll(self, source: Source, report: SourceReport, started: datetime) -> FetchOutcome:
+        kind = "page" if source.kind is SourceKind.PAGE else "feed"
+        result = await self.fetcher.fetch(
+            source.url, kind=kind, etag=source.etag, last_modified=source.last_modified
+        )
+        title: str | None = None
+        if result.not_modified:
+            report.status = "not_modified"
+        elif source.kind is SourceKind.PAGE:
+            report.entries = 1
+            await self._entry(source, FeedEntry(url=source.url), report, page=result)
+        else:
+            feed = parse_feed(result.content, result.url, result.content_type)
+            entries = await self._entries(feed)
+            title = feed.title or None
+            report.entries = len(entries)
+            fresh = self._fresh(entries)
+            if self.c.progress:
+                self.c.progress.entries_found(len(fresh))
+            await asyncio.gather(*(self._entry(source, entry, report) for entry in fresh))
+        interval, due = next_poll(
+            self.c.settings,
+            now=started,
+            interval=source.interval_seconds,
+            new_articles=report.new + report.updated,
+            failed=False,
+        )
+        return FetchOutcome(
+            started,
+            report.status,
+            due,
+            interval,
+            http_status=result.status,
+            new_articles=report.new + report.updated,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            title=title if not source.title else None,
+        )
+
+    async def _entries(self, feed: Feed) -> list[FeedEntry]:
+        """The feed's newest entries; for a sitemap index, those of its first child sitemaps."""
+        entries = list(feed.entries)
+        for child in feed.sitemaps[:MAX_CHILD_SITEMAPS]:
+            try:
+                result = await self.fetcher.fetch(child, kind="feed")
+                entries.extend(parse_feed(result.content, result.url, result.content_type).entries)
+            except BroadsheetError as exc:
+                log.warning("child sitemap %s skipped: %s", child, exc)
+        floor = datetime.min.replace(tzinfo=self.c.clock().tzinfo)
+        entries.sort(key=lambda e: e.published or e.updated or floor, reverse=True)
+        return entries[: self.c.settings.max_entries_per_source]
+
+    def _fresh(self, entries: list[FeedEntry]) -> list[FeedEntry]:
+        """Entries not stored yet, or stored but updated since (by the feed's own updated date)."""
+        keys = {canonical_url(e.url): e for e in entries}
+        known = self.c.store.articles.known_urls(list(keys))
+        fresh: list[FeedEntry] = []
+        for key, entry in keys.items():
+            if key not in known:
+                fresh.append(entry)
+            elif entry.updated is not None:
+                stored = self.c.store.articles.known(known[key])
+                if stored.updated is None or entry.updated > stored.updated + timedelta(seconds=1):
+                    fresh.append(entry)
+        return fresh
+
+    async def _entry(
+        self, source: Source, entry: FeedEntry, report: SourceReport, page: FetchResult | None = None
+    ) -> None:
+        extracted, note, page_url = await self._extract(entry, page)
+        if extracted is None:
+            report.fallbacks += 1
+            if not (entry.content_html or entry.summary or entry.title):
+                log.info("entry %s skipped: %s and the feed has no content", entry.url, note)
+                self._tick()
+                return
+        article = article_from_entry(entry, extracted, page_url=page_url, source=source, note=note)
+        if not article.text and not article.title:
+            self._tick()
+            return
+        result = self.c.pipeline.ingest(article, urls=(entry.url, page_url))
+        counter = {"new": "new", "copy": "duplicates", "update": "updated"}.get(result.action.value)
+        if counter:
+            setattr(report, counter, getattr(report, counter) + 1)
+        self._tick()
+
+    def _tick(self) -> None:
+        if self.c.progress:
+            self.c.progress.entry_done()
+
+    async def _extract(self, entry: FeedEntry, page: FetchResult | None) -> tuple[Extracted | None, str, str]:
+        """(extracted, why not, final page URL). Never raises: a page that fails is a fallback, not a loss."""
+        if page is None and not self.c.settings.fetch_article_pages:
+            return None, "fetching article pages is turned off (fetch_article_pages)", entry.url
+        try:
+            if page is None:
+                page = await self.fetcher.fetch(entry.url, kind="page")
+            loop = asyncio.get_running_loop()
+            extracted = await loop.run_in_executor(self.executor, extract_article, page.content, page.url)
+            return extracted, "", page.url
+        except FetchError as exc:
+            return None, f"page not fetched: {exc}", entry.url
+        except ExtractError as exc:
+            return None, f"no article text on the page: {exc}", page.url if page else entry.url

@@ -1,0 +1,89 @@
+"""Deduplication: decides whether an incoming article is new, a copy, an update, or already stored.
+
+The judgement is made against the store (URLs, exact hashes) and an in-memory near-duplicate index; it
+writes nothing. The pipeline applies the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from datasketch import MinHash
+
+from broadsheet.dedupe.fingerprint import content_hash, minhash, signature_bytes, signature_from_bytes
+from broadsheet.dedupe.index import NearDuplicateIndex
+from broadsheet.dedupe.urls import canonical_url, same_site
+from broadsheet.models import Article
+from broadsheet.store.articles import ArticleStore
+
+__all__ = [
+    "Action",
+    "Deduplicator",
+    "Verdict",
+    "canonical_url",
+    "content_hash",
+    "minhash",
+    "same_site",
+    "signature_bytes",
+]
+
+
+class Action(StrEnum):
+    NEW = "new"  # store as a new article
+    COPY = "copy"  # store, marked duplicate_of the original (syndicated copy on another site)
+    UPDATE = "update"  # replace the stored article's content, keep its id
+    SAME = "same"  # already stored: at most record the extra URLs
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    action: Action
+    article_id: int | None = None  # the stored article this one updates, copies or is
+    similarity: float = 1.0
+    reason: str = ""
+
+
+class Deduplicator:
+    def __init__(self, articles: ArticleStore, *, threshold: float, window_days: int, now: datetime) -> None:
+        self.articles = articles
+        self.index = NearDuplicateIndex(threshold)
+        since = now - timedelta(days=window_days)
+        self.index.add_all(
+            (article_id, signature_from_bytes(data)) for article_id, data in articles.signatures_since(since)
+        )
+
+    def judge(self, article: Article, signature: MinHash | None, urls: Collection[str]) -> Verdict:
+        known = self.articles.known_urls({article.canonical_url, *urls})
+        if known:
+            stored_id = known.get(article.canonical_url) or min(known.values())
+            stored = self.articles.known(stored_id)
+            if stored.content_hash == article.content_hash:
+                return Verdict(Action.SAME, stored_id, reason="already stored under this URL")
+            return Verdict(Action.UPDATE, stored_id, reason="new text at a known URL")
+
+        exact = self.articles.by_content_hash(article.content_hash)
+        if exact is not None:
+            if same_site(exact.canonical_url, article.canonical_url):
+                return Verdict(Action.SAME, exact.id, reason=f"same text already at {exact.canonical_url}")
+            original = exact.duplicate_of or exact.id
+            return Verdict(Action.COPY, original, reason=f"identical text to article {original}")
+
+        if signature is not None:
+            near = self.index.nearest(signature)
+            if near is not None:
+                near_id, similarity = near
+                stored = self.articles.known(near_id)
+                if same_site(stored.canonical_url, article.canonical_url):
+                    return Verdict(
+                        Action.UPDATE, near_id, similarity, f"edited version of {stored.canonical_url}"
+                    )
+                return Verdict(Action.COPY, near_id, similarity, f"near-duplicate of article {near_id}")
+        return Verdict(Action.NEW)
+
+    def remember(self, article_id: int, signature: MinHash | None) -> None:
+        """Index a stored original so later copies of it are found."""
+        if signature is not None:
+            self.index.add(article_id, signature)

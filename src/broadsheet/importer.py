@@ -1,0 +1,158 @@
+"""`broadsheet import` and `export`: articles in and out as JSON Lines.
+
+Import validates every line first (bad lines are reported with their number and skipped), then feeds the
+good ones through the same pipeline as crawled articles, oldest first, reading them back by file offset so
+memory stays flat however large the file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from broadsheet.errors import ImportLineError
+from broadsheet.extract.html import sanitize_html
+from broadsheet.models import Article
+from broadsheet.pipeline import IngestResult, Pipeline
+
+__all__ = ["ImportReport", "ImportedArticle", "export_jsonl", "import_jsonl", "parse_line"]
+
+
+class ImportedArticle(BaseModel):
+    """One line of an import file. Unknown keys are ignored (so exports and data sets import as they are)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    url: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    text: str
+    published: datetime
+    outlet: str = Field(min_length=1)
+    lang: str = ""
+    author: str = ""
+    image: str = ""
+    html: str = ""
+
+    @field_validator("url", "image")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("published")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def to_article(self) -> Article:
+        return Article(
+            url=self.url,
+            canonical_url=self.url,
+            title=self.title,
+            text=self.text,
+            html=sanitize_html(self.html, self.url) if self.html else "",
+            published=self.published,
+            outlet=self.outlet,
+            author=self.author,
+            image=self.image,
+            lang=self.lang,
+        )
+
+
+def parse_line(raw: bytes, line_no: int) -> ImportedArticle:
+    """Validate one line; raises ImportLineError naming the line and the problem."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ImportLineError(f"not valid JSON ({exc})", line_no) from exc
+    if not isinstance(data, dict):
+        raise ImportLineError("expected a JSON object with url, title, text, published, outlet", line_no)
+    try:
+        return ImportedArticle.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
+        raise ImportLineError(problems, line_no) from exc
+
+
+@dataclass
+class ImportReport:
+    lines: int = 0
+    errors: list[ImportLineError] = field(default_factory=list)
+    results: list[IngestResult] = field(default_factory=list)
+
+
+def _scan(handle: IO[bytes], report: ImportReport) -> list[tuple[datetime, int, int]]:
+    """(published, line number, offset) of every valid line."""
+    order: list[tuple[datetime, int, int]] = []
+    offset = 0
+    for line_no, raw in enumerate(handle, start=1):
+        start, offset = offset, offset + len(raw)
+        if not raw.strip():
+            continue
+        report.lines += 1
+        try:
+            order.append((parse_line(raw, line_no).published, line_no, start))
+        except ImportLineError as exc:
+            report.errors.append(exc)
+    order.sort()
+    return order
+
+
+def import_jsonl(
+    path: Path, pipeline: Pipeline, progress: Callable[[int, int], None] | None = None
+) -> ImportReport:
+    """Import every valid line of `path` in publish order. Each article is committed on its own, so an
+    interrupted import can be run again: what was stored is recognised by URL and not stored twice."""
+    report = ImportReport()
+    with path.open("rb") as handle:
+        order = _scan(handle, report)
+        for done, (_published, line_no, offset) in enumerate(order, start=1):
+            handle.seek(offset)
+            item = parse_line(handle.readline(), line_no)
+            report.results.append(pipeline.ingest(item.to_article()))
+            if progress:
+                progress(done, len(order))
+    return report
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
+
+
+def article_record(article: Article) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "url": article.url,
+        "canonical_url": article.canonical_url,
+        "title": article.title,
+        "text": article.text,
+        "html": article.html,
+        "published": _iso(article.published),
+        "updated": _iso(article.updated),
+        "outlet": article.outlet,
+        "author": article.author,
+        "image": article.image,
+        "image_alt": article.image_alt,
+        "lang": article.lang,
+        "description": article.description,
+        "tags": list(article.tags),
+        "source_id": article.source_id,
+        "duplicate_of": article.duplicate_of,
+        "content_hash": article.content_hash,
+        "extraction_note": article.extraction_note,
+    }
+
+
+def export_jsonl(articles: Iterator[Article], out: IO[str]) -> int:
+    count = 0
+    for article in articles:
+        out.write(json.dumps(article_record(article), ensure_ascii=False) + "\n")
+        count += 1
+    return count

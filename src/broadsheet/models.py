@@ -1,0 +1,138 @@
+"""Plain data passed between the pipeline's steps: what a feed says, what a page yields, what is stored.
+
+No behaviour lives here beyond trivial derived properties; each step owns its own logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = [
+    "Article",
+    "Extracted",
+    "Feed",
+    "FeedEntry",
+    "Outline",
+    "Source",
+    "SourceKind",
+]
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"  # RSS 0.9x/1.0/2.0, Atom, JSON Feed
+    SITEMAP = "sitemap"  # sitemap, Google News sitemap, sitemap index
+    PAGE = "page"  # a single article page
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    """One item of a feed or sitemap, normalised across formats. Dates are timezone-aware UTC."""
+
+    url: str
+    title: str = ""
+    published: datetime | None = None
+    updated: datetime | None = None
+    author: str = ""
+    summary: str = ""  # plain text or HTML, as the feed gave it
+    content_html: str = ""  # full content when the feed carries it (content:encoded, atom:content, content_html)
+    image: str = ""
+    tags: tuple[str, ...] = ()
+    guid: str = ""
+    lang: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A parsed feed or sitemap. `kind` tells which; a sitemap index lists child sitemaps in `sitemaps`."""
+
+    kind: SourceKind
+    format: str  # "rss20", "atom10", "json11", "sitemap", "news-sitemap", "sitemapindex", ...
+    title: str = ""
+    site_url: str = ""
+    description: str = ""
+    lang: str = ""
+    entries: tuple[FeedEntry, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """One feed in an OPML file, with the folder (category) path it sat in."""
+
+    url: str
+    title: str = ""
+    site_url: str = ""
+    folder: str = ""  # "News/World" for nested outlines
+
+
+@dataclass(slots=True)
+class Extracted:
+    """What extraction got out of one article page. Empty strings mean "not found"."""
+
+    text: str
+    html: str = ""  # sanitised minimal HTML of the main content
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    updated: datetime | None = None
+    site_name: str = ""
+    image: str = ""
+    image_alt: str = ""
+    lang: str = ""
+    canonical_url: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Article:
+    """An article as stored. `id` is None until stored."""
+
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    html: str = ""
+    published: datetime | None = None
+    updated: datetime | None = None
+    outlet: str = ""
+    author: str = ""
+    image: str = ""
+    image_alt: str = ""
+    lang: str = ""
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    source_id: int | None = None
+    duplicate_of: int | None = None
+    content_hash: str = ""
+    extraction_note: str = ""  # why the feed's content was used instead of the page, when it was
+    id: int | None = None
+    aliases: tuple[str, ...] = field(default_factory=tuple)  # other URLs that reached this article
+
+
+@dataclass(slots=True)
+class Source:
+    """A subscribed source with its health and schedule, as stored."""
+
+    id: int
+    url: str
+    kind: SourceKind
+    format: str
+    title: str
+    site_url: str
+    folder: str
+    created_at: datetime
+    etag: str | None
+    last_modified: str | None
+    last_fetch_at: datetime | None
+    last_success_at: datetime | None
+    last_new_at: datetime | None
+    last_status: str  # never | ok | not_modified | error
+    last_http_status: int | None
+    last_error: str | None
+    error_count: int
+    interval_seconds: int
+    next_fetch_at: datetime
+    article_count: int = 0

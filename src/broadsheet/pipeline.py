@@ -1,0 +1,187 @@
+"""The pipeline for one article: merge what the feed and the page said, dedupe, store atomically.
+
+Crawling (`crawl.py`) and `broadsheet import` (`importer.py`) both end here, so both get the same dedupe
+(and, in later stages, the same enrichment and clustering).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import lxml.html
+from datasketch import MinHash
+from lxml import etree
+
+from broadsheet.config import Settings
+from broadsheet.dedupe import Action, Deduplicator, Verdict, canonical_url, content_hash, minhash, same_site
+from broadsheet.dedupe.fingerprint import signature_bytes
+from broadsheet.models import Article, Extracted, FeedEntry, Source
+from broadsheet.store import Store
+
+__all__ = ["IngestResult", "Pipeline", "article_from_entry", "html_to_text", "utcnow"]
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    action: Action
+    article_id: int
+    reason: str = ""
+
+
+@dataclass
+class Tally:
+    """Counts of what ingestion did, for summaries."""
+
+    actions: Counter[Action] = field(default_factory=Counter)
+
+    def add(self, action: Action) -> None:
+        self.actions[action] += 1
+
+    @property
+    def new(self) -> int:
+        return self.actions[Action.NEW]
+
+    @property
+    def duplicates(self) -> int:
+        return self.actions[Action.COPY]
+
+    @property
+    def updated(self) -> int:
+        return self.actions[Action.UPDATE]
+
+    @property
+    def unchanged(self) -> int:
+        return self.actions[Action.SAME]
+
+
+_BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "figcaption", "br"}
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of an HTML fragment (a feed's summary or content), paragraphs separated by blank lines."""
+    if "<" not in fragment:
+        return re.sub(r"[ \t]+", " ", fragment).strip()
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return ""
+    for bad in root.xpath("//script|//style|//noscript"):
+        bad.drop_tree()
+    parts: list[str] = []
+    for element in root.iter():
+        if element.tag in _BLOCKS:
+            parts.append("\n\n")
+        if element.text and element.tag not in ("script", "style"):
+            parts.append(element.text)
+        if element.tail:
+            parts.append(element.tail)
+    text = "".join(parts)
+    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", text)]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _outlet_from_url(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def article_from_entry(
+    entry: FeedEntry,
+    extracted: Extracted | None,
+    *,
+    page_url: str,
+    source: Source | None,
+    note: str = "",
+) -> Article:
+    """Merge a feed entry with what extraction found on its page. The feed wins for the headline (clean and
+    chosen by the editor), the page for text and metadata; without a page, the feed's own content is used and
+    `note` says why."""
+    page = extracted or Extracted(text="")
+    text = page.text or html_to_text(entry.content_html) or html_to_text(entry.summary)
+    # A page may declare any URL canonical; believe it only on the page's own site, or one page could
+    # overwrite another site's article.
+    declared = page.canonical_url
+    canonical = declared if declared and same_site(declared, page_url) else page_url
+    outlet = page.site_name or (source.title if source else "") or _outlet_from_url(page_url)
+    return Article(
+        url=entry.url,
+        canonical_url=canonical,
+        title=entry.title or page.title or text[:120],
+        text=text,
+        html=page.html,
+        published=entry.published or page.published or entry.updated or page.updated,
+        updated=page.updated or entry.updated,
+        outlet=outlet,
+        author=", ".join(page.authors) or entry.author,
+        image=page.image or entry.image,
+        image_alt=page.image_alt if page.image else "",
+        lang=page.lang or entry.lang,
+        description=page.description or html_to_text(entry.summary)[:500],
+        tags=tuple(dict.fromkeys((*page.tags, *entry.tags))),
+        source_id=source.id if source else None,
+        extraction_note="" if extracted else note,
+    )
+
+
+class Pipeline:
+    """Dedupes and stores articles one at a time; each call is one transaction."""
+
+    def __init__(self, store: Store, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.clock = clock
+        self.tally = Tally()
+        self.dedupe = Deduplicator(
+            store.articles,
+            threshold=settings.near_duplicate_threshold,
+            window_days=settings.dedupe_window_days,
+            now=clock(),
+        )
+
+    def ingest(self, article: Article, urls: Collection[str] = ()) -> IngestResult:
+        now = self.clock()
+        article = replace(
+            article,
+            canonical_url=canonical_url(article.canonical_url or article.url),
+            content_hash=content_hash(article.title, article.text),
+        )
+        all_urls = {canonical_url(u) for u in (article.url, *urls) if u}
+        signature = minhash(article.text)
+        verdict = self.dedupe.judge(article, signature, all_urls)
+        article_id = self._apply(verdict, article, signature, all_urls, now)
+        self.tally.add(verdict.action)
+        log.debug("%s %s -> %s (%s)", verdict.action, article.url, article_id, verdict.reason)
+        return IngestResult(verdict.action, article_id, verdict.reason)
+
+    def _apply(
+        self, verdict: Verdict, article: Article, sig: MinHash | None, urls: set[str], now: datetime
+    ) -> int:
+        blob = signature_bytes(sig) if sig is not None else None
+        articles = self.store.articles
+        if verdict.action is Action.SAME:
+            assert verdict.article_id is not None
+            articles.add_urls(verdict.article_id, urls)
+            return verdict.article_id
+        if verdict.action is Action.UPDATE:
+            assert verdict.article_id is not None
+            articles.replace_content(verdict.article_id, article, blob, urls | {article.canonical_url}, now)
+            if articles.known(verdict.article_id).duplicate_of is None:
+                self.dedupe.remember(verdict.article_id, sig)
+            return verdict.article_id
+        if verdict.action is Action.COPY:
+            article = replace(article, duplicate_of=verdict.article_id)
+        new_id = articles.insert(article, blob, urls, now)
+        if verdict.action is Action.NEW:
+            self.dedupe.remember(new_id, sig)
+        return new_id

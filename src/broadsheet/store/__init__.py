@@ -1,0 +1,28 @@
+"""Storage: the only package with SQL. `Store.open` connects, migrates and hands out one store per entity."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from broadsheet.store.articles import ArticleStore, KnownArticle
+from broadsheet.store.db import connect, migrate
+from broadsheet.store.sources import FetchOutcome, SourceStore
+
+__all__ = ["ArticleStore", "FetchOutcome", "KnownArticle", "SourceStore", "Store"]
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sources = SourceStore(engine)
+        self.articles = ArticleStore(engine)
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect to `url` and migrate it to the newest schema."""
+        engine = connect(url)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,225 @@
+"""SQL for articles and the URLs that reach them. Each write is one transaction: an article is stored
+whole (row, URLs, signature) or not at all, which is what makes a killed crawl safe to rerun."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from broadsheet.errors import NotFoundError
+from broadsheet.models import Article
+from broadsheet.store.schema import article_urls, articles
+
+__all__ = ["ArticleStore", "KnownArticle"]
+
+
+@dataclass(frozen=True, slots=True)
+class KnownArticle:
+    """The little dedupe needs to know about a stored article."""
+
+    id: int
+    canonical_url: str
+    content_hash: str
+    duplicate_of: int | None
+    updated: datetime | None
+    published: datetime | None
+
+
+_KNOWN = (
+    articles.c.id,
+    articles.c.canonical_url,
+    articles.c.content_hash,
+    articles.c.duplicate_of,
+    articles.c.updated,
+    articles.c.published,
+)
+
+
+def _known(row: Any) -> KnownArticle:
+    return KnownArticle(row.id, row.canonical_url, row.content_hash, row.duplicate_of, row.updated, row.published)
+
+
+def _article(row: Any) -> Article:
+    return Article(
+        id=row.id,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        title=row.title,
+        text=row.text,
+        html=row.html,
+        published=row.published,
+        updated=row.updated,
+        outlet=row.outlet,
+        author=row.author,
+        image=row.image,
+        image_alt=row.image_alt,
+        lang=row.lang,
+        description=row.description,
+        tags=tuple(json.loads(row.tags or "[]")),
+        source_id=row.source_id,
+        duplicate_of=row.duplicate_of,
+        content_hash=row.content_hash,
+        extraction_note=row.extraction_note,
+    )
+
+
+def _content_values(article: Article, signature: bytes | None, now: datetime) -> dict[str, Any]:
+    return {
+        "url": article.url,
+        "title": article.title,
+        "text": article.text,
+        "html": article.html,
+        "description": article.description,
+        "author": article.author,
+        "outlet": article.outlet,
+        "image": article.image,
+        "image_alt": article.image_alt,
+        "lang": article.lang,
+        "tags": json.dumps(list(article.tags), ensure_ascii=False),
+        "published": article.published,
+        "updated": article.updated,
+        "word_count": len(article.text.split()),
+        "content_hash": article.content_hash,
+        "minhash": signature,
+        "extraction_note": article.extraction_note,
+        "modified_at": now,
+    }
+
+
+class ArticleStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- reads --------------------------------------------------------------------------------------------
+
+    def known_urls(self, urls: Collection[str]) -> dict[str, int]:
+        """Which of these (canonicalised) URLs already lead to a stored article, and to which."""
+        if not urls:
+            return {}
+        found: dict[str, int] = {}
+        chunk = list(urls)
+        with self.engine.connect() as conn:
+            for start in range(0, len(chunk), 500):
+                part = chunk[start : start + 500]
+                query = select(article_urls.c.url, article_urls.c.article_id).where(article_urls.c.url.in_(part))
+                found.update({row.url: row.article_id for row in conn.execute(query)})
+        return found
+
+    def known(self, article_id: int) -> KnownArticle:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_KNOWN).where(articles.c.id == article_id)).first()
+        if row is None:
+            raise NotFoundError(f"no article with id {article_id}")
+        return _known(row)
+
+    def by_content_hash(self, content_hash: str) -> KnownArticle | None:
+        """The first stored article with this exact content (the original, not a copy of it)."""
+        query = select(*_KNOWN).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _known(row) if row else None
+
+    def get(self, article_id: int) -> Article:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == article_id)).first()
+            if row is None:
+                raise NotFoundError(f"no article with id {article_id}")
+            article = _article(row)
+            article.aliases = tuple(self._urls(conn, article_id))
+        return article
+
+    def _urls(self, conn: Connection, article_id: int) -> list[str]:
+        query = select(article_urls.c.url).where(article_urls.c.article_id == article_id).order_by(article_urls.c.url)
+        return [row.url for row in conn.execute(query)]
+
+    def signatures_since(self, since: datetime) -> Iterator[tuple[int, bytes]]:
+        """Signatures of originals (not copies) stored or changed since `since`, oldest first."""
+        query = (
+            select(articles.c.id, articles.c.minhash)
+            .where(articles.c.modified_at >= since, articles.c.minhash.is_not(None), articles.c.duplicate_of.is_(None))
+            .order_by(articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                yield row.id, row.minhash
+
+    def iter_all(self, batch: int = 1000) -> Iterator[Article]:
+        """Every stored article in id order, read in batches (keyset pagination, constant memory)."""
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(select(articles).where(articles.c.id > last).order_by(articles.c.id).limit(batch))
+                page = [_article(row) for row in rows]
+            if not page:
+                return
+            yield from page
+            last = page[-1].id or last
+
+    def count(self, *, duplicates: bool | None = None) -> int:
+        query = select(func.count()).select_from(articles)
+        if duplicates is not None:
+            column = articles.c.duplicate_of
+            query = query.where(column.is_not(None) if duplicates else column.is_(None))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def top_outlets(self, limit: int = 10) -> list[tuple[str, int]]:
+        query = (
+            select(articles.c.outlet, func.count().label("n"))
+            .group_by(articles.c.outlet)
+            .order_by(func.count().desc(), articles.c.outlet)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [(row.outlet, row.n) for row in conn.execute(query)]
+
+    def date_range(self) -> tuple[datetime | None, datetime | None]:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(func.min(articles.c.published), func.max(articles.c.published))).one()
+        low, high = row
+        return low, high
+
+    # --- writes: one transaction each ---------------------------------------------------------------------
+
+    def insert(self, article: Article, signature: bytes | None, urls: Collection[str], now: datetime) -> int:
+        values = _content_values(article, signature, now)
+        values.update(
+            canonical_url=article.canonical_url,
+            source_id=article.source_id,
+            duplicate_of=article.duplicate_of,
+            created_at=now,
+        )
+        with self.engine.begin() as conn:
+            new_id = int(conn.execute(insert(articles).values(**values)).inserted_primary_key[0])  # type: ignore[index]
+            self._add_urls(conn, new_id, {article.canonical_url, *urls})
+        return new_id
+
+    def replace_content(
+        self, article_id: int, article: Article, signature: bytes | None, urls: Collection[str], now: datetime
+    ) -> None:
+        """An updated version of a stored article: new text and metadata, same id, old URLs kept."""
+        values = _content_values(article, signature, now)
+        del values["url"]  # the address it was first found at stays; the new one joins article_urls
+        if article.published is None:
+            del values["published"]
+        with self.engine.begin() as conn:
+            conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
+            self._add_urls(conn, article_id, urls)
+
+    def add_urls(self, article_id: int, urls: Collection[str]) -> None:
+        with self.engine.begin() as conn:
+            self._add_urls(conn, article_id, urls)
+
+    def _add_urls(self, conn: Connection, article_id: int, urls: Collection[str]) -> None:
+        if not urls:
+            return
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        rows = [{"url": url, "article_id": article_id} for url in sorted(urls)]
+        # A URL already leading to an article keeps leading there: first come, first kept.
+        conn.execute(dialect.insert(article_urls).on_conflict_do_nothing(), rows)

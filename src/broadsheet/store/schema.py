@@ -1,0 +1,127 @@
+"""The database schema as SQLAlchemy Core tables: the one definition both SQLite and PostgreSQL use.
+
+Migrations in `migrations/versions/` must create exactly this; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+__all__ = ["UTCDateTime", "article_urls", "articles", "metadata", "sources"]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as naive UTC, returned timezone-aware: identical on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # SourceKind
+    Column("format", String(32), nullable=False, server_default=""),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("site_url", Text, nullable=False, server_default=""),
+    Column("folder", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    # conditional GET validators, stored only once every entry of that response is committed
+    Column("etag", Text),
+    Column("last_modified", Text),
+    # health
+    Column("last_fetch_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("last_new_at", UTCDateTime),
+    Column("last_status", String(16), nullable=False, server_default="never"),  # never|ok|not_modified|error
+    Column("last_http_status", Integer),
+    Column("last_error", Text),
+    Column("error_count", Integer, nullable=False, server_default="0"),
+    # schedule
+    Column("interval_seconds", Integer, nullable=False),
+    Column("next_fetch_at", UTCDateTime, nullable=False),
+)
+Index("ix_sources_next_fetch_at", sources.c.next_fetch_at)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("canonical_url", Text, nullable=False, unique=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("title", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("html", Text, nullable=False, server_default=""),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("author", Text, nullable=False, server_default=""),
+    Column("outlet", Text, nullable=False, server_default=""),
+    Column("image", Text, nullable=False, server_default=""),
+    Column("image_alt", Text, nullable=False, server_default=""),
+    Column("lang", String(16), nullable=False, server_default=""),
+    Column("tags", Text, nullable=False, server_default="[]"),  # JSON list of strings
+    Column("published", UTCDateTime),
+    Column("updated", UTCDateTime),
+    Column("word_count", Integer, nullable=False, server_default="0"),
+    Column("content_hash", String(64), nullable=False),
+    Column("minhash", LargeBinary),  # MinHash signature (uint64 array), for near-duplicate search
+    Column("duplicate_of", Integer, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("extraction_note", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("modified_at", UTCDateTime, nullable=False),
+)
+Index("ix_articles_published", articles.c.published)
+Index("ix_articles_created_at", articles.c.created_at)
+Index("ix_articles_source_id", articles.c.source_id)
+Index("ix_articles_content_hash", articles.c.content_hash)
+Index("ix_articles_duplicate_of", articles.c.duplicate_of)
+
+# Every normalised URL that has reached an article (entry links, redirects' ends, rel=canonical): how a new feed
+# entry is recognised as already stored without fetching its page again.
+article_urls = Table(
+    "article_urls",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+)
+Index("ix_article_urls_article_id", article_urls.c.article_id)

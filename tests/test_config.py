@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from broadsheet.config import Settings, load_settings
+from broadsheet.errors import ConfigError
+
+
+def test_defaults_put_the_database_in_the_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BROADSHEET_HOME", raising=False)
+    settings = load_settings(tmp_path)
+    assert settings.database == f"sqlite:///{(tmp_path / 'broadsheet.db').resolve()}"
+    assert settings.allow_private_networks is False
+    assert settings.max_response_bytes == 10_000_000
+    assert settings.per_host_connections == 2
+
+
+def test_toml_in_home_is_read_and_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "broadsheet.toml").write_text("per_host_delay = 0.25\nretries = 4\n")
+    assert load_settings(tmp_path).per_host_delay == 0.25
+    monkeypatch.setenv("BROADSHEET_RETRIES", "1")
+    settings = load_settings(tmp_path)
+    assert (settings.per_host_delay, settings.retries) == (0.25, 1)
+
+
+def test_home_comes_from_environment_when_not_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROADSHEET_HOME", str(tmp_path))
+    assert load_settings().home == tmp_path
+
+
+def test_allow_private_networks_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROADSHEET_ALLOW_PRIVATE_NETWORKS", "true")
+    assert load_settings(tmp_path).allow_private_networks is True
+
+
+def test_invalid_values_name_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "broadsheet.toml").write_text("per_host_connections = 0\n")
+    with pytest.raises(ConfigError, match="per_host_connections"):
+        load_settings(tmp_path)
+
+
+def test_unknown_settings_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "broadsheet.toml").write_text("per_host_conections = 3\n")
+    with pytest.raises(ConfigError, match="per_host_conections"):
+        load_settings(tmp_path)
+
+
+def test_poll_intervals_must_be_ordered(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="min_poll_interval"):
+        Settings(home=tmp_path, min_poll_interval=5000, default_poll_interval=1800)

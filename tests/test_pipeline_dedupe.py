@@ -1,0 +1,120 @@
+"""Dedupe behaviour through the pipeline's Python API, against a real SQLite file."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from broadsheet.config import Settings
+from broadsheet.dedupe import Action
+from broadsheet.models import Article
+from broadsheet.pipeline import Pipeline
+from broadsheet.store import Store
+
+WIRE = (
+    "Engineers at the Veltra Dam finished replacing the north spillway gates on Sunday, two weeks ahead of the "
+    "schedule set after last spring's floods. The regional water board said the new gates can release twice the "
+    "volume of the old ones and are controlled from a station above the valley. Residents of the three villages "
+    "downstream had campaigned for the work since the flood, when water from the reservoir reached the main "
+    "square of Lower Veltra. The board's chair, Oda Brenn, thanked the crews who worked through the winter and "
+    "said inspections of the south gates would begin in the autumn."
+)
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Pipeline:
+    settings = Settings(home=tmp_path)
+    return Pipeline(Store.open(settings.database), settings)
+
+
+def article(url: str, text: str = WIRE, title: str = "Veltra Dam gets new spillway gates", **kw: object) -> Article:
+    return Article(
+        url=url,
+        canonical_url=url,
+        title=title,
+        text=text,
+        published=datetime(2026, 11, 20, 9, 0, tzinfo=UTC),
+        outlet="The Valley Courier",
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_same_article_through_tracking_link_is_stored_once(pipeline: Pipeline) -> None:
+    first = pipeline.ingest(article("https://courier.example/dam"))
+    again = pipeline.ingest(article("http://courier.example/dam?utm_source=rss&fbclid=abc"))
+    assert (first.action, again.action) == (Action.NEW, Action.SAME)
+    assert again.article_id == first.article_id
+    assert pipeline.store.articles.count() == 1
+
+
+def test_syndicated_copy_on_another_site_is_stored_as_duplicate(pipeline: Pipeline) -> None:
+    original = pipeline.ingest(article("https://wire.example/veltra"))
+    copy = pipeline.ingest(article("https://herald.example/news/veltra-dam", title="New gates at Veltra Dam"))
+    assert copy.action is Action.COPY
+    stored = pipeline.store.articles.get(copy.article_id)
+    assert stored.duplicate_of == original.article_id
+
+
+def test_lightly_edited_wire_copy_is_a_near_duplicate(pipeline: Pipeline) -> None:
+    original = pipeline.ingest(article("https://wire.example/veltra"))
+    edited = WIRE.replace("on Sunday", "on Sunday morning") + " The Herald's reporter visited the site."
+    copy = pipeline.ingest(article("https://herald.example/veltra", text=edited, title="Dam gates replaced"))
+    assert copy.action is Action.COPY
+    assert pipeline.store.articles.get(copy.article_id).duplicate_of == original.article_id
+
+
+def test_updated_article_at_the_same_url_keeps_its_id(pipeline: Pipeline) -> None:
+    first = pipeline.ingest(article("https://courier.example/dam"))
+    updated_text = WIRE + " Update: the board has published the inspection schedule."
+    update = pipeline.ingest(article("https://courier.example/dam", text=updated_text))
+    assert update.action is Action.UPDATE and update.article_id == first.article_id
+    assert pipeline.store.articles.get(first.article_id).text.endswith("inspection schedule.")
+    assert pipeline.store.articles.count() == 1
+
+
+def test_edited_version_under_a_new_url_on_the_same_site_replaces_the_old(pipeline: Pipeline) -> None:
+    first = pipeline.ingest(article("https://courier.example/2026/dam-gates"))
+    edited = WIRE.replace("two weeks ahead", "a fortnight ahead") + " More inspections follow."
+    second = pipeline.ingest(
+        article("https://www.courier.example/2026/dam-gates-replaced-early", text=edited, title="Gates in early")
+    )
+    assert second.action is Action.UPDATE and second.article_id == first.article_id
+    stored = pipeline.store.articles.get(first.article_id)
+    assert stored.title == "Gates in early"
+    assert "https://www.courier.example/2026/dam-gates-replaced-early" in stored.aliases
+
+
+def test_different_stories_with_shared_words_are_not_folded(pipeline: Pipeline) -> None:
+    pipeline.ingest(article("https://wire.example/veltra"))
+    other = (
+        "The Veltra regional water board opened bids on Monday for a new treatment plant on the eastern bank. "
+        "Four firms entered, and the board expects to pick one before the end of the year. The plant would serve "
+        "the growing suburbs north of the river, where wells ran low during the dry summer, and would replace two "
+        "pumping stations built in the nineteen-sixties. Board members said the cost would be shared with the "
+        "national infrastructure fund."
+    )
+    result = pipeline.ingest(article("https://herald.example/plant", text=other, title="Bids open for plant"))
+    assert result.action is Action.NEW
+
+
+def test_headline_only_articles_are_folded_only_when_identical(pipeline: Pipeline) -> None:
+    a = pipeline.ingest(article("https://a.example/1", text="", title="Storm closes coastal road"))
+    b = pipeline.ingest(article("https://b.example/1", text="", title="Storm closes coastal road"))
+    c = pipeline.ingest(article("https://c.example/1", text="", title="Storm closes mountain pass"))
+    assert (a.action, b.action, c.action) == (Action.NEW, Action.COPY, Action.NEW)
+
+
+def test_near_duplicate_index_is_rebuilt_from_the_database(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path)
+    first = Pipeline(Store.open(settings.database), settings)
+    original = first.ingest(article("https://wire.example/veltra"))
+    first.store.close()
+    # A new process: the in-memory index starts from what the file holds.
+    second = Pipeline(Store.open(settings.database), settings)
+    edited = WIRE.replace("Sunday", "Saturday") + " Crews celebrated with the villagers."
+    copy = second.ingest(article("https://herald.example/x", text=edited, title="Dam work done"))
+    assert copy.action is Action.COPY and second.store.articles.get(copy.article_id).duplicate_of == (
+        original.article_id
+    )
