@@ -11,13 +11,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing
+import multiprocessing.synchronize
 import random
 import resource
 import sys
 import tempfile
+import threading
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -30,13 +32,77 @@ from broadsheet.models import SourceKind
 from broadsheet.pipeline import Pipeline
 from broadsheet.store import Store
 
-WORDS = (
-    "council harbour river station minister budget vote bridge storm school hospital market union rail "
-    "court police museum festival farmers election airport energy water housing tax report season coach "
-    "league village mayor plan study scientists company workers strike prices road weather fire rescue "
-    "island coast valley city region border trade talks agreement officials residents protest delay repair "
-    "record year week morning evening announced said expected confirmed warned opened closed rejected"
-).split()
+WORDS = [
+    "council",
+    "harbour",
+    "river",
+    "station",
+    "minister",
+    "budget",
+    "vote",
+    "bridge",
+    "storm",
+    "school",
+    "hospital",
+    "market",
+    "union",
+    "rail",
+    "court",
+    "police",
+    "museum",
+    "festival",
+    "farmers",
+    "election",
+    "airport",
+    "energy",
+    "water",
+    "housing",
+    "tax",
+    "report",
+    "season",
+    "coach",
+    "league",
+    "village",
+    "mayor",
+    "plan",
+    "study",
+    "scientists",
+    "company",
+    "workers",
+    "strike",
+    "prices",
+    "road",
+    "weather",
+    "fire",
+    "rescue",
+    "island",
+    "coast",
+    "valley",
+    "city",
+    "region",
+    "border",
+    "trade",
+    "talks",
+    "agreement",
+    "officials",
+    "residents",
+    "protest",
+    "delay",
+    "repair",
+    "record",
+    "year",
+    "week",
+    "morning",
+    "evening",
+    "announced",
+    "said",
+    "expected",
+    "confirmed",
+    "warned",
+    "opened",
+    "closed",
+    "rejected",
+]
 
 
 def sentence(rng: random.Random) -> str:
@@ -47,7 +113,8 @@ def sentence(rng: random.Random) -> str:
 def article_page(pub: int, art: int, rng: random.Random, base: str) -> tuple[str, str]:
     title = " ".join(rng.choice(WORDS) for _ in range(7)).capitalize()
     paragraphs = "\n".join(
-        f"<p>{' '.join(sentence(rng) for _ in range(rng.randint(2, 5)))}</p>" for _ in range(rng.randint(8, 16))
+        f"<p>{' '.join(sentence(rng) for _ in range(rng.randint(2, 5)))}</p>"
+        for _ in range(rng.randint(8, 16))
     )
     nav = "".join(f'<li><a href="/section/{w}">{w.title()}</a></li>' for w in WORDS[:25])
     related = "".join(f'<li><a href="/a/{art + k}">{sentence(rng)}</a></li>' for k in range(1, 6))
@@ -78,7 +145,9 @@ def site(pub: int, articles: int, base: str) -> dict[str, bytes]:
         title, html = article_page(seed_pub, art, random.Random(seed_pub * 100_000 + art), base)
         routes[f"/a/{art}"] = html.encode()
         date = format_datetime(datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=art * 7))
-        items.append(f"<item><title>{escape(title)}</title><link>{base}/a/{art}</link><pubDate>{date}</pubDate></item>")
+        items.append(
+            f"<item><title>{escape(title)}</title><link>{base}/a/{art}</link><pubDate>{date}</pubDate></item>"
+        )
     rng.shuffle(items)
     feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench Post {pub}</title>{"".join(items)}</channel></rss>'
     routes["/feed.xml"] = feed.encode()
@@ -88,11 +157,10 @@ def site(pub: int, articles: int, base: str) -> dict[str, bytes]:
 
 def serve(publishers: int, articles: int, ports: list[int], ready: multiprocessing.synchronize.Event) -> None:
     servers = []
-    for pub in range(publishers):
+    for _ in range(publishers):
         server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
         ports.append(server.server_address[1])
         servers.append(server)
-    import threading
 
     for pub, server in enumerate(servers):
         routes = site(pub, articles, f"http://127.0.0.1:{server.server_address[1]}")
@@ -123,7 +191,9 @@ def peak_mb() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--publishers", type=int, default=20)
     parser.add_argument("--articles", type=int, default=50)
     parser.add_argument("--workers", type=int, default=0, help="extraction processes (0: one per core)")
@@ -132,7 +202,9 @@ def main() -> None:
     manager = multiprocessing.Manager()
     ports = manager.list()
     ready = multiprocessing.Event()
-    server = multiprocessing.Process(target=serve, args=(args.publishers, args.articles, ports, ready), daemon=True)
+    server = multiprocessing.Process(
+        target=serve, args=(args.publishers, args.articles, ports, ready), daemon=True
+    )
     server.start()
     ready.wait(60)
     bases = [f"http://127.0.0.1:{port}" for port in list(ports)]
@@ -158,7 +230,9 @@ def main() -> None:
         store = Store.open(settings.database)
         now = datetime.now(UTC)
         for pub, base in enumerate(bases):
-            store.sources.add(f"{base}/feed.xml", SourceKind.FEED, now=now, interval_seconds=1800, title=f"P{pub}")
+            store.sources.add(
+                f"{base}/feed.xml", SourceKind.FEED, now=now, interval_seconds=1800, title=f"P{pub}"
+            )
         pipeline = Pipeline(store, settings)
         started = time.perf_counter()
         report = asyncio.run(Crawler(settings, store, pipeline).run_once())

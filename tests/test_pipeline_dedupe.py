@@ -29,7 +29,9 @@ def pipeline(tmp_path: Path) -> Pipeline:
     return Pipeline(Store.open(settings.database), settings)
 
 
-def article(url: str, text: str = WIRE, title: str = "Veltra Dam gets new spillway gates", **kw: object) -> Article:
+def article(
+    url: str, text: str = WIRE, title: str = "Veltra Dam gets new spillway gates", **kw: object
+) -> Article:
     return Article(
         url=url,
         canonical_url=url,
@@ -78,7 +80,9 @@ def test_edited_version_under_a_new_url_on_the_same_site_replaces_the_old(pipeli
     first = pipeline.ingest(article("https://courier.example/2026/dam-gates"))
     edited = WIRE.replace("two weeks ahead", "a fortnight ahead") + " More inspections follow."
     second = pipeline.ingest(
-        article("https://www.courier.example/2026/dam-gates-replaced-early", text=edited, title="Gates in early")
+        article(
+            "https://www.courier.example/2026/dam-gates-replaced-early", text=edited, title="Gates in early"
+        )
     )
     assert second.action is Action.UPDATE and second.article_id == first.article_id
     stored = pipeline.store.articles.get(first.article_id)

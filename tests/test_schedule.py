@@ -32,5 +32,7 @@ def test_failures_back_off_exponentially_and_keep_the_interval(tmp_path: Path) -
 
 
 def test_retry_after_is_always_honoured(tmp_path: Path) -> None:
-    _, due = next_poll(settings(tmp_path), now=NOW, interval=900, new_articles=0, failed=True, retry_after=20000)
+    _, due = next_poll(
+        settings(tmp_path), now=NOW, interval=900, new_articles=0, failed=True, retry_after=20000
+    )
     assert due == NOW + timedelta(seconds=20000)

@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     # --- crawl schedule
     min_poll_interval: int = Field(300, ge=0, description="Shortest seconds between two polls of one source.")
     default_poll_interval: int = Field(1800, ge=0, description="Poll interval of a new source, in seconds.")
-    max_poll_interval: int = Field(86400, ge=1, description="Longest seconds between polls of a quiet source.")
+    max_poll_interval: int = Field(
+        86400, ge=1, description="Longest seconds between polls of a quiet source."
+    )
     fetch_article_pages: bool = Field(
         True, description="Fetch each new entry's page for full text (off: keep the feed's own content)."
     )
@@ -80,8 +82,11 @@ class Settings(BaseSettings):
         0, ge=0, le=64, description="Processes extracting pages; 0 means one per CPU core (at most 4)."
     )
     near_duplicate_threshold: float = Field(
-        0.8, gt=0, le=1, description="Estimated Jaccard similarity of text shingles above which two articles "
-        "are near-duplicates."
+        0.8,
+        gt=0,
+        le=1,
+        description="Estimated Jaccard similarity of text shingles above which two articles "
+        "are near-duplicates.",
     )
     dedupe_window_days: int = Field(30, ge=1, description="How far back near-duplicates are looked for.")
 
@@ -136,10 +141,14 @@ def load_settings(home: Path | str | None = None, **overrides: Any) -> Settings:
     offending field named when a value is invalid.
     """
     chosen = Path(home) if home is not None else Path(os.environ.get("BROADSHEET_HOME", str(DEFAULT_HOME)))
-    home_settings = type(
-        "HomeSettings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": chosen / TOML_NAME}}
+    home_settings: type[Settings] = type(
+        "HomeSettings",
+        (Settings,),
+        {"model_config": {**Settings.model_config, "toml_file": chosen / TOML_NAME}},
     )
     try:
         return home_settings(home=chosen, **overrides)
     except ValueError as exc:  # pydantic.ValidationError and TOML decode errors are ValueErrors
-        raise ConfigError(f"invalid configuration in {chosen / TOML_NAME} or BROADSHEET_* variables: {exc}") from exc
+        raise ConfigError(
+            f"invalid configuration in {chosen / TOML_NAME} or BROADSHEET_* variables: {exc}"
+        ) from exc

@@ -68,7 +68,7 @@ class NetworkError(FetchError):
     transient = True
 
 
-class TimeoutError_(FetchError):  # noqa: N801 - trailing underscore avoids shadowing the builtin
+class TimeoutError_(FetchError):
     """The server was too slow: connecting, sending the body, or the whole request over its time cap."""
 
     transient = True
@@ -77,7 +77,9 @@ class TimeoutError_(FetchError):  # noqa: N801 - trailing underscore avoids shad
 class HTTPStatusError(FetchError):
     """The server answered with a 4xx/5xx status."""
 
-    def __init__(self, message: str, url: str = "", status: int = 0, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, url: str = "", status: int = 0, retry_after: float | None = None
+    ) -> None:
         super().__init__(message, url)
         self.status = status
         self.retry_after = retry_after

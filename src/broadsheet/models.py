@@ -36,7 +36,9 @@ class FeedEntry:
     updated: datetime | None = None
     author: str = ""
     summary: str = ""  # plain text or HTML, as the feed gave it
-    content_html: str = ""  # full content when the feed carries it (content:encoded, atom:content, content_html)
+    content_html: str = (
+        ""  # full content when the feed carries it (content:encoded, atom:content, content_html)
+    )
     image: str = ""
     tags: tuple[str, ...] = ()
     guid: str = ""

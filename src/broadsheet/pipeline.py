@@ -66,7 +66,22 @@ class Tally:
         return self.actions[Action.SAME]
 
 
-_BLOCKS = {"p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "tr", "figcaption", "br"}
+_BLOCKS = {
+    "p",
+    "div",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "tr",
+    "figcaption",
+    "br",
+}
 
 
 def html_to_text(fragment: str) -> str:

@@ -77,7 +77,8 @@ async def resolve_source(url: str, fetcher: Fetcher) -> Resolved:
     except BroadsheetError as exc:
         tried.append(f"{first.url} as an article: {exc}")
         raise SourceError(
-            f"no feed or sitemap found at {url}. Tried:\n  " + "\n  ".join(tried[:12])
+            f"no feed or sitemap found at {url}. Tried:\n  "
+            + "\n  ".join(tried[:12])
             + "\nGive the feed's own URL if you know it."
         ) from exc
     return Resolved(url=first.url, kind=SourceKind.PAGE, title=page.title, site_url=root, format="html")

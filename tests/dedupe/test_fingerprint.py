@@ -11,7 +11,9 @@ BODY = (
 
 
 def test_content_hash_ignores_spacing_case_and_punctuation() -> None:
-    assert content_hash("Ferry terminal closes", BODY) == content_hash("FERRY terminal closes!", "  " + BODY.upper())
+    assert content_hash("Ferry terminal closes", BODY) == content_hash(
+        "FERRY terminal closes!", "  " + BODY.upper()
+    )
 
 
 def test_content_hash_differs_when_titles_differ_even_for_one_teaser() -> None:

@@ -16,7 +16,7 @@ from broadsheet import __version__
 from broadsheet.config import Settings, load_settings
 from broadsheet.store import Store
 
-__all__ = ["app", "ago", "err", "opened", "out", "source_app"]
+__all__ = ["ago", "app", "err", "opened", "out", "source_app"]
 
 app = typer.Typer(
     help="broadsheet: a self-hosted news aggregator. Sources -> fetch -> extract -> dedupe -> store.",
@@ -55,7 +55,7 @@ def opened() -> Iterator[tuple[Settings, Store]]:
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:
-    """"5 min ago", "in 3 h", "never": short relative times for tables."""
+    """ "5 min ago", "in 3 h", "never": short relative times for tables."""
     if moment is None:
         return "never"
     seconds = int(((now or datetime.now(UTC)) - moment).total_seconds())
@@ -79,7 +79,9 @@ def _version(value: bool) -> None:
 def _main_options(
     home: Annotated[
         Path | None,
-        typer.Option("--home", help="Home directory (database, caches). Env: BROADSHEET_HOME.", show_default=False),
+        typer.Option(
+            "--home", help="Home directory (database, caches). Env: BROADSHEET_HOME.", show_default=False
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")

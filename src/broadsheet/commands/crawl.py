@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from broadsheet.commands.common import app, err, opened, out
-from broadsheet.crawl import CrawlReport, Crawler, SourceReport
+from broadsheet.crawl import Crawler, CrawlReport, SourceReport
 from broadsheet.pipeline import Pipeline
 
 __all__ = ["crawl", "print_summary"]
@@ -61,7 +61,7 @@ def crawl(
 ) -> None:
     """Fetch due sources, extract and store new articles. Without --once, keeps polling until stopped."""
     with opened() as (settings, store):
-        if not store.sources.list():
+        if not store.sources.all():
             if once:
                 err.print("no sources to crawl; add one with: broadsheet source add URL")
                 raise typer.Exit(1)
@@ -69,7 +69,12 @@ def crawl(
         pipeline = Pipeline(store, settings)
         if once:
             if out.is_terminal:
-                columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+                columns = (
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                )
                 with Progress(*columns, console=out, transient=True) as bars:
                     crawler = Crawler(settings, store, pipeline, progress=BarProgress(bars))
                     report = asyncio.run(crawler.run_once(all_sources=all_sources))

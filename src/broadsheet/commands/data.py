@@ -19,8 +19,12 @@ __all__ = ["export", "import_", "stats"]
 
 @app.command("import")
 def import_(
-    path: Annotated[Path, typer.Argument(help="JSON Lines: url, title, text, published, outlet [, lang, author, "
-                                              "image, html] per line.")],  # fmt: skip
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON Lines: url, title, text, published, outlet [, lang, author, image, html] per line."
+        ),
+    ],
 ) -> None:
     """Import articles from a JSON Lines file, oldest first, through the same dedupe as crawled articles."""
     if not path.is_file():
@@ -50,7 +54,9 @@ def import_(
 @app.command()
 def export(
     format: Annotated[Literal["jsonl"], typer.Option("--format", help="Output format.")] = "jsonl",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")
+    ] = None,
 ) -> None:
     """Write every stored article as JSON Lines (one object per line)."""
     with opened() as (_settings, store):
@@ -68,7 +74,7 @@ def export(
 def stats() -> None:
     """Counts: sources and their health, articles, duplicates, outlets, dates, database size."""
     with opened() as (settings, store):
-        sources = store.sources.list()
+        sources = store.sources.all()
         total = store.articles.count()
         copies = store.articles.count(duplicates=True)
         outlets = store.articles.top_outlets(10)

@@ -22,7 +22,9 @@ __all__ = ["add", "export", "import_opml", "list_sources", "remove"]
 
 @source_app.command("add")
 def add(
-    url: Annotated[str, typer.Argument(help="A feed (RSS/Atom/JSON Feed), a sitemap, or a site's home page.")],
+    url: Annotated[
+        str, typer.Argument(help="A feed (RSS/Atom/JSON Feed), a sitemap, or a site's home page.")
+    ],
     folder: Annotated[str, typer.Option(help="Folder (category) to file it under, e.g. 'News/World'.")] = "",
 ) -> None:
     """Subscribe to a feed, a sitemap, or the feed a site's page links to."""
@@ -43,7 +45,9 @@ def add(
             folder=folder,
             format=resolved.format,
         )
-    what = {SourceKind.FEED: "feed", SourceKind.SITEMAP: "sitemap", SourceKind.PAGE: "single page"}[source.kind]
+    what = {SourceKind.FEED: "feed", SourceKind.SITEMAP: "sitemap", SourceKind.PAGE: "single page"}[
+        source.kind
+    ]
     out.print(f"added source {source.id}: {source.title or '(untitled)'}")
     out.print(f"  {what} ({resolved.format}) at {source.url}, {resolved.entries} entries now")
     for other in resolved.alternatives:
@@ -55,7 +59,7 @@ def add(
 def list_sources() -> None:
     """Every source with its health: last status and error, article count, next fetch."""
     with opened() as (_settings, store):
-        sources = store.sources.list()
+        sources = store.sources.all()
     if not sources:
         out.print("no sources yet; add one with: broadsheet source add URL")
         return
@@ -82,7 +86,9 @@ def remove(source_id: Annotated[int, typer.Argument(help="The id shown by `sourc
 
 
 @source_app.command("import")
-def import_opml(path: Annotated[Path, typer.Argument(help="An OPML file, as exported by feed readers.")]) -> None:
+def import_opml(
+    path: Annotated[Path, typer.Argument(help="An OPML file, as exported by feed readers.")],
+) -> None:
     """Subscribe to every feed of an OPML file, keeping its folders. Feeds are checked on the first crawl."""
     try:
         outlines = parse_opml(path.read_bytes())
@@ -108,6 +114,7 @@ def export() -> None:
     """Print every source as OPML 2.0, with folders."""
     with opened() as (_settings, store):
         outlines = [
-            Outline(url=s.url, title=s.title, site_url=s.site_url, folder=s.folder) for s in store.sources.list()
+            Outline(url=s.url, title=s.title, site_url=s.site_url, folder=s.folder)
+            for s in store.sources.all()
         ]
     typer.echo(write_opml(outlines), nl=False)

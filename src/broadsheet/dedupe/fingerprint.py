@@ -12,7 +12,15 @@ import unicodedata
 import numpy as np
 from datasketch import MinHash
 
-__all__ = ["NUM_PERM", "SHINGLE", "content_hash", "minhash", "signature_bytes", "signature_from_bytes", "words"]
+__all__ = [
+    "NUM_PERM",
+    "SHINGLE",
+    "content_hash",
+    "minhash",
+    "signature_bytes",
+    "signature_from_bytes",
+    "words",
+]
 
 NUM_PERM = 128
 # datasketch >= 2 needs the permutation scheme named to rebuild a stored signature; stored as uint32.

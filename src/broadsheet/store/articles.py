@@ -42,7 +42,9 @@ _KNOWN = (
 
 
 def _known(row: Any) -> KnownArticle:
-    return KnownArticle(row.id, row.canonical_url, row.content_hash, row.duplicate_of, row.updated, row.published)
+    return KnownArticle(
+        row.id, row.canonical_url, row.content_hash, row.duplicate_of, row.updated, row.published
+    )
 
 
 def _article(row: Any) -> Article:
@@ -107,7 +109,9 @@ class ArticleStore:
         with self.engine.connect() as conn:
             for start in range(0, len(chunk), 500):
                 part = chunk[start : start + 500]
-                query = select(article_urls.c.url, article_urls.c.article_id).where(article_urls.c.url.in_(part))
+                query = select(article_urls.c.url, article_urls.c.article_id).where(
+                    article_urls.c.url.in_(part)
+                )
                 found.update({row.url: row.article_id for row in conn.execute(query)})
         return found
 
@@ -120,7 +124,9 @@ class ArticleStore:
 
     def by_content_hash(self, content_hash: str) -> KnownArticle | None:
         """The first stored article with this exact content (the original, not a copy of it)."""
-        query = select(*_KNOWN).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
+        query = (
+            select(*_KNOWN).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
+        )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
         return _known(row) if row else None
@@ -135,14 +141,22 @@ class ArticleStore:
         return article
 
     def _urls(self, conn: Connection, article_id: int) -> list[str]:
-        query = select(article_urls.c.url).where(article_urls.c.article_id == article_id).order_by(article_urls.c.url)
+        query = (
+            select(article_urls.c.url)
+            .where(article_urls.c.article_id == article_id)
+            .order_by(article_urls.c.url)
+        )
         return [row.url for row in conn.execute(query)]
 
     def signatures_since(self, since: datetime) -> Iterator[tuple[int, bytes]]:
         """Signatures of originals (not copies) stored or changed since `since`, oldest first."""
         query = (
             select(articles.c.id, articles.c.minhash)
-            .where(articles.c.modified_at >= since, articles.c.minhash.is_not(None), articles.c.duplicate_of.is_(None))
+            .where(
+                articles.c.modified_at >= since,
+                articles.c.minhash.is_not(None),
+                articles.c.duplicate_of.is_(None),
+            )
             .order_by(articles.c.id)
         )
         with self.engine.connect() as conn:
@@ -154,7 +168,9 @@ class ArticleStore:
         last = 0
         while True:
             with self.engine.connect() as conn:
-                rows = conn.execute(select(articles).where(articles.c.id > last).order_by(articles.c.id).limit(batch))
+                rows = conn.execute(
+                    select(articles).where(articles.c.id > last).order_by(articles.c.id).limit(batch)
+                )
                 page = [_article(row) for row in rows]
             if not page:
                 return

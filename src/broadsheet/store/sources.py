@@ -118,7 +118,7 @@ class SourceStore:
             row = conn.execute(self._select().where(sources.c.url == url)).first()
         return _source(row) if row else None
 
-    def list(self) -> list[Source]:
+    def all(self) -> list[Source]:
         with self.engine.connect() as conn:
             rows = conn.execute(self._select().order_by(sources.c.folder, sources.c.title, sources.c.id))
             return [_source(row) for row in rows]
@@ -168,5 +168,7 @@ class SourceStore:
         """Refresh now (the web UI's "refresh" button, `crawl --once` on a fresh source)."""
         with self.engine.begin() as conn:
             conn.execute(
-                update(sources).where(sources.c.id.in_(source_ids)).values(next_fetch_at=now - timedelta(seconds=1))
+                update(sources)
+                .where(sources.c.id.in_(source_ids))
+                .values(next_fetch_at=now - timedelta(seconds=1))
             )
