@@ -19,7 +19,7 @@ from broadsheet.config import Settings
 from broadsheet.dedupe import canonical_url
 from broadsheet.errors import BroadsheetError, ExtractError, FetchError, HTTPStatusError
 from broadsheet.extract import extract_article
-from broadsheet.fetch import Fetcher, FetchResult
+from broadsheet.fetch import Fetcher, FetchKind, FetchResult
 from broadsheet.models import Extracted, Feed, FeedEntry, Source, SourceKind
 from broadsheet.pipeline import Pipeline, article_from_entry, utcnow
 from broadsheet.schedule import next_poll
@@ -163,7 +163,7 @@ class _Run:
         return report
 
     async def _poll(self, source: Source, report: SourceReport, started: datetime) -> FetchOutcome:
-        kind = "page" if source.kind is SourceKind.PAGE else "feed"
+        kind: FetchKind = "page" if source.kind is SourceKind.PAGE else "feed"
         result = await self.fetcher.fetch(
             source.url, kind=kind, etag=source.etag, last_modified=source.last_modified
         )

@@ -17,7 +17,7 @@ from typing import IO, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from broadsheet.errors import ImportLineError
-from broadsheet.extract.html import sanitize_html
+from broadsheet.extract.sanitize import sanitize_html
 from broadsheet.models import Article
 from broadsheet.pipeline import IngestResult, Pipeline
 

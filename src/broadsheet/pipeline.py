@@ -21,6 +21,7 @@ from lxml import etree
 from broadsheet.config import Settings
 from broadsheet.dedupe import Action, Deduplicator, Verdict, canonical_url, content_hash, minhash, same_site
 from broadsheet.dedupe.fingerprint import signature_bytes
+from broadsheet.extract.sanitize import sanitize_html
 from broadsheet.models import Article, Extracted, FeedEntry, Source
 from broadsheet.store import Store
 
@@ -135,7 +136,7 @@ def article_from_entry(
         canonical_url=canonical,
         title=entry.title or page.title or text[:120],
         text=text,
-        html=page.html,
+        html=page.html or (sanitize_html(entry.content_html, page_url) if entry.content_html else ""),
         published=entry.published or page.published or entry.updated or page.updated,
         updated=page.updated or entry.updated,
         outlet=outlet,

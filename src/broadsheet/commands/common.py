@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,7 +28,8 @@ app = typer.Typer(
 source_app = typer.Typer(help="Add, list, remove, import and export sources.", no_args_is_help=True)
 app.add_typer(source_app, name="source")
 
-out = Console(highlight=False, soft_wrap=True)
+# Piped output is read by scripts and `grep`: wide enough that tables don't wrap cells mid-word.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

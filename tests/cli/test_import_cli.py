@@ -1,0 +1,96 @@
+"""`broadsheet import` and `export`: JSON Lines in and out, bad lines reported, dedupe applied."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import CliResult
+from newsroom import make_stories
+
+Cli = Callable[..., CliResult]
+
+
+def line(story_index: int, **override: object) -> str:
+    story = make_stories(6)[story_index]
+    record: dict[str, object] = {
+        "url": f"https://gazette.example/{story.slug}",
+        "title": story.title,
+        "text": story.text,
+        "published": story.published.isoformat(),
+        "outlet": "The Alder Gazette",
+        "author": story.author,
+        "lang": "en",
+    }
+    record.update(override)
+    return json.dumps(record)
+
+
+def test_import_reports_bad_lines_and_stores_the_rest(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        "\n".join(
+            [
+                line(0),
+                "{not json",
+                line(1, published="yesterday-ish"),
+                json.dumps(["a", "list"]),
+                line(2, url="ftp://gazette.example/x"),
+                "",
+                line(3),
+            ]
+        )
+        + "\n"
+    )
+    result = cli("import", str(source))
+    assert result.code == 0, result.err
+    assert "2 new" in result.out and "4 bad lines skipped" in result.out
+    assert "in.jsonl:line 2: not valid JSON" in result.err.replace("\n", "")
+    assert "line 3: published" in result.err
+    assert "line 4: expected a JSON object" in result.err
+    assert "line 5: url" in result.err
+
+
+def test_import_goes_in_publish_order_and_export_has_every_field(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join([line(4), line(1), line(2)]) + "\n")
+    assert cli("import", str(source)).code == 0
+    out = tmp_path / "out.jsonl"
+    assert cli("export", "--format", "jsonl", "--output", str(out)).code == 0
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    stories = make_stories(6)
+    assert [r["title"] for r in rows] == [stories[1].title, stories[2].title, stories[4].title]
+    required = {"id", "url", "canonical_url", "title", "text", "published", "outlet", "author", "image", "lang",
+                "source_id", "duplicate_of"}  # fmt: skip
+    assert required <= set(rows[0])
+    assert rows[0]["published"] == stories[1].published.isoformat().replace("+00:00", "Z")
+    assert rows[0]["source_id"] is None and rows[0]["lang"] == "en"
+
+
+def test_reimporting_stores_nothing_twice_and_copies_are_marked(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    copy = line(0, url="https://herald.example/copied", outlet="The Herald")
+    source.write_text("\n".join([line(0), copy]) + "\n")
+    first = cli("import", str(source))
+    assert "1 new" in first.out and "1 duplicates" in first.out
+    second = cli("import", str(source))
+    assert "0 new" in second.out and "2 already stored" in second.out
+    assert "articles: 2 (1 originals, 1 duplicates)" in cli("stats").out
+
+
+def test_imported_html_is_sanitised(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(
+        line(0, html='<p onclick="x()">Hi <script>alert(1)</script><a href="javascript:y()">z</a></p>') + "\n"
+    )
+    cli("import", str(source))
+    out = tmp_path / "out.jsonl"
+    cli("export", "--format", "jsonl", "--output", str(out))
+    html = json.loads(out.read_text())["html"]
+    assert "Hi" in html and "script" not in html and "onclick" not in html and "javascript:" not in html
+
+
+def test_import_of_a_missing_file_says_so(cli: Cli, tmp_path: Path) -> None:
+    result = cli("import", str(tmp_path / "nope.jsonl"))
+    assert result.code == 1 and "is not a file" in result.err
