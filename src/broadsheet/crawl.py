@@ -10,18 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from broadsheet.clock import utcnow
 from broadsheet.config import Settings
 from broadsheet.dedupe import canonical_url
 from broadsheet.errors import BroadsheetError, ExtractError, FetchError, HTTPStatusError
 from broadsheet.extract import extract_article
 from broadsheet.fetch import Fetcher, FetchKind, FetchResult
 from broadsheet.models import Extracted, Feed, FeedEntry, Source, SourceKind
-from broadsheet.pipeline import Pipeline, article_from_entry, utcnow
+from broadsheet.pipeline import Pipeline, article_from_entry
 from broadsheet.schedule import next_poll
 from broadsheet.sources import parse_feed
 from broadsheet.store import FetchOutcome, Store
@@ -105,13 +106,14 @@ class Crawler:
             self.progress.sources_total(len(due))
         if not due:
             return report
-        executor = _make_executor(self.settings.workers)
+        run: _Run | None = None
         try:
             async with Fetcher(self.settings) as fetcher:
-                run = _Run(self, fetcher, executor)
+                run = _Run(self, fetcher, _make_executor(self.settings.workers))
                 report.sources = list(await asyncio.gather(*(run.source(s) for s in due)))
         finally:
-            executor.shutdown(wait=False, cancel_futures=True)
+            if run is not None:
+                run.executor.shutdown(wait=False, cancel_futures=True)
         return report
 
     async def run_forever(self, stop: asyncio.Event, on_report: Callable[[CrawlReport], None]) -> None:
@@ -140,27 +142,36 @@ class _Run:
     async def source(self, source: Source) -> SourceReport:
         report = SourceReport(source.id, source.url, source.title)
         started = self.c.clock()
-        outcome: FetchOutcome
         try:
             outcome = await self._poll(source, report, started)
-        except (FetchError, BroadsheetError) as exc:
-            report.status, report.error = "error", str(exc)
-            retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
-            interval, due = next_poll(
-                self.c.settings,
-                now=started,
-                interval=source.interval_seconds,
-                new_articles=0,
-                failed=True,
-                error_count=source.error_count,
-                retry_after=retry_after,
+        except BroadsheetError as exc:
+            outcome = self._failed(source, report, started, exc, str(exc))
+        except Exception as exc:  # a bug must not end the crawl for every other source; it is logged in full
+            log.exception("source %s (%s) failed unexpectedly", source.id, source.url)
+            outcome = self._failed(
+                source, report, started, exc, f"internal error ({type(exc).__name__}: {exc})"
             )
-            status = exc.status if isinstance(exc, HTTPStatusError) else None
-            outcome = FetchOutcome(started, "error", due, interval, http_status=status, error=str(exc))
         self.c.store.sources.record(source.id, outcome)
         if self.c.progress:
             self.c.progress.source_done(report)
         return report
+
+    def _failed(
+        self, source: Source, report: SourceReport, started: datetime, exc: Exception, message: str
+    ) -> FetchOutcome:
+        report.status, report.error = "error", message
+        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+        interval, due = next_poll(
+            self.c.settings,
+            now=started,
+            interval=source.interval_seconds,
+            new_articles=0,
+            failed=True,
+            error_count=source.error_count,
+            retry_after=retry_after,
+        )
+        status = exc.status if isinstance(exc, HTTPStatusError) else None
+        return FetchOutcome(started, "error", due, interval, http_status=status, error=message)
 
     async def _poll(self, source: Source, report: SourceReport, started: datetime) -> FetchOutcome:
         kind: FetchKind = "page" if source.kind is SourceKind.PAGE else "feed"
@@ -259,10 +270,22 @@ class _Run:
         try:
             if page is None:
                 page = await self.fetcher.fetch(entry.url, kind="page")
-            loop = asyncio.get_running_loop()
-            extracted = await loop.run_in_executor(self.executor, extract_article, page.content, page.url)
-            return extracted, "", page.url
         except FetchError as exc:
             return None, f"page not fetched: {exc}", entry.url
+        loop = asyncio.get_running_loop()
+        pool = self.executor
+        try:
+            extracted = await loop.run_in_executor(pool, extract_article, page.content, page.url)
         except ExtractError as exc:
-            return None, f"no article text on the page: {exc}", page.url if page else entry.url
+            return None, f"no article text on the page: {exc}", page.url
+        except BrokenExecutor:
+            # A worker died (out of memory, a crash in a C library): start a fresh pool for the pages to come.
+            log.error("extraction worker died on %s; restarting the pool", page.url)
+            if self.executor is pool:  # the first of the pages it took down restarts it
+                pool.shutdown(wait=False, cancel_futures=True)
+                self.executor = _make_executor(self.c.settings.workers)
+            return None, "the extraction worker crashed on this page", page.url
+        except Exception as exc:  # an extractor bug on one page must not lose the entry
+            log.exception("extraction failed on %s", page.url)
+            return None, f"extraction failed ({type(exc).__name__}: {exc})", page.url
+        return extracted, "", page.url

@@ -11,16 +11,17 @@ import re
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urlsplit
 
 import lxml.html
 from datasketch import MinHash
 from lxml import etree
 
+from broadsheet.clock import utcnow
 from broadsheet.config import Settings
-from broadsheet.dedupe import Action, Deduplicator, Verdict, canonical_url, content_hash, minhash, same_site
-from broadsheet.dedupe.fingerprint import signature_bytes
+from broadsheet.dedupe import Action, Deduplicator, Verdict, canonical_url, same_site
+from broadsheet.dedupe.fingerprint import fingerprint, signature_bytes
 from broadsheet.extract.sanitize import sanitize_html
 from broadsheet.models import Article, Extracted, FeedEntry, Source
 from broadsheet.store import Store
@@ -28,10 +29,6 @@ from broadsheet.store import Store
 __all__ = ["IngestResult", "Pipeline", "article_from_entry", "html_to_text", "utcnow"]
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,13 +164,14 @@ class Pipeline:
 
     def ingest(self, article: Article, urls: Collection[str] = ()) -> IngestResult:
         now = self.clock()
+        prints = fingerprint(article.title, article.text)
         article = replace(
             article,
             canonical_url=canonical_url(article.canonical_url or article.url),
-            content_hash=content_hash(article.title, article.text),
+            content_hash=prints.content_hash,
         )
         all_urls = {canonical_url(u) for u in (article.url, *urls) if u}
-        signature = minhash(article.text)
+        signature = prints.signature
         verdict = self.dedupe.judge(article, signature, all_urls)
         article_id = self._apply(verdict, article, signature, all_urls, now)
         self.tally.add(verdict.action)

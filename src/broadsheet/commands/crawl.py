@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from broadsheet.commands.common import app, err, opened, out
-from broadsheet.crawl import Crawler, CrawlReport, SourceReport
-from broadsheet.pipeline import Pipeline
+
+if TYPE_CHECKING:  # the crawler pulls in extraction and dedupe: imported only when a crawl runs
+    from broadsheet.crawl import Crawler, CrawlReport, SourceReport
 
 __all__ = ["crawl", "print_summary"]
 
@@ -60,6 +61,9 @@ def crawl(
     ] = False,
 ) -> None:
     """Fetch due sources, extract and store new articles. Without --once, keeps polling until stopped."""
+    from broadsheet.crawl import Crawler
+    from broadsheet.pipeline import Pipeline
+
     with opened() as (settings, store):
         if not store.sources.all():
             if once:

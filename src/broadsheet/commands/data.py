@@ -11,8 +11,6 @@ from rich.progress import Progress
 
 from broadsheet.commands.common import app, err, opened, out
 from broadsheet.errors import BroadsheetError
-from broadsheet.importer import export_jsonl, import_jsonl
-from broadsheet.pipeline import Pipeline
 
 __all__ = ["export", "import_", "stats"]
 
@@ -27,6 +25,9 @@ def import_(
     ],
 ) -> None:
     """Import articles from a JSON Lines file, oldest first, through the same dedupe as crawled articles."""
+    from broadsheet.importer import import_jsonl
+    from broadsheet.pipeline import Pipeline
+
     if not path.is_file():
         raise BroadsheetError(f"{path} is not a file; give the path of a .jsonl file")
     with opened() as (settings, store):
@@ -59,6 +60,8 @@ def export(
     ] = None,
 ) -> None:
     """Write every stored article as JSON Lines (one object per line)."""
+    from broadsheet.importer import export_jsonl
+
     with opened() as (_settings, store):
         if output is None:
             count = export_jsonl(store.articles.iter_all(), sys.stdout)

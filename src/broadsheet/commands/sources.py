@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from broadsheet.clock import utcnow
 from broadsheet.commands.common import ago, opened, out, source_app
 from broadsheet.errors import SourceError
-from broadsheet.fetch import Fetcher
 from broadsheet.models import Outline, SourceKind
-from broadsheet.pipeline import utcnow
 from broadsheet.sources import parse_opml, write_opml
-from broadsheet.subscribe import Resolved, resolve_source
+
+if TYPE_CHECKING:
+    from broadsheet.subscribe import Resolved
 
 __all__ = ["add", "export", "import_opml", "list_sources", "remove"]
 
@@ -28,6 +29,9 @@ def add(
     folder: Annotated[str, typer.Option(help="Folder (category) to file it under, e.g. 'News/World'.")] = "",
 ) -> None:
     """Subscribe to a feed, a sitemap, or the feed a site's page links to."""
+    from broadsheet.fetch import Fetcher
+    from broadsheet.subscribe import resolve_source
+
     with opened() as (settings, store):
 
         async def resolve() -> Resolved:
