@@ -112,6 +112,7 @@ class Article:
     extraction_note: str = ""  # why the feed's content was used instead of the page, when it was
     id: int | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)  # other URLs that reached this article
+    also_published_at: tuple[str, ...] = field(default_factory=tuple)  # URLs of its copies on other sites
 
 
 @dataclass(slots=True)

@@ -154,3 +154,16 @@ def test_crawl_exits_nonzero_only_when_nothing_could_run(
     cli("source", "import", str(write_opml(tmp_path / "one.opml", [publisher.url("/gone.xml")])))
     result = cli("crawl", "--once")
     assert result.code == 1 and "404" in result.out
+
+
+def test_page_without_article_text_falls_back_to_feed_content(
+    cli: Cli, publisher: Publisher, tmp_path: Path
+) -> None:
+    stories = make_stories(1)
+    publisher.add(f"/news/{stories[0].slug}", "<html><body><nav><a href='/'>Home</a></nav></body></html>")
+    publisher.add("/feed.xml", rss(stories, publisher.base_url), content_type="application/rss+xml")
+    cli("source", "add", publisher.url("/feed.xml"))
+    assert cli("crawl", "--once").code == 0
+    [row] = exported(cli, tmp_path)
+    assert row["text"] == stories[0].paragraphs[0]
+    assert "no article text" in str(row["extraction_note"])

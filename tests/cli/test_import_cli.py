@@ -77,6 +77,11 @@ def test_reimporting_stores_nothing_twice_and_copies_are_marked(cli: Cli, tmp_pa
     second = cli("import", str(source))
     assert "0 new" in second.out and "2 already stored" in second.out
     assert "articles: 2 (1 originals, 1 duplicates)" in cli("stats").out
+    out = tmp_path / "out.jsonl"
+    cli("export", "--format", "jsonl", "--output", str(out))
+    original, duplicate = (json.loads(x) for x in out.read_text().splitlines())
+    assert duplicate["duplicate_of"] == original["id"]
+    assert original["also_published_at"] == ["https://herald.example/copied"]
 
 
 def test_imported_html_is_sanitised(cli: Cli, tmp_path: Path) -> None:

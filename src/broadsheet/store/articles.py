@@ -138,7 +138,20 @@ class ArticleStore:
                 raise NotFoundError(f"no article with id {article_id}")
             article = _article(row)
             article.aliases = tuple(self._urls(conn, article_id))
+            article.also_published_at = tuple(self._copies(conn, [article_id]).get(article_id, ()))
         return article
+
+    def _copies(self, conn: Connection, ids: list[int]) -> dict[int, list[str]]:
+        """Canonical URLs of the copies of each of `ids` ("also published at"), oldest copy first."""
+        query = (
+            select(articles.c.duplicate_of, articles.c.canonical_url)
+            .where(articles.c.duplicate_of.in_(ids))
+            .order_by(articles.c.id)
+        )
+        copies: dict[int, list[str]] = {}
+        for row in conn.execute(query):
+            copies.setdefault(row.duplicate_of, []).append(row.canonical_url)
+        return copies
 
     def _urls(self, conn: Connection, article_id: int) -> list[str]:
         query = (
@@ -172,8 +185,11 @@ class ArticleStore:
                     select(articles).where(articles.c.id > last).order_by(articles.c.id).limit(batch)
                 )
                 page = [_article(row) for row in rows]
+                copies = self._copies(conn, [a.id for a in page if a.id is not None])
             if not page:
                 return
+            for article in page:
+                article.also_published_at = tuple(copies.get(article.id or 0, ()))
             yield from page
             last = page[-1].id or last
 
