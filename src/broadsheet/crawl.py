@@ -138,6 +138,11 @@ class _Run:
         self.c = crawler
         self.fetcher = fetcher
         self.executor = executor
+        # Backpressure: pages are fetched faster than they are extracted; without a bound, every fetched page
+        # of a big crawl would wait in memory for a worker.
+        self.pages_in_flight = asyncio.Semaphore(
+            max(crawler.settings.max_concurrency, 4 * crawler.settings.workers)
+        )
 
     async def source(self, source: Source) -> SourceReport:
         report = SourceReport(source.id, source.url, source.title)
@@ -242,7 +247,8 @@ class _Run:
     async def _entry(
         self, source: Source, entry: FeedEntry, report: SourceReport, page: FetchResult | None = None
     ) -> None:
-        extracted, note, page_url = await self._extract(entry, page)
+        async with self.pages_in_flight:
+            extracted, note, page_url = await self._extract(entry, page)
         if extracted is None:
             report.fallbacks += 1
             if not (entry.content_html or entry.summary or entry.title):
