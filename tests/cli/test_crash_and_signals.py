@@ -52,8 +52,9 @@ def serve(publisher: Publisher, count: int, delay: float) -> None:
 
 
 def test_crawl_killed_with_sigkill_loses_nothing_and_stores_nothing_twice(
-    publisher: Publisher, tmp_path: Path, cli_env: dict[str, str]
+    publisher: Publisher, tmp_path: Path, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("BROADSHEET_EXTRACT_WORKERS", "2")  # the real process pool, as in production
     serve(publisher, 40, delay=0.08)
     home = tmp_path / "home"
     subprocess.run(
@@ -67,7 +68,8 @@ def test_crawl_killed_with_sigkill_loses_nothing_and_stores_nothing_twice(
         )
         wait_for(lambda t=threshold, c=crawler: stored(home) >= t or c.poll() is not None)
         crawler.send_signal(signal.SIGKILL)
-        crawler.communicate()
+        # Returns only once every holder of the pipes is gone: orphaned extraction workers would hang here.
+        crawler.communicate(timeout=30)
         assert crawler.returncode == -signal.SIGKILL
         counts.append(stored(home))
     assert 4 <= counts[0] <= counts[1] < 40
