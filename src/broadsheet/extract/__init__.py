@@ -1,0 +1,10 @@
+"""Extraction: publisher HTML in, clean article text, sanitised HTML and metadata out (`extract_article`).
+
+Fetching the page and storing the result belong to other steps; this package does no I/O.
+"""
+
+from __future__ import annotations
+
+from broadsheet.extract.article import extract_article
+
+__all__ = ["extract_article"]

@@ -1,0 +1,166 @@
+"""Normalising raw metadata values: dates to aware UTC, bylines to author names, language tags, tag lists, alt text.
+
+Owns the string-level cleaning only; where each value is read from (JSON-LD, meta tags, markup) is `metadata.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from urllib.parse import urljoin, urlsplit
+
+from dateutil import parser as dateparser
+
+__all__ = [
+    "absolute_url",
+    "clean_alt",
+    "clean_authors",
+    "clean_tags",
+    "host_of",
+    "normalise_lang",
+    "parse_date",
+    "plain",
+]
+
+_WS_RE = re.compile(r"\s+")
+_MIN_YEAR, _MAX_YEAR = 1990, 2100
+
+# "By", "Von", "Par", "Por", "Door", "Av" in front of a byline; not "De"/"Di", which start surnames.
+_BY_RE = re.compile(
+    r"^\s*(?:written\s+|posted\s+|words\s+)?(?:by|von(?!\s+de[rnm]\b)|par|por|door|av)\s*:?\s+", re.I
+)
+# Names are joined with commas, "and" in several languages, "&" or "/"; bylines also use "|" before a date.
+_JOIN_RE = re.compile(r"\s*(?:,|;|\||/|&|\+|\band\b|\bund\b|\bet\b|\by\b|\be\b|\ben\b|\boch\b)\s*", re.I)
+_HANDLE_RE = re.compile(r"\(?@\w{1,30}\)?|\bhttps?://\S+|\S+@\S+\.\w+")
+_JOB_WORDS = re.compile(
+    r"\b(?:reporter|editor|correspondent|writer|staff|contributor|journalist|columnist|producer|"
+    r"photographer|analyst|professor|redakteur(?:in)?|korrespondent(?:in)?|autor(?:in)?|chefredakteur|"
+    r"rédact(?:eur|rice)|journaliste|correspondant|updated|aktualisiert|published|veröffentlicht)\b",
+    re.I,
+)
+_DATEISH_RE = re.compile(r"\d")
+_FILENAME_RE = re.compile(
+    r"^\S+\.(?:jpe?g|png|gif|webp|avif|svg|bmp|tiff?)$|^(?:img|dsc|image)[_-]?\d+$", re.I
+)
+_LANG_RE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
+# Zone abbreviations publishers print; dateutil alone would read them from the machine's local zone, or not at all.
+_ZONES = {
+    **dict.fromkeys(("UTC", "GMT", "UT", "Z", "WET"), 0),
+    **dict.fromkeys(("CET", "MEZ", "WEST", "BST"), 3600),
+    **dict.fromkeys(("CEST", "MESZ", "EET"), 7200),
+    "EEST": 10800,
+    **{"EST": -18000, "EDT": -14400, "CST": -21600, "CDT": -18000},
+    **{"MST": -25200, "MDT": -21600, "PST": -28800, "PDT": -25200},
+    **{"JST": 32400, "AEST": 36000, "AEDT": 39600},
+}
+_PLACEHOLDER_ALTS = {"image", "photo", "picture", "img", "bild", "foto", "lead image", "featured image"}
+
+
+def plain(value: object) -> str:
+    """A metadata value as one trimmed line of text; non-strings give ""."""
+    return _WS_RE.sub(" ", value).strip() if isinstance(value, str) else ""
+
+
+def absolute_url(base: str, value: str | None, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """`value` resolved against `base`; "" when it is empty, malformed or of another scheme (javascript:, data:)."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    try:
+        joined = urljoin(base, value)
+    except ValueError:
+        return ""  # e.g. "http://[bad": a malformed address is no address
+    return joined if joined.split(":", 1)[0].lower() in schemes else ""
+
+
+def host_of(url: str) -> str:
+    """The host name of `url` without "www."; "" when the URL is malformed."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return ""  # a malformed page URL simply has no usable host
+    return host.removeprefix("www.")
+
+
+def _zone(name: str | None, offset: int | None) -> int | None:
+    """dateutil's tzinfos hook: a numeric offset wins; unknown names give None, i.e. naive, i.e. UTC below."""
+    if offset is not None:
+        return offset
+    return _ZONES.get((name or "").upper())
+
+
+def parse_date(value: object) -> datetime | None:
+    """Parse an ISO 8601 or common human date; naive times are taken as UTC. None when it is not a plausible date."""
+    text = plain(value)
+    if not text or not _DATEISH_RE.search(text):
+        return None
+    try:
+        parsed = dateparser.isoparse(text)
+    except ValueError:
+        # Not ISO 8601: publishers also write "Tue, 3 Mar 2026 10:00:00 +0100" and similar.
+        try:
+            parsed = dateparser.parse(text, fuzzy=False, tzinfos=_zone)
+        except (ValueError, OverflowError):
+            return None  # an unparseable date string is the "no date here" answer, not an error
+    if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+        return None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _clean_name(part: str) -> str:
+    name = _HANDLE_RE.sub(" ", part)
+    name = _BY_RE.sub("", name)
+    name = _WS_RE.sub(" ", name).strip(" .:-–—()[]\"'")
+    words = name.split()
+    if not words or len(words) > 5 or len(name) > 60 or _DATEISH_RE.search(name) or _JOB_WORDS.search(name):
+        return ""
+    return name
+
+
+def clean_authors(raw: Iterable[str]) -> tuple[str, ...]:
+    """Split bylines into names and drop what is not a name: "By", handles, job titles, dates; deduplicated."""
+    names: list[str] = []
+    seen: set[str] = set()
+    for byline in raw:
+        text = _BY_RE.sub("", plain(byline))
+        if text.startswith(("http://", "https://", "/")):
+            continue  # article:author often holds a profile URL, not a name
+        for part in _JOIN_RE.split(text):
+            name = _clean_name(part)
+            if name and name.casefold() not in seen:
+                seen.add(name.casefold())
+                names.append(name)
+    return tuple(names)
+
+
+def clean_tags(raw: Iterable[str]) -> tuple[str, ...]:
+    """Trim, split comma lists, drop empties and overlong entries, dedupe case-insensitively; order kept."""
+    tags: list[str] = []
+    seen: set[str] = set()
+    for value in raw:
+        for part in plain(value).split(","):
+            tag = part.strip(" #;")
+            if tag and len(tag) <= 80 and tag.casefold() not in seen:
+                seen.add(tag.casefold())
+                tags.append(tag)
+    return tuple(tags)
+
+
+def normalise_lang(value: object) -> str:
+    """'en_US', 'de-DE', 'FR' -> 'en', 'de', 'fr'; '' when the value is not a language tag."""
+    match = _LANG_RE.match(plain(value).split(",")[0].strip())
+    return match.group(1).lower() if match else ""
+
+
+def clean_alt(value: object, image_url: str = "") -> str:
+    """Alt text worth showing: not empty, not a placeholder word, not the image's file name."""
+    alt = plain(value)
+    if not alt or alt.casefold() in _PLACEHOLDER_ALTS or _FILENAME_RE.match(alt):
+        return ""
+    stem = image_url.rsplit("/", 1)[-1].split("?")[0].rsplit(".", 1)[0]
+    if stem and alt.casefold() in (stem.casefold(), stem.replace("-", " ").replace("_", " ").casefold()):
+        return ""
+    return alt
