@@ -76,7 +76,9 @@ def test_updated_article_at_the_same_url_keeps_its_id(pipeline: Pipeline) -> Non
     assert pipeline.store.articles.count() == 1
 
 
-def test_edited_version_under_a_new_url_on_the_same_site_replaces_the_old(pipeline: Pipeline) -> None:
+def test_edited_version_under_a_new_url_on_the_same_site_is_kept_as_a_near_duplicate(
+    pipeline: Pipeline,
+) -> None:
     first = pipeline.ingest(article("https://courier.example/2026/dam-gates"))
     edited = WIRE.replace("two weeks ahead", "a fortnight ahead") + " More inspections follow."
     second = pipeline.ingest(
@@ -84,10 +86,20 @@ def test_edited_version_under_a_new_url_on_the_same_site_replaces_the_old(pipeli
             "https://www.courier.example/2026/dam-gates-replaced-early", text=edited, title="Gates in early"
         )
     )
-    assert second.action is Action.UPDATE and second.article_id == first.article_id
-    stored = pipeline.store.articles.get(first.article_id)
-    assert stored.title == "Gates in early"
-    assert "https://www.courier.example/2026/dam-gates-replaced-early" in stored.aliases
+    # Nothing is overwritten on a similarity guess: both versions stay, the later one folded under the first.
+    assert second.action is Action.COPY and second.article_id != first.article_id
+    assert pipeline.store.articles.get(second.article_id).duplicate_of == first.article_id
+    assert pipeline.store.articles.get(first.article_id).text == WIRE
+    assert pipeline.store.articles.get(first.article_id).also_published_at == (
+        "https://www.courier.example/2026/dam-gates-replaced-early",
+    )
+
+
+def test_same_text_under_another_url_of_the_same_site_is_one_article(pipeline: Pipeline) -> None:
+    first = pipeline.ingest(article("https://courier.example/world/dam"))
+    again = pipeline.ingest(article("https://courier.example/europe/dam"))
+    assert again.action is Action.SAME and again.article_id == first.article_id
+    assert "https://courier.example/europe/dam" in pipeline.store.articles.get(first.article_id).aliases
 
 
 def test_different_stories_with_shared_words_are_not_folded(pipeline: Pipeline) -> None:

@@ -15,7 +15,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -87,9 +87,8 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _make_executor(workers: int) -> Executor:
-    if workers <= 1:
-        return ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract")
-    # fork shares the already-imported extractor with the workers instead of importing it again in each
+    # Extraction is CPU-bound: in worker processes it runs beside the event loop instead of fighting it for
+    # the GIL. fork shares the already-imported extractor with the workers instead of importing it again in each
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
@@ -130,8 +129,8 @@ class Crawler:
                 run = _Run(self, fetcher, _make_executor(self.settings.workers))
                 report.sources = list(await asyncio.gather(*(run.source(s) for s in due)))
         finally:
-            if run is not None:
-                run.executor.shutdown(wait=False, cancel_futures=True)
+            if run is not None:  # waits for at most the extractions already running
+                run.executor.shutdown(wait=True, cancel_futures=True)
         return report
 
     async def run_forever(self, stop: asyncio.Event, on_report: Callable[[CrawlReport], None]) -> None:

@@ -74,12 +74,9 @@ class Deduplicator:
         if signature is not None:
             near = self.index.nearest(signature)
             if near is not None:
+                # Stored, never merged: on the same site this may be an edited version under a new URL, or
+                # only a templated look-alike (weather, results); keeping both loses nothing either way.
                 near_id, similarity = near
-                stored = self.articles.known(near_id)
-                if same_site(stored.canonical_url, article.canonical_url):
-                    return Verdict(
-                        Action.UPDATE, near_id, similarity, f"edited version of {stored.canonical_url}"
-                    )
                 return Verdict(Action.COPY, near_id, similarity, f"near-duplicate of article {near_id}")
         return Verdict(Action.NEW)
 

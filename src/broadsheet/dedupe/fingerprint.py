@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
+from datasketch import LeanMinHash, MinHash
 
 __all__ = [
     "MIN_WORDS",
@@ -32,6 +32,9 @@ __all__ = [
 NUM_PERM = 128
 SHINGLE = 5  # words per shingle: long enough that shared boilerplate phrases don't make articles similar
 MIN_WORDS = 40  # shorter texts (headlines, teasers) are compared by exact hash only
+MAX_WORDS = (
+    5000  # copies share their opening; a 5 000-word prefix decides as well as the whole and costs less
+)
 # The signature's permutations: fixed forever, since stored signatures must stay comparable with new ones.
 _PRIME = np.uint64((1 << 61) - 1)
 _MASK = np.uint64(0xFFFFFFFF)
@@ -67,10 +70,9 @@ def content_hash(title: str, text: str) -> str:
 def _signature(tokens: list[str]) -> MinHash | None:
     if len(tokens) < MIN_WORDS:
         return None
-    vocabulary: dict[str, int] = {}
-    ids = np.fromiter(
-        (vocabulary.setdefault(t, zlib.crc32(t.encode("utf-8"))) for t in tokens), np.uint64, len(tokens)
-    )
+    tokens = tokens[:MAX_WORDS]
+    vocabulary = {t: zlib.crc32(t.encode("utf-8")) for t in set(tokens)}
+    ids = np.array([vocabulary[t] for t in tokens], dtype=np.uint64)
     # Each shingle's hash is a polynomial of its words' hashes, kept to 32 bits; duplicates don't matter to a min.
     count = len(tokens) - SHINGLE + 1
     shingles = np.zeros(count, dtype=np.uint64)
@@ -78,8 +80,12 @@ def _signature(tokens: list[str]) -> MinHash | None:
         shingles = (shingles * np.uint64(1_000_003) + ids[offset : offset + count]) & _MASK
     shingles = np.unique(shingles)
     permuted = ((_A[:, None] * shingles[None, :] + _B[:, None]) % _PRIME) & _MASK
-    values = permuted.min(axis=1).astype(np.uint64)
-    return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme=SCHEME)
+    return _wrap(permuted.min(axis=1).astype(np.uint64))
+
+
+def _wrap(values: np.ndarray[tuple[int], np.dtype[np.uint64]]) -> MinHash:
+    # LeanMinHash holds the values without generating permutations it would never use (we never update it).
+    return LeanMinHash(seed=1, hashvalues=values, scheme=SCHEME)
 
 
 def minhash(text: str) -> MinHash | None:
@@ -104,5 +110,4 @@ def signature_bytes(signature: MinHash) -> bytes:
 
 
 def signature_from_bytes(data: bytes) -> MinHash:
-    values = np.frombuffer(data, dtype=np.uint32).astype(np.uint64)
-    return MinHash(num_perm=len(values), hashvalues=values, scheme=SCHEME)
+    return _wrap(np.frombuffer(data, dtype=np.uint32).astype(np.uint64))
