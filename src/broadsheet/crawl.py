@@ -8,6 +8,7 @@ so a crawl killed midway re-reads the feed next time instead of being told "304,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import logging
 import multiprocessing
@@ -156,10 +157,10 @@ class _Run:
         self.fetcher = fetcher
         self.executor = executor
         # Backpressure: pages are fetched faster than they are extracted; without a bound, every fetched page
-        # of a big crawl would wait in memory for a worker.
-        self.pages_in_flight = asyncio.Semaphore(
-            max(crawler.settings.max_concurrency, 4 * crawler.settings.workers)
-        )
+        # of a big crawl would wait in memory for a worker. Sized well above the fetcher's own concurrency so
+        # that it bounds memory, not speed.
+        settings = crawler.settings
+        self.pages_in_flight = asyncio.Semaphore(4 * max(settings.max_concurrency, settings.workers))
 
     async def source(self, source: Source) -> SourceReport:
         report = SourceReport(source.id, source.url, source.title)
@@ -214,7 +215,10 @@ class _Run:
             fresh = self._fresh(entries)
             if self.c.progress:
                 self.c.progress.entries_found(len(fresh))
-            await asyncio.gather(*(self._entry(source, entry, report) for entry in fresh))
+            # A source's entries mostly share one host: more at once than that host's connection limit would
+            # only hold shared slots while queueing for the host, starving every other source.
+            lane = asyncio.Semaphore(self.c.settings.per_host_connections)
+            await asyncio.gather(*(self._entry(source, entry, report, lane=lane) for entry in fresh))
         interval, due = next_poll(
             self.c.settings,
             now=started,
@@ -262,9 +266,14 @@ class _Run:
         return fresh
 
     async def _entry(
-        self, source: Source, entry: FeedEntry, report: SourceReport, page: FetchResult | None = None
+        self,
+        source: Source,
+        entry: FeedEntry,
+        report: SourceReport,
+        page: FetchResult | None = None,
+        lane: asyncio.Semaphore | None = None,
     ) -> None:
-        async with self.pages_in_flight:
+        async with lane or contextlib.nullcontext(), self.pages_in_flight:
             extracted, note, page_url = await self._extract(entry, page)
         if extracted is None:
             report.fallbacks += 1
