@@ -11,12 +11,18 @@ from enum import StrEnum
 
 __all__ = [
     "Article",
+    "ArticleCard",
+    "CardPage",
     "Extracted",
     "Feed",
     "FeedEntry",
+    "OutletInfo",
     "Outline",
+    "SearchHit",
+    "SearchPage",
     "Source",
     "SourceKind",
+    "TagInfo",
 ]
 
 
@@ -139,3 +145,64 @@ class Source:
     interval_seconds: int
     next_fetch_at: datetime
     article_count: int = 0
+
+
+# --- what the reader sees: shapes returned by the read queries, shared by pages, the API and feeds out ------
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleCard:
+    """An article as listed (home, outlet, tag, related, search, feeds): no full text."""
+
+    id: int
+    title: str
+    url: str
+    canonical_url: str
+    outlet: str
+    outlet_slug: str
+    published: datetime | None
+    sort_time: datetime  # published, or when stored if the publisher gave no date: what lists are ordered by
+    image: str
+    image_alt: str
+    excerpt: str  # description, else the opening of the text; plain text, at most ~300 characters
+    lang: str
+    tags: tuple[str, ...]
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CardPage:
+    """One page of a keyset-paginated list; `next_cursor` is opaque, None on the last page."""
+
+    items: tuple[ArticleCard, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutletInfo:
+    slug: str
+    name: str
+    article_count: int
+    latest: datetime | None
+    site_url: str = ""  # scheme://host of its newest article
+
+
+@dataclass(frozen=True, slots=True)
+class TagInfo:
+    slug: str
+    name: str
+    article_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    card: ArticleCard
+    snippet_html: str  # escaped text with matches wrapped in <mark>…</mark>; safe to render as is
+    rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    hits: tuple[SearchHit, ...]
+    page: int  # 1-based
+    has_next: bool
