@@ -6,7 +6,7 @@ HOME_DIR ?= broadsheet-data
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean system-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
+PORT ?= 8000
 run: $(VENV)/.installed
 	$(BIN)/broadsheet --home $(HOME_DIR) init
-	@echo "crawling the sources in $(HOME_DIR); add one with: $(BIN)/broadsheet --home $(HOME_DIR) source add URL"
-	$(BIN)/broadsheet --home $(HOME_DIR) crawl
+	@echo "open http://localhost:$(PORT)/ (the crawl runs inside the server; Ctrl-C stops both)"
+	$(BIN)/broadsheet --home $(HOME_DIR) serve --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench
@@ -33,7 +34,12 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-test
+# The browser tests drive Debian's Chromium (a browser download by Playwright cannot be reached from here).
+system-deps:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+unit: $(VENV)/.installed-test system-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck unit

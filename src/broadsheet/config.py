@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -90,7 +91,32 @@ class Settings(BaseSettings):
     )
     dedupe_window_days: int = Field(30, ge=1, description="How far back near-duplicates are looked for.")
 
+    # --- the web reader (`broadsheet serve`)
+    site_name: str = Field("broadsheet", min_length=1, max_length=80, description="Name shown in the header.")
+    site_language: str = Field("en", description="Language of the interface (the html lang attribute).")
+    time_zone: str = Field(
+        "UTC", description="IANA time zone for dates shown to readers, e.g. Europe/London."
+    )
+    page_size: int = Field(30, ge=5, le=200, description="Articles per page on home, outlet and tag pages.")
+    search_page_size: int = Field(20, ge=5, le=100, description="Results per search page.")
+    crawl_in_server: bool = Field(
+        True,
+        description="Run the crawl scheduler inside `broadsheet serve` (off: run `broadsheet crawl` apart).",
+    )
+    admin_password: SecretStr = Field(
+        SecretStr(""), description="Password for the admin pages (sources); empty turns them off."
+    )
+
     log_level: str = Field("WARNING", description="Python logging level.")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Paris") from exc
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -77,24 +77,29 @@ class CrawlReport:
         return sum(getattr(s, name) for s in self.sources)
 
 
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: on Linux, ask the kernel to kill this worker when the crawler dies, so a crawler
+def _die_with_parent(parent: int | None) -> None:
+    """Worker initializer: on Linux, ask the kernel to kill this worker when its parent dies, so a crawler
     killed with SIGKILL leaves no orphaned extraction processes behind."""
     if sys.platform.startswith("linux"):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() != parent:  # the parent died before prctl took effect
+    if parent is not None and os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
 
 
-def _make_executor(workers: int) -> Executor:
-    # Extraction is CPU-bound: in worker processes it runs beside the event loop instead of fighting it for
-    # the GIL. fork shares the already-imported extractor with the workers instead of importing it again in each
+def _make_executor(workers: int, start_method: str = "fork") -> Executor:
+    """Extraction is CPU-bound: in worker processes it runs beside the event loop instead of fighting it for
+    the GIL. "fork" shares the already-imported extractor; a process with threads of its own (the web
+    server) uses "forkserver", whose workers start from a clean, single-threaded process."""
+    context = multiprocessing.get_context(start_method)
+    if start_method == "forkserver":
+        context.set_forkserver_preload(["broadsheet.extract"])
     return ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=multiprocessing.get_context("fork"),
+        mp_context=context,
         initializer=_die_with_parent,
-        initargs=(os.getpid(),),
+        # a forkserver's workers are its children, not ours; it exits when we do
+        initargs=(os.getpid() if start_method == "fork" else None,),
     )
 
 
@@ -107,7 +112,9 @@ class Crawler:
         *,
         progress: CrawlProgress | None = None,
         clock: Callable[[], datetime] = utcnow,
+        start_method: str = "fork",
     ) -> None:
+        self.start_method = start_method
         self.settings = settings
         self.store = store
         self.pipeline = pipeline
@@ -127,7 +134,7 @@ class Crawler:
         run: _Run | None = None
         try:
             async with Fetcher(self.settings) as fetcher:
-                run = _Run(self, fetcher, _make_executor(self.settings.workers))
+                run = _Run(self, fetcher, _make_executor(self.settings.workers, self.start_method))
                 report.sources = list(await asyncio.gather(*(run.source(s) for s in due)))
         finally:
             if run is not None:  # waits for at most the extractions already running
@@ -315,7 +322,7 @@ class _Run:
             log.error("extraction worker died on %s; restarting the pool", page.url)
             if self.executor is pool:  # the first of the pages it took down restarts it
                 pool.shutdown(wait=False, cancel_futures=True)
-                self.executor = _make_executor(self.c.settings.workers)
+                self.executor = _make_executor(self.c.settings.workers, self.c.start_method)
             return None, "the extraction worker crashed on this page", page.url
         except Exception as exc:  # an extractor bug on one page must not lose the entry
             log.exception("extraction failed on %s", page.url)

@@ -38,6 +38,7 @@ class ImportedArticle(BaseModel):
     author: str = ""
     image: str = ""
     html: str = ""
+    tags: list[str] = Field(default_factory=list, max_length=50)
 
     @field_validator("url", "image")
     @classmethod
@@ -63,6 +64,7 @@ class ImportedArticle(BaseModel):
             author=self.author,
             image=self.image,
             lang=self.lang,
+            tags=tuple(dict.fromkeys(t.strip() for t in self.tags if t.strip())),
         )
 
 

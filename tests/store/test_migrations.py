@@ -7,13 +7,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from broadsheet.store import Store
-from broadsheet.store.schema import metadata
+from broadsheet.store.schema import include_name, metadata
 
 
 def test_migrations_create_exactly_the_declared_schema(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, metadata)
     assert diff == []
 
 
@@ -30,4 +31,4 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     Store.open(url).close()
     store = Store.open(url)
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"

@@ -5,10 +5,24 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from broadsheet.store.articles import ArticleStore, KnownArticle
+from broadsheet.store.cards import BadCursorError
 from broadsheet.store.db import connect, migrate
+from broadsheet.store.reads import ReadStore
+from broadsheet.store.search import SEARCH_HELP, SearchQueryError, search
 from broadsheet.store.sources import FetchOutcome, SourceStore
 
-__all__ = ["ArticleStore", "FetchOutcome", "KnownArticle", "SourceStore", "Store"]
+__all__ = [
+    "SEARCH_HELP",
+    "ArticleStore",
+    "BadCursorError",
+    "FetchOutcome",
+    "KnownArticle",
+    "ReadStore",
+    "SearchQueryError",
+    "SourceStore",
+    "Store",
+    "search",
+]
 
 
 class Store:
@@ -16,6 +30,7 @@ class Store:
         self.engine = engine
         self.sources = SourceStore(engine)
         self.articles = ArticleStore(engine)
+        self.reads = ReadStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

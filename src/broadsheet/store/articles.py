@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
-from broadsheet.store.schema import article_urls, articles
+from broadsheet.slugs import slugify
+from broadsheet.store.schema import article_tags, article_urls, articles
 
 __all__ = ["ArticleStore", "KnownArticle"]
 
@@ -91,7 +92,21 @@ def _content_values(article: Article, signature: bytes | None, now: datetime) ->
         "minhash": signature,
         "extraction_note": article.extraction_note,
         "modified_at": now,
+        "outlet_slug": slugify(article.outlet),
     }
+
+
+def _tag_rows(article_id: int, tags: Collection[str], sort_time: datetime) -> list[dict[str, Any]]:
+    """One row per distinct tag slug ("Politics" and "politics" are one tag; the first spelling is kept)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for tag in tags:
+        name = tag.strip()
+        if name:
+            slug = slugify(name)
+            rows.setdefault(
+                slug, {"slug": slug, "article_id": article_id, "name": name, "sort_time": sort_time}
+            )
+    return list(rows.values())
 
 
 class ArticleStore:
@@ -226,11 +241,13 @@ class ArticleStore:
             source_id=article.source_id,
             duplicate_of=article.duplicate_of,
             created_at=now,
+            sort_time=article.published or now,
         )
         with self.engine.begin() as conn:
             # Parameters passed apart from the statement: it compiles once and is reused from SQLAlchemy's cache.
             new_id = int(conn.execute(insert(articles), values).inserted_primary_key[0])  # type: ignore[index]
             self._add_urls(conn, new_id, {article.canonical_url, *urls})
+            self._set_tags(conn, new_id, article.tags, values["sort_time"], new=True)
         return new_id
 
     def replace_content(
@@ -240,14 +257,29 @@ class ArticleStore:
         values = _content_values(article, signature, now)
         del values["url"]  # the address it was first found at stays; the new one joins article_urls
         if article.published is None:
-            del values["published"]
+            del values["published"]  # the date given before stays, and with it the place in the lists
+        else:
+            values["sort_time"] = article.published
         with self.engine.begin() as conn:
             conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
             self._add_urls(conn, article_id, urls)
+            sort_time = conn.execute(
+                select(articles.c.sort_time).where(articles.c.id == article_id)
+            ).scalar_one()
+            self._set_tags(conn, article_id, article.tags, sort_time, new=False)
 
     def add_urls(self, article_id: int, urls: Collection[str]) -> None:
         with self.engine.begin() as conn:
             self._add_urls(conn, article_id, urls)
+
+    def _set_tags(
+        self, conn: Connection, article_id: int, tags: Collection[str], sort_time: datetime, *, new: bool
+    ) -> None:
+        if not new:
+            conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
+        rows = _tag_rows(article_id, tags, sort_time)
+        if rows:
+            conn.execute(insert(article_tags), rows)
 
     def _add_urls(self, conn: Connection, article_id: int, urls: Collection[str]) -> None:
         if not urls:

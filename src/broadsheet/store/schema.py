@@ -23,7 +23,16 @@ from sqlalchemy import (
     TypeDecorator,
 )
 
-__all__ = ["UTCDateTime", "article_urls", "articles", "metadata", "sources"]
+__all__ = [
+    "FTS_TABLES",
+    "UTCDateTime",
+    "article_tags",
+    "article_urls",
+    "articles",
+    "include_name",
+    "metadata",
+    "sources",
+]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -109,12 +118,47 @@ articles = Table(
     Column("extraction_note", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
+    # What lists are ordered by: `published`, or `created_at` when the publisher gave no date.
+    Column("sort_time", UTCDateTime, nullable=False),
+    Column("outlet_slug", Text, nullable=False, server_default=""),  # slugs.slugify(outlet)
 )
 Index("ix_articles_published", articles.c.published)
 Index("ix_articles_created_at", articles.c.created_at)
 Index("ix_articles_source_id", articles.c.source_id)
 Index("ix_articles_content_hash", articles.c.content_hash)
 Index("ix_articles_duplicate_of", articles.c.duplicate_of)
+# The reader's lists, newest first, each walked in index order with keyset pagination (no sort step).
+Index("ix_articles_sort_time", articles.c.sort_time.desc(), articles.c.id.desc())
+Index("ix_articles_outlet_slug", articles.c.outlet_slug, articles.c.sort_time, articles.c.id)
+Index("ix_articles_lang", articles.c.lang, articles.c.sort_time, articles.c.id)
+
+# One row per (tag, article), from `articles.tags`; sort_time is copied here so a tag's page is one index walk.
+# WITHOUT ROWID on SQLite: the table is its primary key, so counting a tag's articles reads nothing else.
+article_tags = Table(
+    "article_tags",
+    metadata,
+    Column("slug", Text, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("sort_time", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index(
+    "ix_article_tags_slug_sort_time", article_tags.c.slug, article_tags.c.sort_time, article_tags.c.article_id
+)
+Index("ix_article_tags_article_id", article_tags.c.article_id)
+
+# The full-text index (SQLite FTS5) and its shadow tables are created by raw SQL in migration 0002 and are
+# not described here; comparisons of this metadata with a database must skip them.
+FTS_TABLES = ("articles_fts",)
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """For Alembic's `include_name`: leave the full-text index's tables out of schema comparisons."""
+    if type_ == "table" and name is not None:
+        return not any(name == table or name.startswith(table + "_") for table in FTS_TABLES)
+    return True
+
 
 # Every normalised URL that has reached an article (entry links, redirects' ends, rel=canonical): how a new feed
 # entry is recognised as already stored without fetching its page again.

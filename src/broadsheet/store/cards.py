@@ -1,0 +1,109 @@
+"""Article cards as the reader lists them: the columns a card needs, its excerpt, and list cursors.
+
+Shared by the read queries and search; which rows to read is decided there.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func
+
+from broadsheet.errors import BroadsheetError
+from broadsheet.models import ArticleCard
+from broadsheet.store.schema import articles
+
+__all__ = ["CARD_COLUMNS", "ORIGINALS", "BadCursorError", "card", "decode_cursor", "encode_cursor", "excerpt"]
+
+EXCERPT_CHARS = 300
+# Enough of the text for an excerpt after whitespace is collapsed, without reading whole articles.
+LEAD_CHARS = 600
+
+
+class BadCursorError(BroadsheetError):
+    """A list's page cursor was not one this store handed out (edited, truncated, or from another list)."""
+
+
+CARD_COLUMNS: tuple[ColumnElement[Any], ...] = (
+    articles.c.id,
+    articles.c.title,
+    articles.c.url,
+    articles.c.canonical_url,
+    articles.c.outlet,
+    articles.c.outlet_slug,
+    articles.c.published,
+    articles.c.sort_time,
+    articles.c.image,
+    articles.c.image_alt,
+    articles.c.description,
+    func.substr(articles.c.text, 1, LEAD_CHARS).label("lead"),
+    articles.c.lang,
+    articles.c.tags,
+    articles.c.duplicate_of,
+)
+
+# "Not a copy", written so that no index can serve it: SQLite would otherwise walk ix_articles_duplicate_of
+# (nearly every row) and sort, instead of walking a list's (sort_time, id) index and stopping after one page.
+ORIGINALS: ColumnElement[bool] = (articles.c.duplicate_of + 0).is_(None)
+
+_SPACE = re.compile(r"\s+")
+
+
+def excerpt(description: str, lead: str, limit: int = EXCERPT_CHARS) -> str:
+    """The description if there is one, else the opening of the text: one line, cut at a word, with "…"."""
+    text = _SPACE.sub(" ", description or lead).strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+def card(row: Any) -> ArticleCard:
+    """An ArticleCard from a row selected with CARD_COLUMNS."""
+    return ArticleCard(
+        id=row.id,
+        title=row.title,
+        url=row.url,
+        canonical_url=row.canonical_url,
+        outlet=row.outlet,
+        outlet_slug=row.outlet_slug,
+        published=row.published,
+        sort_time=row.sort_time,
+        image=row.image,
+        image_alt=row.image_alt,
+        excerpt=excerpt(row.description, row.lead or ""),
+        lang=row.lang,
+        tags=tuple(json.loads(row.tags or "[]")),
+        duplicate_of=row.duplicate_of,
+    )
+
+
+def encode_cursor(sort_time: datetime, article_id: int) -> str:
+    """Opaque position after which the next page starts: urlsafe base64 of "isotime|id"."""
+    raw = f"{sort_time.astimezone(UTC).isoformat()}|{article_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    message = (
+        "this page link is not valid (it may have been cut short or edited); start again from the first page"
+    )
+    if len(cursor) > 200:
+        raise BadCursorError(message)
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        when, _, number = raw.partition("|")
+        sort_time = datetime.fromisoformat(when)
+        article_id = int(number)
+        if sort_time.tzinfo is None or article_id < 1 or not number.isdigit():
+            raise ValueError("not a cursor this store makes")
+        return sort_time.astimezone(UTC), article_id
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError) as exc:
+        raise BadCursorError(message) from exc

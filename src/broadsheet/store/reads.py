@@ -1,0 +1,163 @@
+"""What the web reader lists: newest articles (by outlet, tag, language), cards, outlets, tags, neighbours.
+
+Each list is one walk down an index in (sort_time, id) order with a keyset cursor; no full text is read.
+Full-text search lives in `search.py`, "related articles" in `related.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, Engine, Select, func, select, tuple_
+
+from broadsheet.errors import NotFoundError
+from broadsheet.models import ArticleCard, CardPage, OutletInfo, TagInfo
+from broadsheet.store.cards import CARD_COLUMNS, ORIGINALS, card, decode_cursor, encode_cursor
+from broadsheet.store.related import related_cards
+from broadsheet.store.schema import article_tags, articles
+
+__all__ = ["MAX_PAGE", "ReadStore"]
+
+MAX_PAGE = 200  # most cards one list page may ask for
+
+
+def _site(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+class ReadStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def latest(
+        self,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        outlet_slug: str | None = None,
+        tag_slug: str | None = None,
+        lang: str | None = None,
+        include_duplicates: bool = False,
+    ) -> CardPage:
+        """Newest first by (sort_time, id). `cursor` is the `next_cursor` of the page before; a cursor this
+        store did not make raises BadCursorError. Copies are left out unless `include_duplicates`."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise ValueError(f"limit must be between 1 and {MAX_PAGE}, not {limit}")
+        query: Select[Any]
+        if tag_slug is not None:
+            # A tag's list walks article_tags' (slug, sort_time, article_id) index and joins each card.
+            time, key = article_tags.c.sort_time, article_tags.c.article_id
+            joined = article_tags.join(articles, articles.c.id == article_tags.c.article_id)
+            query = select(*CARD_COLUMNS).select_from(joined).where(article_tags.c.slug == tag_slug)
+        else:
+            time, key = articles.c.sort_time, articles.c.id
+            query = select(*CARD_COLUMNS)
+        if outlet_slug is not None:
+            query = query.where(articles.c.outlet_slug == outlet_slug)
+        if lang is not None:
+            query = query.where(articles.c.lang == lang)
+        if not include_duplicates:
+            query = query.where(ORIGINALS)
+        if cursor is not None:
+            after_time, after_id = decode_cursor(cursor)
+            query = query.where(tuple_(time, key) < tuple_(after_time, after_id))
+        query = query.order_by(time.desc(), key.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            cards = [card(row) for row in conn.execute(query)]
+        if len(cards) <= limit:
+            return CardPage(tuple(cards), None)
+        last = cards[limit - 1]
+        return CardPage(tuple(cards[:limit]), encode_cursor(last.sort_time, last.id))
+
+    def card(self, article_id: int) -> ArticleCard:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*CARD_COLUMNS).where(articles.c.id == article_id)).first()
+        if row is None:
+            raise NotFoundError(f"no article with id {article_id}")
+        return card(row)
+
+    def copies(self, article_id: int) -> list[ArticleCard]:
+        """Its copies on other sites ("also published at"), oldest first."""
+        query = (
+            select(*CARD_COLUMNS)
+            .where(articles.c.duplicate_of == article_id)
+            .order_by(articles.c.sort_time, articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [card(row) for row in conn.execute(query)]
+
+    def neighbours(self, article_id: int) -> tuple[ArticleCard | None, ArticleCard | None]:
+        """(previous = the next older, next = the next newer) article of the same outlet, copies left out."""
+        with self.engine.connect() as conn:
+            here = conn.execute(
+                select(articles.c.outlet_slug, articles.c.sort_time).where(articles.c.id == article_id)
+            ).first()
+            if here is None:
+                raise NotFoundError(f"no article with id {article_id}")
+            position = tuple_(articles.c.sort_time, articles.c.id)
+            same = select(*CARD_COLUMNS).where(articles.c.outlet_slug == here.outlet_slug, ORIGINALS)
+            older = same.where(position < tuple_(here.sort_time, article_id)).order_by(
+                articles.c.sort_time.desc(), articles.c.id.desc()
+            )
+            newer = same.where(position > tuple_(here.sort_time, article_id)).order_by(
+                articles.c.sort_time, articles.c.id
+            )
+            before = conn.execute(older.limit(1)).first()
+            after = conn.execute(newer.limit(1)).first()
+        return (card(before) if before else None, card(after) if after else None)
+
+    def related(self, article_id: int, limit: int = 6) -> list[ArticleCard]:
+        """Articles about the same thing, other outlets first (see `related.py`)."""
+        with self.engine.connect() as conn:
+            return related_cards(conn, article_id, limit)
+
+    # --- outlets and tags: counts include copies (each is an article its outlet published) ------------------
+
+    def outlets(self) -> list[OutletInfo]:
+        """Every outlet, most articles first, then by name."""
+        query = select(
+            articles.c.outlet_slug, func.count().label("n"), func.max(articles.c.sort_time).label("latest")
+        ).group_by(articles.c.outlet_slug)
+        with self.engine.connect() as conn:
+            found = [self._outlet(conn, row.outlet_slug, row.n, row.latest) for row in conn.execute(query)]
+        return sorted(found, key=lambda o: (-o.article_count, o.name.casefold(), o.slug))
+
+    def outlet(self, slug: str) -> OutletInfo | None:
+        query = select(func.count().label("n"), func.max(articles.c.sort_time).label("latest")).where(
+            articles.c.outlet_slug == slug
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one()
+            return self._outlet(conn, slug, row.n, row.latest) if row.n else None
+
+    def _outlet(self, conn: Connection, slug: str, count: int, latest: datetime | None) -> OutletInfo:
+        # The name and site as its newest article gives them: outlets rename, old spellings fade.
+        newest = conn.execute(
+            select(articles.c.outlet, articles.c.url)
+            .where(articles.c.outlet_slug == slug)
+            .order_by(articles.c.sort_time.desc(), articles.c.id.desc())
+            .limit(1)
+        ).one()
+        return OutletInfo(slug, newest.outlet, count, latest, _site(newest.url))
+
+    def tags(self, limit: int = 50) -> list[TagInfo]:
+        """The most used tags, most articles first."""
+        query = (
+            select(article_tags.c.slug, func.min(article_tags.c.name).label("name"), func.count().label("n"))
+            .group_by(article_tags.c.slug)
+            .order_by(func.count().desc(), article_tags.c.slug)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [TagInfo(row.slug, row.name, row.n) for row in conn.execute(query)]
+
+    def tag(self, slug: str) -> TagInfo | None:
+        query = select(func.min(article_tags.c.name).label("name"), func.count().label("n")).where(
+            article_tags.c.slug == slug
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one()
+        return TagInfo(slug, row.name, row.n) if row.n else None

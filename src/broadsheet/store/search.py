@@ -1,0 +1,140 @@
+"""Full-text search over stored articles (SQLite FTS5): ranked pages of cards with safe HTML snippets.
+
+How typed queries become FTS5 queries is `ftsquery.py`; the index itself is created by migration 0002.
+"""
+
+from __future__ import annotations
+
+import html
+import secrets
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, bindparam, select, text
+
+from broadsheet.errors import StoreError
+from broadsheet.models import SearchHit, SearchPage
+from broadsheet.store.cards import CARD_COLUMNS, card
+from broadsheet.store.ftsquery import MAX_QUERY_CHARS, SearchQueryError, to_fts
+from broadsheet.store.schema import articles
+
+__all__ = ["MAX_PAGE", "MAX_PER_PAGE", "SEARCH_HELP", "SearchQueryError", "search"]
+
+MAX_PAGE = 50  # ranked results past this are not worth reading: narrow the search instead
+MAX_PER_PAGE = 100
+SNIPPET_TOKENS = 24
+RANK_WINDOW = 20_000  # newest matches ranked; see _ranked
+
+SEARCH_HELP = f"""\
+Type the words you are looking for: articles containing all of them are shown, best matches first.
+A word in the headline counts for more than one in the text.
+Words match other forms of themselves (flood finds floods and flooding) and accents are ignored (cafe finds café).
+
+"exact phrase"     words next to each other, in this order
+tram OR ferry      either word (OR in capitals)
+-council           leave out articles with this word; -"a phrase" leaves out a phrase (NOT council works too)
+harb*              words starting with these letters (at least 2 of them)
+
+Other punctuation is read like the articles themselves: covid-19 finds "Covid 19".
+Parentheses and fields such as title: are not supported; they are searched as plain words.
+Searches are at most {MAX_QUERY_CHARS} characters, and results go up to page {MAX_PAGE}.
+A word found in very many articles is ranked among its newest {RANK_WINDOW:,} matches.
+"""
+
+
+class HasEngine(Protocol):
+    @property
+    def engine(self) -> Engine: ...
+
+
+def _ranked(
+    conn: Connection, match: str, filters: dict[str, Any], limit: int, offset: int
+) -> list[tuple[int, float]]:
+    params: dict[str, Any] = {"q": match, "window": RANK_WINDOW, "limit": limit, "offset": offset}
+    restrict = ""
+    if filters:
+        conditions = {
+            "outlet_slug": "outlet_slug = :outlet_slug",
+            "lang": "lang = :lang",
+            "since": "sort_time >= :since",
+            "until": "sort_time < :until",
+        }
+        # The filters pick ids from the list indexes (no article row is read); the "+" keeps SQLite from
+        # handing each id to FTS5 as a separate lookup, which at 100 000 ids takes seconds.
+        where = " AND ".join(conditions[name] for name in filters)
+        restrict = f" AND +rowid IN (SELECT id FROM articles WHERE {where})"
+        params.update(filters)
+    # bm25 is computed for the newest RANK_WINDOW matches only: a query matching most of the archive
+    # still answers in tens of milliseconds, and news readers want the recent matches of a common word.
+    statement = text(
+        "SELECT id, rank FROM (SELECT rowid AS id, rank FROM articles_fts WHERE articles_fts MATCH :q"
+        f"{restrict} ORDER BY rowid DESC LIMIT :window) ORDER BY rank LIMIT :limit OFFSET :offset"
+    )
+    for name in ("since", "until"):
+        if name in filters:  # compared as stored: naive UTC, through the column's own type
+            statement = statement.bindparams(bindparam(name, type_=articles.c.sort_time.type))
+    return [(row.id, row.rank) for row in conn.execute(statement, params)]
+
+
+def _snippets(conn: Connection, match: str, ids: list[int]) -> dict[int, str]:
+    """HTML snippets of the text, matches in <mark>. FTS5 marks matches with markers made for this query
+    (private-use characters around a random token) which no article can contain; everything else is
+    escaped, and only then do the markers become tags."""
+    token = secrets.token_hex(6)
+    start, end = f"\ue000{token}\ue001", f"\ue002{token}\ue003"
+    rows = conn.execute(
+        text(
+            "SELECT rowid AS id, snippet(articles_fts, 1, :start, :end, '…', :tokens) AS snippet "
+            "FROM articles_fts WHERE articles_fts MATCH :q AND rowid IN :ids"
+        ).bindparams(bindparam("ids", expanding=True)),
+        {"q": match, "ids": ids, "start": start, "end": end, "tokens": SNIPPET_TOKENS},
+    )
+    return {
+        row.id: html.escape(row.snippet or "").replace(start, "<mark>").replace(end, "</mark>")
+        for row in rows
+    }
+
+
+def search(
+    source: Engine | HasEngine,
+    q: str,
+    *,
+    page: int = 1,
+    per_page: int = 20,
+    outlet_slug: str | None = None,
+    lang: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> SearchPage:
+    """Articles matching `q`, best first (bm25, headline weighted 10:1 over text); copies never appear.
+    `since` is inclusive and `until` exclusive, on the date lists are ordered by. A query that cannot run
+    raises SearchQueryError saying what to change."""
+    engine = source if isinstance(source, Engine) else source.engine
+    if engine.dialect.name != "sqlite":
+        raise StoreError("search needs SQLite for now: full-text search on PostgreSQL is not built yet")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+    if page < 1:
+        raise SearchQueryError("pages are numbered from 1")
+    if page > MAX_PAGE:
+        raise SearchQueryError(f"results stop at page {MAX_PAGE}: add words or filters to narrow the search")
+    match = to_fts(q)
+    given = {"outlet_slug": outlet_slug, "lang": lang, "since": since, "until": until}
+    filters = {name: value for name, value in given.items() if value is not None}
+    with engine.connect() as conn:
+        ranked = _ranked(conn, match, filters, per_page + 1, (page - 1) * per_page)
+        has_next = len(ranked) > per_page
+        ranked = ranked[:per_page]
+        ids = [article_id for article_id, _ in ranked]
+        if not ids:
+            return SearchPage((), page, False)
+        query = select(*CARD_COLUMNS).where(articles.c.id.in_(bindparam("ids", expanding=True)))
+        cards = {c.id: c for c in map(card, conn.execute(query, {"ids": ids}))}
+        snippets = _snippets(conn, match, ids)
+    hits = tuple(
+        # bm25 is lower-is-better and negative; turned round so a higher rank is a better match.
+        SearchHit(cards[i], snippets.get(i) or html.escape(cards[i].excerpt), -score)
+        for i, score in ranked
+        if i in cards
+    )
+    return SearchPage(hits, page, has_next)

@@ -1,0 +1,75 @@
+"""The JSON API, version 1: articles, outlets, search, sources (admin). Errors: `{"error": {code, message}}`."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from broadsheet.web.api.models import (
+    ArticleDetail,
+    ArticleList,
+    ArticleSummary,
+    Outlet,
+    SearchResult,
+    SearchResults,
+    SourceOut,
+)
+from broadsheet.web.context import Ctx
+from broadsheet.web.pages.admin import require_admin
+from broadsheet.web.pages.search import run_search
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+@router.get("/articles", response_model=ArticleList, summary="Latest articles, newest first")
+def list_articles(
+    ctx: Ctx,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="next_cursor of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 30,
+    outlet: str | None = None,
+    tag: str | None = None,
+    lang: Annotated[str | None, Query(max_length=16)] = None,
+    include_duplicates: bool = False,
+) -> ArticleList:
+    page = ctx.store.reads.latest(limit=limit, cursor=cursor, outlet_slug=outlet, tag_slug=tag, lang=lang,
+                                  include_duplicates=include_duplicates)  # fmt: skip
+    return ArticleList(items=[ArticleSummary.of(c) for c in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article with its full text")
+def get_article(ctx: Ctx, article_id: int) -> ArticleDetail:
+    return ArticleDetail.full(ctx.store.reads.card(article_id), ctx.store.articles.get(article_id))
+
+
+@router.get("/outlets", response_model=list[Outlet], summary="Outlets by article count")
+def list_outlets(ctx: Ctx) -> list[Outlet]:
+    return [Outlet.of(o) for o in ctx.store.reads.outlets()]
+
+
+@router.get("/search", response_model=SearchResults, summary="Full-text search (syntax as on /search)")
+def search_articles(
+    ctx: Ctx,
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    page: Annotated[int, Query(ge=1, le=50)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=100)] = 20,
+    outlet: str | None = None,
+    lang: Annotated[str | None, Query(max_length=16)] = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> SearchResults:
+    results = run_search(ctx, q, page, outlet, lang, since, until, per_page)
+    hits = [SearchResult(article=ArticleSummary.of(h.card), snippet_html=h.snippet_html, rank=h.rank)
+            for h in results.hits]  # fmt: skip
+    return SearchResults(query=q, page=results.page, has_next=results.has_next, results=hits)
+
+
+@router.get("/sources", response_model=list[SourceOut], summary="Sources and their health (admin)",
+            dependencies=[Depends(require_admin)])  # fmt: skip
+def list_sources(ctx: Ctx) -> list[SourceOut]:
+    return [SourceOut.of(s) for s in ctx.store.sources.all()]

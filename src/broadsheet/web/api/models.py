@@ -1,0 +1,111 @@
+"""Typed response bodies of the JSON API (they are its OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from broadsheet.models import Article, ArticleCard, OutletInfo, Source
+
+__all__ = [
+    "ArticleDetail",
+    "ArticleList",
+    "ArticleSummary",
+    "Outlet",
+    "SearchResult",
+    "SearchResults",
+    "SourceOut",
+]
+
+
+class ArticleSummary(BaseModel):
+    id: int
+    title: str
+    url: str
+    canonical_url: str
+    outlet: str
+    outlet_slug: str
+    published: datetime | None
+    image: str
+    image_alt: str
+    excerpt: str
+    lang: str
+    tags: list[str]
+    duplicate_of: int | None
+
+    @classmethod
+    def of(cls, card: ArticleCard) -> ArticleSummary:
+        return cls(id=card.id, title=card.title, url=card.url, canonical_url=card.canonical_url,
+                   outlet=card.outlet, outlet_slug=card.outlet_slug, published=card.published, image=card.image,
+                   image_alt=card.image_alt, excerpt=card.excerpt, lang=card.lang, tags=list(card.tags),
+                   duplicate_of=card.duplicate_of)  # fmt: skip
+
+
+class ArticleList(BaseModel):
+    items: list[ArticleSummary]
+    next_cursor: str | None
+
+
+class ArticleDetail(ArticleSummary):
+    text: str
+    html: str
+    author: str
+    description: str
+    updated: datetime | None
+    source_id: int | None
+    also_published_at: list[str]
+    extraction_note: str
+
+    @classmethod
+    def full(cls, card: ArticleCard, article: Article) -> ArticleDetail:
+        return cls(**ArticleSummary.of(card).model_dump(), text=article.text, html=article.html,
+                   author=article.author, description=article.description, updated=article.updated,
+                   source_id=article.source_id, also_published_at=list(article.also_published_at),
+                   extraction_note=article.extraction_note)  # fmt: skip
+
+
+class Outlet(BaseModel):
+    slug: str
+    name: str
+    article_count: int
+    latest: datetime | None
+
+    @classmethod
+    def of(cls, info: OutletInfo) -> Outlet:
+        return cls(slug=info.slug, name=info.name, article_count=info.article_count, latest=info.latest)
+
+
+class SearchResult(BaseModel):
+    article: ArticleSummary
+    snippet_html: str
+    rank: float
+
+
+class SearchResults(BaseModel):
+    query: str
+    page: int
+    has_next: bool
+    results: list[SearchResult]
+
+
+class SourceOut(BaseModel):
+    id: int
+    url: str
+    kind: str
+    title: str
+    folder: str
+    last_status: str
+    last_http_status: int | None
+    last_error: str | None
+    error_count: int
+    article_count: int
+    last_fetch_at: datetime | None
+    next_fetch_at: datetime
+
+    @classmethod
+    def of(cls, s: Source) -> SourceOut:
+        return cls(id=s.id, url=s.url, kind=s.kind.value, title=s.title, folder=s.folder,
+                   last_status=s.last_status, last_http_status=s.last_http_status, last_error=s.last_error,
+                   error_count=s.error_count, article_count=s.article_count, last_fetch_at=s.last_fetch_at,
+                   next_fetch_at=s.next_fetch_at)  # fmt: skip

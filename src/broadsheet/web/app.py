@@ -1,0 +1,75 @@
+"""The FastAPI application: pages, JSON API, feeds out, static files, security headers, error pages, and the
+crawl scheduler running beside them (unless `crawl_in_server` is off)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from broadsheet import __version__
+from broadsheet.config import Settings
+from broadsheet.store import Store
+from broadsheet.web.context import WebContext
+from broadsheet.web.errors import install_error_handlers
+from broadsheet.web.security import SecurityHeaders, load_secret
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+
+
+async def _scheduler(context: WebContext, stop: asyncio.Event) -> None:
+    from broadsheet.commands.crawl import print_summary
+    from broadsheet.crawl import Crawler
+    from broadsheet.pipeline import Pipeline
+
+    pipeline = Pipeline(context.store, context.settings)
+    # The server has threads of its own, so extraction workers start from a clean forkserver.
+    crawler = Crawler(context.settings, context.store, pipeline, start_method="forkserver")
+    await crawler.run_forever(stop, print_summary)
+
+
+def create_app(settings: Settings, *, store: Store | None = None, scheduler: bool | None = None) -> FastAPI:
+    """The app for `settings`. `store` defaults to opening (and migrating) settings.database; `scheduler`
+    defaults to settings.crawl_in_server."""
+    context = WebContext(settings, store or Store.open(settings.database), load_secret(settings.home))
+    run_scheduler = settings.crawl_in_server if scheduler is None else scheduler
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(_scheduler(context, stop)) if run_scheduler else None
+        yield
+        stop.set()
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title=f"{settings.site_name} API",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,  # Swagger UI loads scripts from a CDN; /docs is our own page (pages/docs.py)
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.context = context
+    app.add_middleware(SecurityHeaders)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    from broadsheet.web.api import router as api_router
+    from broadsheet.web.pages import routers as page_routers
+
+    app.include_router(api_router)
+    for router in page_routers:
+        app.include_router(router)
+    return app

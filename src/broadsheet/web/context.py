@@ -1,0 +1,71 @@
+"""What every request handler needs, built once per app: settings, store, templates, signing key, clock.
+
+Handlers get it through the typed dependency `Ctx`; `render` fills the context every template shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.responses import HTMLResponse
+
+from broadsheet.clock import utcnow
+from broadsheet.config import Settings
+from broadsheet.slugs import slugify
+from broadsheet.store import Store
+from broadsheet.web import timefmt
+from broadsheet.web.security import csrf_token
+
+__all__ = ["Ctx", "WebContext", "get_context"]
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class WebContext:
+    settings: Settings
+    store: Store
+    secret: bytes
+    clock: Callable[[], datetime] = utcnow
+    templates: Jinja2Templates = field(init=False)
+    zone: ZoneInfo = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.zone = ZoneInfo(self.settings.time_zone)
+        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+        self.templates = Jinja2Templates(env=env)
+        env.filters["iso"] = timefmt.iso
+        env.filters["absolute"] = lambda moment: timefmt.absolute_time(moment, self.zone)
+        env.filters["ago"] = lambda moment: timefmt.relative_time(moment, self.clock(), self.zone)
+        env.filters["reading_minutes"] = timefmt.reading_minutes
+        env.filters["slug"] = slugify
+
+    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+        shared = {
+            "site_name": self.settings.site_name,
+            "site_language": self.settings.site_language,
+            "csrf": csrf_token(self.secret),
+            "base_url": base_url(request),
+        }
+        return self.templates.TemplateResponse(request, name, {**shared, **context}, status_code=status)
+
+
+def base_url(request: Request) -> str:
+    """scheme://host[:port] this request reached us at, for absolute links (feeds, canonical, Open Graph)."""
+    return str(request.base_url).rstrip("/")
+
+
+def get_context(request: Request) -> WebContext:
+    context: WebContext = request.app.state.context
+    return context
+
+
+Ctx = Annotated[WebContext, Depends(get_context)]

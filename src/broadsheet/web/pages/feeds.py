@@ -1,0 +1,75 @@
+"""Feeds out: Atom and RSS for home, each outlet, each tag and any search query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from broadsheet.errors import NotFoundError
+from broadsheet.models import ArticleCard
+from broadsheet.web.context import Ctx, WebContext, base_url
+from broadsheet.web.feeds import ATOM_TYPE, RSS_TYPE, FeedMeta, atom_feed, rss_feed
+from broadsheet.web.pages.search import run_search
+
+__all__ = ["router"]
+
+router = APIRouter()
+Kind = Literal["atom", "rss"]
+FEED_SIZE = 50
+
+
+def _feed(ctx: WebContext, request: Request, kind: Kind, title: str, html_path: str,
+          cards: Sequence[ArticleCard]) -> Response:  # fmt: skip
+    base = base_url(request)
+    self_url = str(request.url)
+    meta = FeedMeta(title=f"{ctx.settings.site_name} — {title}", self_url=self_url, html_url=base + html_path,
+                    id=self_url, lang=ctx.settings.site_language)  # fmt: skip
+    now = ctx.clock()
+    if kind == "atom":
+        return Response(atom_feed(meta, cards, base, now), media_type=ATOM_TYPE)
+    return Response(rss_feed(meta, cards, base, now), media_type=RSS_TYPE)
+
+
+@router.get("/feed.{kind}")
+def home_feed(ctx: Ctx, request: Request, kind: Kind) -> Response:
+    cards = ctx.store.reads.latest(limit=FEED_SIZE).items
+    return _feed(ctx, request, kind, "latest", "/", cards)
+
+
+@router.get("/outlets/{slug}.{kind}")
+def outlet_feed(ctx: Ctx, request: Request, slug: str, kind: Kind) -> Response:
+    outlet = ctx.store.reads.outlet(slug)
+    if outlet is None:
+        raise NotFoundError(f"no outlet called {slug!r}")
+    cards = ctx.store.reads.latest(limit=FEED_SIZE, outlet_slug=slug).items
+    return _feed(ctx, request, kind, outlet.name, f"/outlets/{slug}", cards)
+
+
+@router.get("/tags/{slug}.{kind}")
+def tag_feed(ctx: Ctx, request: Request, slug: str, kind: Kind) -> Response:
+    tag = ctx.store.reads.tag(slug)
+    if tag is None:
+        raise NotFoundError(f"no articles are tagged {slug!r}")
+    cards = ctx.store.reads.latest(limit=FEED_SIZE, tag_slug=slug).items
+    return _feed(ctx, request, kind, f"#{tag.name}", f"/tags/{slug}", cards)
+
+
+@router.get("/search.{kind}")
+def search_feed(
+    ctx: Ctx,
+    request: Request,
+    kind: Kind,
+    q: Annotated[str, Query(min_length=1, max_length=500)],
+    outlet: str | None = None,
+    lang: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> Response:
+    results = run_search(ctx, q, 1, outlet, lang, since, until, FEED_SIZE)
+    query = urlencode({k: v for k, v in {"q": q, "outlet": outlet, "lang": lang}.items() if v})
+    return _feed(ctx, request, kind, f"search: {q}", f"/search?{query}", [hit.card for hit in results.hits])

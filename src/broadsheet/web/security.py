@@ -1,0 +1,103 @@
+"""Web safety: response headers (CSP and friends), the admin password check and CSRF tokens.
+
+Publisher HTML is sanitised when stored (`extract/sanitize.py`); this module makes sure nothing that slipped
+through could run: no inline script is allowed by the Content-Security-Policy, and the site cannot be framed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import Response
+
+__all__ = [
+    "CSRF_FIELD",
+    "SecurityHeaders",
+    "check_admin",
+    "csrf_token",
+    "load_secret",
+    "same_origin",
+    "valid_csrf",
+]
+
+CSRF_FIELD = "csrf"
+CSRF_LIFETIME = 12 * 3600
+
+# Images come from publishers' hosts (any https origin); nothing else is loaded from anywhere but here.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    # Readers' visits are nobody else's business: publishers' image hosts and linked sites get no referrer.
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+class SecurityHeaders(BaseHTTPMiddleware):
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await call_next(request)
+        for name, value in HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def load_secret(home: Path) -> bytes:
+    """The home's signing key (created on first use, readable only by its owner)."""
+    path = home / "secret.key"
+    if not path.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+def csrf_token(secret: bytes, now: float | None = None) -> str:
+    """A token for one form: its creation time, signed. Valid for CSRF_LIFETIME seconds."""
+    stamp = str(int(now if now is not None else time.time()))
+    mac = hmac.new(secret, f"csrf|{stamp}".encode(), hashlib.sha256).digest()
+    return f"{stamp}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+
+def valid_csrf(secret: bytes, token: str, now: float | None = None) -> bool:
+    stamp, _, _mac = token.partition(".")
+    if not stamp.isdigit():
+        return False
+    current = now if now is not None else time.time()
+    if not 0 <= current - int(stamp) <= CSRF_LIFETIME:
+        return False
+    return hmac.compare_digest(csrf_token(secret, int(stamp)), token)
+
+
+def same_origin(request: Request) -> bool:
+    """A state-changing request must come from our own pages: Origin (or Referer) names this host."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin or origin == "null":
+        return False
+    return urlsplit(origin).netloc == request.url.netloc
+
+
+def check_admin(password: str, authorization: str | None) -> bool:
+    """HTTP Basic credentials carry the admin password (any user name). Constant-time comparison."""
+    if not password or not authorization or not authorization.lower().startswith("basic "):
+        return False
+    try:
+        decoded = base64.b64decode(authorization[6:], validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    _user, _, given = decoded.partition(":")
+    return hmac.compare_digest(given.encode(), password.encode())

@@ -1,0 +1,65 @@
+"""The reader's lists walk an index and stop after a page: checked with SQLite's EXPLAIN QUERY PLAN."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from storefill import Add
+
+from broadsheet.store import Store
+from newsroom import make_stories
+
+
+def _plans(store: Store, call: Callable[[], object]) -> list[str]:
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        statements.append((statement, params))
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        call()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    plans = []
+    with store.engine.connect() as conn:
+        for statement, params in statements:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
+            plans.append(" / ".join(row[3] for row in rows))
+    return plans
+
+
+@pytest.fixture
+def filled(store: Store, add: Add) -> Store:
+    for i, story in enumerate(make_stories(12)):
+        add(story.title, story.text, outlet=("A", "B")[i % 2], hours=i, tags=tuple(story.tags))
+    return store
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({}, "ix_articles_sort_time (sort_time<?)"),
+        ({"include_duplicates": True}, "ix_articles_sort_time (sort_time<?)"),
+        ({"outlet_slug": "a"}, "ix_articles_outlet_slug (outlet_slug=? AND sort_time<?)"),
+        ({"lang": "en"}, "ix_articles_lang (lang=? AND sort_time<?)"),
+        ({"tag_slug": "veltra"}, "COVERING INDEX ix_article_tags_slug_sort_time (slug=? AND"),
+    ],
+)
+def test_lists_walk_their_index_without_sorting(filled: Store, filters: dict[str, Any], index: str) -> None:
+    cursor = filled.reads.latest(limit=1, **filters).next_cursor
+    assert cursor is not None
+    first, *_ = _plans(filled, lambda: filled.reads.latest(limit=1, **filters))
+    (after,) = _plans(filled, lambda: filled.reads.latest(limit=1, cursor=cursor, **filters))
+    assert "TEMP B-TREE" not in first and "TEMP B-TREE" not in after
+    assert index.split(" (")[0] in first
+    assert index in after
+
+
+def test_outlet_counts_read_only_an_index(filled: Store) -> None:
+    plans = _plans(filled, filled.reads.outlets)
+    assert plans[0] == "SCAN articles USING COVERING INDEX ix_articles_outlet_slug"
+    assert all("ix_articles_outlet_slug" in plan for plan in plans[1:])

@@ -1,0 +1,186 @@
+"""Full-text search through `broadsheet.store.search`: ranking, syntax, filters, snippets, bad queries."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from storefill import T0, Add
+
+from broadsheet.dedupe import Action
+from broadsheet.store import SEARCH_HELP, SearchQueryError, Store, search
+from newsroom import make_stories
+
+
+def _ids(store: Store, q: str, **kwargs: object) -> list[int]:
+    return [hit.card.id for hit in search(store, q, **kwargs).hits]  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def corpus(store: Store, add: Add) -> dict[str, int]:
+    return {
+        "ferry_title": add(
+            "Ferry service to Quillon suspended",
+            "Storms closed the crossing for the second time this month, and the operator refunded tickets.",
+            hours=1,
+        ),
+        "ferry_body": add(
+            "Harbour works delayed again",
+            "The new pier will not open before spring; the ferry will keep using the old ramp meanwhile.",
+            hours=2,
+            outlet="Quillon Post",
+            lang="en",
+        ),
+        "tram": add(
+            "Tram line extension approved",
+            "Councillors in Tamsworth voted to extend the tram line to the hospital by next autumn.",
+            hours=3,
+        ),
+        "harbour_fr": add(
+            "Le port de Veltra rouvre",
+            "Après six mois de travaux, le port de Veltra accueille de nouveau les bateaux de pêche.",
+            hours=4,
+            outlet="Le Courrier de Veltra",
+            lang="fr",
+        ),
+        "harbourmaster": add(
+            "Harbourmaster retires after forty years",
+            "She guided ships through the narrow channel in every weather; the town will hold a dinner.",
+            hours=5,
+            outlet="Quillon Post",
+        ),
+        "script": add(
+            "Web page quirks explained",
+            'A reader asked why a page showed <script>alert(1)</script> & other "markup" as text in the quirks column.',
+            hours=6,
+        ),
+    }
+
+
+def test_a_word_in_the_title_ranks_above_the_same_word_in_the_text(
+    store: Store, corpus: dict[str, int]
+) -> None:
+    page = search(store, "ferry")
+    assert [h.card.id for h in page.hits] == [corpus["ferry_title"], corpus["ferry_body"]]
+    assert page.hits[0].rank > page.hits[1].rank  # higher is better
+    assert page.page == 1 and page.has_next is False
+
+
+def test_words_are_all_required_and_match_their_other_forms(store: Store, corpus: dict[str, int]) -> None:
+    assert _ids(store, "ferry pier") == [corpus["ferry_body"]]
+    assert _ids(store, "storm closing") == [corpus["ferry_title"]]  # porter stemming: storms, closed
+    assert _ids(store, "peche") == [corpus["harbour_fr"]]  # accents ignored
+
+
+def test_phrases_or_exclusions_and_prefixes(store: Store, corpus: dict[str, int]) -> None:
+    assert _ids(store, '"tram line"') == [corpus["tram"]]
+    assert _ids(store, '"line tram"') == []
+    assert set(_ids(store, "tram OR pier")) == {corpus["tram"], corpus["ferry_body"]}
+    assert _ids(store, "ferry -pier") == [corpus["ferry_title"]]
+    assert _ids(store, 'ferry -"new pier"') == [corpus["ferry_title"]]
+    assert _ids(store, "ferry NOT pier") == [corpus["ferry_title"]]
+    assert set(_ids(store, "harbour*")) == {corpus["ferry_body"], corpus["harbourmaster"]}
+    assert _ids(store, "harbour") == [corpus["ferry_body"]]
+
+
+def test_punctuation_and_stray_operators_are_read_as_plain_words(
+    store: Store, corpus: dict[str, int]
+) -> None:
+    assert _ids(store, "(tram) AND title:line OR") == []  # title:line is the phrase "title line"
+    assert _ids(store, "(tram) AND line, OR") == [corpus["tram"]]
+    assert _ids(store, "NEAR(tram line) ^ferry") == []
+    assert _ids(store, "tram* - +line") == [corpus["tram"]]
+
+
+def test_filters_by_outlet_language_and_date(store: Store, corpus: dict[str, int]) -> None:
+    assert set(_ids(store, "harbour* OR port", outlet_slug="quillon-post")) == {
+        corpus["harbourmaster"],
+        corpus["ferry_body"],
+    }
+    assert _ids(store, "port OR harbour*", lang="fr") == [corpus["harbour_fr"]]
+    since, until = T0 + timedelta(hours=2), T0 + timedelta(hours=5)
+    assert set(_ids(store, "harbour* OR port", since=since, until=until)) == {
+        corpus["ferry_body"],
+        corpus["harbour_fr"],
+    }
+    assert _ids(store, "ferry", outlet_slug="nobody") == []
+
+
+def test_copies_never_appear_in_results(store: Store, add: Add) -> None:
+    text = make_stories(1, seed=3)[0].text
+    original = add("Orchard festival draws record crowds", text)
+    add("Record crowds at orchard festival", text, outlet="Wire Service", hours=1, expect=Action.COPY)
+    assert _ids(store, "orchard festival") == [original]
+
+
+def test_snippets_mark_matches_and_escape_everything_else(store: Store, corpus: dict[str, int]) -> None:
+    hit = search(store, "quirks").hits[0]
+    assert hit.card.id == corpus["script"]
+    assert "<script>" not in hit.snippet_html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; other &quot;markup&quot;" in hit.snippet_html
+    assert hit.snippet_html.endswith("<mark>quirks</mark> column.")
+    marks = search(store, "script").hits[0].snippet_html
+    assert "&lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt;" in marks
+
+
+def test_results_are_paged_with_has_next(store: Store, add: Add) -> None:
+    for story in make_stories(7, seed=11):
+        add(story.title, story.text)
+    pages = [search(store, "council", page=n, per_page=3) for n in (1, 2, 3)]
+    assert [(len(p.hits), p.has_next) for p in pages] == [(3, True), (3, True), (1, False)]
+    ids = [h.card.id for p in pages for h in p.hits]
+    assert len(set(ids)) == 7
+    assert search(store, "council", page=4, per_page=3).hits == ()
+
+
+@pytest.mark.parametrize(
+    ("q", "advice"),
+    [
+        ("", "type a word"),
+        ("   \x00 ", "type a word"),
+        ('"tram line', "close the quote or remove it"),
+        ('ferry "', "close the quote or remove it"),
+        ("-ferry -tram", "add a word to search for"),
+        ("OR AND NOT", "add a word to search for"),
+        ("- * ( ) : ^", "add a word to search for"),
+        ("t*", "at least 2 letters before a *"),
+        ("tram " * 100, "at most 300 characters"),
+    ],
+)
+def test_bad_queries_say_what_to_fix(store: Store, corpus: dict[str, int], q: str, advice: str) -> None:
+    with pytest.raises(SearchQueryError, match=advice):
+        search(store, q)
+
+
+def test_pages_past_the_cap_are_refused(store: Store, corpus: dict[str, int]) -> None:
+    with pytest.raises(SearchQueryError, match="narrow the search"):
+        search(store, "ferry", page=51)
+    with pytest.raises(SearchQueryError, match="from 1"):
+        search(store, "ferry", page=0)
+
+
+def test_random_garbage_gives_results_or_a_query_error_never_a_crash(
+    store: Store, corpus: dict[str, int]
+) -> None:
+    rng = random.Random(20261202)
+    outcomes: Counter[str] = Counter()
+    alphabet = 'abcdeé OR NOT AND NEAR ferry tram "" "* - + ( ) : ^ \\ \' ; { } [ ] < > & | \x00 \u202e 🚋 漢字 _ . , ~ `'
+    pieces = alphabet.split(" ") + list(alphabet)
+    for _ in range(400):
+        q = "".join(rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 12)))
+        try:
+            page = search(store, q)
+        except SearchQueryError as exc:
+            assert str(exc)
+            outcomes["refused"] += 1
+        else:
+            assert all("<script>" not in hit.snippet_html for hit in page.hits)
+            outcomes["ran"] += 1
+    assert outcomes["ran"] > 100 and outcomes["refused"] > 10, outcomes
+
+
+def test_help_describes_the_syntax() -> None:
+    for example in ('"exact phrase"', "OR", "-council", "harb*"):
+        assert example in SEARCH_HELP
