@@ -33,7 +33,7 @@ def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = 
         "home.html",
         page=page,
         filters={"outlet": outlet, "tag": tag, "lang": lang},
-        outlets=ctx.store.reads.outlets()[:40],
+        outlets=ctx.outlets()[:40],
         no_sources=no_sources,
     )
 

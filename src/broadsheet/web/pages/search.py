@@ -61,6 +61,6 @@ def search_page(
         results=results,
         problem=problem,
         help=SEARCH_HELP,
-        outlets=ctx.store.reads.outlets(),
+        outlets=ctx.outlets(),
         page_number=page,
     )
