@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         SecretStr(""), description="Password for the admin pages (sources); empty turns them off."
     )
 
+    proxy_images: bool = Field(
+        False,
+        description="Serve publishers' images through broadsheet, so readers' browsers never contact them.",
+    )
+
     log_level: str = Field("WARNING", description="Python logging level.")
 
     @field_validator("time_zone")

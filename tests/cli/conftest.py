@@ -6,18 +6,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-
-@dataclass
-class CliResult:
-    code: int
-    out: str
-    err: str
-
+from clirun import CliResult
 
 CLI_ENV = {
     "BROADSHEET_ALLOW_PRIVATE_NETWORKS": "true",

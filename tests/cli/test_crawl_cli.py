@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from clirun import CliResult
 
-from conftest import CliResult
 from newsroom import Story, article_page, make_stories, rss
 from publisher import Publisher
 

@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import CliResult
+from clirun import CliResult
+
 from newsroom import make_stories
 
 Cli = Callable[..., CliResult]

@@ -8,8 +8,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from clirun import CliResult
 
-from conftest import CliResult
 from newsroom import article_page, make_stories, rss
 from publisher import Publisher
 

@@ -6,8 +6,7 @@ import base64
 
 import feedparser
 from lxml import html as lxml_html
-
-from conftest import ADMIN_PASSWORD, Site
+from website import ADMIN_PASSWORD, Site
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()}
 

@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from conftest import Site
+from website import Site
 
 pytestmark = pytest.mark.browser
 

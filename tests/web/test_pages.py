@@ -6,8 +6,7 @@ import json
 
 import httpx
 from lxml import html as lxml_html
-
-from conftest import Site
+from website import Site
 
 
 def doc(response: httpx.Response) -> lxml_html.HtmlElement:

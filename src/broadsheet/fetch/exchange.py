@@ -29,7 +29,13 @@ from broadsheet.fetch.retry import parse_retry_after
 
 __all__ = ["Answer", "Limits", "exchange", "status_message"]
 
-_NOUN: dict[FetchKind, str] = {"feed": "the feed", "page": "the page", "robots": "robots.txt", "any": "it"}
+_NOUN: dict[FetchKind, str] = {
+    "feed": "the feed",
+    "page": "the page",
+    "robots": "robots.txt",
+    "image": "the image",
+    "any": "it",
+}
 
 
 @dataclass(frozen=True, slots=True)

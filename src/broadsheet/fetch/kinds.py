@@ -17,6 +17,7 @@ _ACCEPT: dict[FetchKind, str] = {
     ),
     "page": "text/html, application/xhtml+xml;q=0.9, text/plain;q=0.5, */*;q=0.1",
     "robots": "text/plain, */*;q=0.1",
+    "image": "image/avif, image/webp, image/png, image/jpeg, image/gif;q=0.9",
     "any": "*/*",
 }
 
@@ -44,12 +45,21 @@ def _is_page_type(media: str) -> bool:
     return media in {"text/html", "application/xhtml+xml", "text/plain"}
 
 
+# Raster formats only: an SVG served from broadsheet's own origin could carry script.
+IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp", "image/avif", "image/bmp"})
+
+
 def check_content_type(media: str, kind: FetchKind, url: str) -> None:
     """Raise ContentTypeError when `media` (lowercased, no parameters) is not readable as `kind`.
 
     A missing Content-Type is accepted: the body is sniffed downstream. robots.txt accepts anything because
     an HTML error page served as robots.txt simply parses to "no rules".
     """
+    if kind == "image":
+        if media not in IMAGE_TYPES:
+            raise ContentTypeError(f"{url} served {media or 'no content type'}, not a JPEG, PNG, GIF, WebP or AVIF "
+                                   "image; only those are passed through the image proxy", url)  # fmt: skip
+        return
     if not media or kind == "robots":
         return
     if media.startswith(_MEDIA_FAMILIES) or media == "application/pdf":

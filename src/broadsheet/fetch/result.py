@@ -12,7 +12,7 @@ from typing import Literal
 __all__ = ["FetchKind", "FetchResult"]
 
 #: What the caller means to do with the body; it picks the Accept header and the content types accepted.
-FetchKind = Literal["feed", "page", "robots", "any"]
+FetchKind = Literal["feed", "page", "robots", "image", "any"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,9 +67,11 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from broadsheet.web.api import router as api_router
+    from broadsheet.web.images import router as image_router
     from broadsheet.web.pages import routers as page_routers
 
     app.include_router(api_router)
+    app.include_router(image_router)
     for router in page_routers:
         app.include_router(router)
     return app

@@ -51,6 +51,13 @@ class WebContext:
         env.filters["ago"] = lambda moment: timefmt.relative_time(moment, self.clock(), self.zone)
         env.filters["reading_minutes"] = timefmt.reading_minutes
         env.filters["slug"] = slugify
+        env.filters["img"] = self.image_url
+
+    def image_url(self, url: str) -> str:
+        """A publisher's image as the page should reference it: through the proxy when that is on."""
+        from broadsheet.web.images import proxied
+
+        return proxied(self.secret, url) if self.settings.proxy_images else url
 
     def outlets(self) -> list[OutletInfo]:
         """The outlet list shown beside pages; counting every article's outlet costs tens of ms at 200 000

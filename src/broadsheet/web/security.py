@@ -48,10 +48,17 @@ HEADERS = {
 }
 
 
+# With the image proxy on, pages load images from this origin only.
+CSP_PROXIED = CSP.replace("img-src 'self' https: http: data:", "img-src 'self' data:")
+
+
 class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
-        for name, value in HEADERS.items():
+        headers = dict(HEADERS)
+        if request.app.state.context.settings.proxy_images:
+            headers["Content-Security-Policy"] = CSP_PROXIED
+        for name, value in headers.items():
             response.headers.setdefault(name, value)
         return response
 

@@ -1,0 +1,91 @@
+"""Helpers for the web tests: a real server on loopback (`running`), the invented data set, `Site`.
+
+The data set is invented: three outlets, tags, images, a syndicated copy, and hostile text (XSS payloads in
+titles, authors, tags and article HTML) that must never run or break a page.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from broadsheet.store import Store
+from newsroom import make_stories
+
+ADMIN_PASSWORD = "correct horse battery staple"
+XSS = [
+    "<script>alert('title')</script>",
+    '"><img src=x onerror=alert(1)>',
+    "<svg/onload=alert(2)>",
+    "javascript:alert(3)",
+    "</script><script>alert(4)</script>",
+    "{{ 7*7 }}",
+]
+OUTLETS = ["The Alder Gazette", "Quillon Daily", "Marrowby Herald"]
+
+
+@dataclass
+class Site:
+    url: str
+    home: Path
+    store: Store
+    client: httpx.Client
+
+
+def records() -> list[dict[str, object]]:
+    records: list[dict[str, object]] = []
+    for i, story in enumerate(make_stories(24)):
+        outlet = OUTLETS[i % 3]
+        records.append({
+            "url": f"https://{outlet.split()[-1].lower()}.example/news/{story.slug}",
+            "title": story.title, "text": story.text, "published": story.published.isoformat(),
+            "outlet": outlet, "author": story.author, "lang": "en" if i % 5 else "de",
+            "image": f"https://img.example/{i}.jpg", "tags": story.tags,
+            "html": "".join(f"<p>{p}</p>" for p in story.paragraphs),
+        })  # fmt: skip
+    copy = dict(records[0], url="https://wire.example/copied-story", outlet="Wire Service")
+    records.append(copy)
+    hostile = make_stories(1, seed=7)[0]
+    records.append({
+        "url": "https://hostile.example/xss", "title": "Hostile " + XSS[0], "text": " ".join(XSS) + " " + hostile.text,
+        "published": hostile.published.isoformat(), "outlet": "Evil " + XSS[1], "author": XSS[2],
+        "image": "https://img.example/x.jpg", "lang": "en", "tags": [XSS[3], XSS[2], "Hostile"],
+        "html": "".join(f"<p>{x}</p>" for x in XSS) + '<p onclick="alert(5)">click</p><iframe src="https://evil.example"></iframe>'
+                '<a href="javascript:alert(6)">link</a><form action="https://evil.example"><input name=a></form>',
+    })  # fmt: skip
+    return records
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free loopback port in a thread; yields its base URL."""
+    port = _free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the web server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
