@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from website import running
 
 from broadsheet.config import Settings
 from broadsheet.web import create_app
-from website import running
 
 
 def test_home_guides_a_new_user_to_add_sources(tmp_path: Path) -> None:
