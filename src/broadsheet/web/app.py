@@ -62,7 +62,7 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
         openapi_url="/api/v1/openapi.json",
     )
     app.state.context = context
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, proxy_images=settings.proxy_images)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

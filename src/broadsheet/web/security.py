@@ -14,9 +14,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "CSRF_FIELD",
@@ -52,15 +51,28 @@ HEADERS = {
 CSP_PROXIED = CSP.replace("img-src 'self' https: http: data:", "img-src 'self' data:")
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        headers = dict(HEADERS)
-        if request.app.state.context.settings.proxy_images:
-            headers["Content-Security-Policy"] = CSP_PROXIED
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
-        return response
+class SecurityHeaders:
+    """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs about a millisecond a request): adds the
+    headers to every response that does not set its own."""
+
+    def __init__(self, app: ASGIApp, *, proxy_images: bool = False) -> None:
+        self.app = app
+        headers = {**HEADERS, "Content-Security-Policy": CSP_PROXIED if proxy_images else CSP}
+        self.headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in self.headers if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def load_secret(home: Path) -> bytes:
