@@ -4,7 +4,7 @@ real process, and C concurrent clients (closed loop) on each page kind in turn.
 Prints p50/p95/p99 latency and requests/s for the article page, home, outlet page and search.
 Targets on the 2-core machine: article p99 < 50 ms, home p99 < 100 ms, search p99 < 200 ms.
 
-    .venv/bin/python bench/web.py [--articles 200000] [--outlets 500] [--clients 50] [--requests 2000]
+    .venv/bin/python bench/web.py [--articles 200000] [--outlets 500] [--clients 50] [--requests 2000] [--workers 1]
 
 The filled database is kept in bench/results/ (per size) and reused by later runs; `--refill` rebuilds it.
 Filling goes through `broadsheet import`, the same pipeline crawled articles take (several minutes at 200 000).
@@ -116,6 +116,7 @@ def main() -> None:
     parser.add_argument("--outlets", type=int, default=500)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--requests", type=int, default=2000, help="per page kind")
+    parser.add_argument("--workers", type=int, default=1, help="server processes (`serve --workers`)")
     parser.add_argument("--refill", action="store_true")
     args = parser.parse_args()
 
@@ -127,7 +128,8 @@ def main() -> None:
 
     port = free_port()
     env = {**os.environ, "BROADSHEET_CRAWL_IN_SERVER": "false", "BROADSHEET_LOG_LEVEL": "WARNING"}
-    server = subprocess.Popen([sys.executable, "-m", "broadsheet", "--home", str(home), "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "broadsheet", "--home", str(home), "serve", "--port", str(port),
+                               "--workers", str(args.workers)],
                               env=env, stdout=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -147,7 +149,7 @@ def main() -> None:
         }
         targets = {"article": 50, "home": 100, "outlet": 100, "search": 200}
         print(f"{args.articles} articles, {args.outlets} outlets, {args.clients} concurrent clients, "
-              f"{args.requests} requests per kind, server: 1 process")  # fmt: skip
+              f"{args.requests} requests per kind, server: {args.workers} process(es)")  # fmt: skip
         print(f"{'page':8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}  target p99")
         for name, paths in kinds.items():
             asyncio.run(load(base, paths, args.clients, 100))  # warm-up

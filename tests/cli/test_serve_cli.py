@@ -18,8 +18,9 @@ from publisher import Publisher
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_serve_answers_and_crawls_on_schedule(
-    publisher: Publisher, tmp_path: Path, cli_env: dict[str, str]
+    publisher: Publisher, tmp_path: Path, cli_env: dict[str, str], workers: int
 ) -> None:
     stories = make_stories(2)
     for story in stories:
@@ -31,7 +32,7 @@ def test_serve_answers_and_crawls_on_schedule(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([*base, "serve", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    server = subprocess.Popen([*base, "serve", "--port", str(port), "--workers", str(workers)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)  # fmt: skip
     try:
         titles: list[str] = []

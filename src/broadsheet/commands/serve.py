@@ -1,7 +1,14 @@
-"""`broadsheet serve`: the web reader and JSON API, with the crawl scheduler running beside them."""
+"""`broadsheet serve`: the web reader and JSON API, with the crawl scheduler running beside them.
+
+One process by default (the scheduler runs inside it). With `--workers N`, uvicorn runs N server processes
+and the scheduler runs as one `broadsheet crawl` child process, so only one crawler ever writes.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Annotated
 
 import typer
@@ -17,18 +24,39 @@ def serve(
         str, typer.Option(help="Address to listen on (0.0.0.0 for every interface).")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (one per core suits most).")
+    ] = 1,
 ) -> None:
     """Serve the reader at http://HOST:PORT and, unless crawl_in_server is off, keep crawling on schedule."""
     import uvicorn
 
     from broadsheet.web import create_app
+    from broadsheet.web.security import load_secret
 
     with opened() as (settings, store):
-        web = create_app(settings, store=store)
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         out.print(f"broadsheet is serving {settings.home.resolve()} at http://{shown}:{port}/")
         if not settings.crawl_in_server:
             out.print(
                 "the crawl scheduler is off (crawl_in_server = false); run `broadsheet crawl` beside it"
             )
-        uvicorn.run(web, host=host, port=port, log_level=settings.log_level.lower(), server_header=False)
+        log_level = settings.log_level.lower()
+        if workers == 1:
+            web = create_app(settings, store=store)
+            uvicorn.run(web, host=host, port=port, log_level=log_level, server_header=False)
+            return
+        load_secret(settings.home)  # created once here, not raced by the workers
+        home = str(settings.home.resolve())
+    # Workers build their app from the environment; the home is passed down explicitly.
+    os.environ["BROADSHEET_HOME"] = home
+    crawler = None
+    if settings.crawl_in_server:
+        crawler = subprocess.Popen([sys.executable, "-m", "broadsheet", "--home", home, "crawl"])
+    try:
+        uvicorn.run("broadsheet.web.app:app_from_environment", factory=True, host=host, port=port,
+                    workers=workers, log_level=log_level, server_header=False)  # fmt: skip
+    finally:
+        if crawler is not None:
+            crawler.terminate()
+            crawler.wait(30)

@@ -19,7 +19,7 @@ from broadsheet.web.context import WebContext
 from broadsheet.web.errors import install_error_handlers
 from broadsheet.web.security import SecurityHeaders, load_secret
 
-__all__ = ["create_app"]
+__all__ = ["app_from_environment", "create_app"]
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -75,3 +75,11 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
     for router in page_routers:
         app.include_router(router)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """One server worker of `broadsheet serve --workers N`: settings from BROADSHEET_* (the parent sets
+    BROADSHEET_HOME); the crawler runs as a separate process, never inside a worker."""
+    from broadsheet.config import load_settings
+
+    return create_app(load_settings(), scheduler=False)
