@@ -94,7 +94,11 @@ async def load(
             while remaining > 0:
                 remaining -= 1
                 started = time.perf_counter()
-                response = await client.get(paths(rng))
+                try:
+                    response = await client.get(paths(rng))
+                except httpx.TransportError:  # a dropped connection is a failed request, not the end of the run
+                    errors += 1
+                    continue
                 latencies.append(time.perf_counter() - started)
                 errors += response.status_code >= 400
 
