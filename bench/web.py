@@ -96,7 +96,9 @@ async def load(
                 started = time.perf_counter()
                 try:
                     response = await client.get(paths(rng))
-                except httpx.TransportError:  # a dropped connection is a failed request, not the end of the run
+                except (
+                    httpx.TransportError
+                ):  # a dropped connection is a failed request, not the end of the run
                     errors += 1
                     continue
                 latencies.append(time.perf_counter() - started)
