@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from urllib.parse import urlsplit
 
 import lxml.html
 from datasketch import MinHash
@@ -23,10 +22,11 @@ from broadsheet.config import Settings
 from broadsheet.dedupe import Action, Deduplicator, Verdict, canonical_url, same_site
 from broadsheet.dedupe.fingerprint import fingerprint, signature_bytes
 from broadsheet.extract.sanitize import sanitize_html
+from broadsheet.extract.values import host_of
 from broadsheet.models import Article, Extracted, FeedEntry, Source
 from broadsheet.store import Store
 
-__all__ = ["IngestResult", "Pipeline", "article_from_entry", "html_to_text", "utcnow"]
+__all__ = ["IngestResult", "Pipeline", "article_from_entry", "html_to_text"]
 
 log = logging.getLogger(__name__)
 
@@ -105,11 +105,6 @@ def html_to_text(fragment: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def _outlet_from_url(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
-    return host[4:] if host.startswith("www.") else host
-
-
 def article_from_entry(
     entry: FeedEntry,
     extracted: Extracted | None,
@@ -122,12 +117,13 @@ def article_from_entry(
     chosen by the editor), the page for text and metadata; without a page, the feed's own content is used and
     `note` says why."""
     page = extracted or Extracted(text="")
-    text = page.text or html_to_text(entry.content_html) or html_to_text(entry.summary)
+    summary = html_to_text(entry.summary)
+    text = page.text or html_to_text(entry.content_html) or summary
     # A page may declare any URL canonical; believe it only on the page's own site, or one page could
     # overwrite another site's article.
     declared = page.canonical_url
     canonical = declared if declared and same_site(declared, page_url) else page_url
-    outlet = page.site_name or (source.title if source else "") or _outlet_from_url(page_url)
+    outlet = page.site_name or (source.title if source else "") or host_of(page_url)
     return Article(
         url=entry.url,
         canonical_url=canonical,
@@ -141,7 +137,7 @@ def article_from_entry(
         image=page.image or entry.image,
         image_alt=page.image_alt if page.image else "",
         lang=page.lang or entry.lang,
-        description=page.description or html_to_text(entry.summary)[:500],
+        description=page.description or summary[:500],
         tags=tuple(dict.fromkeys((*page.tags, *entry.tags))),
         source_id=source.id if source else None,
         extraction_note="" if extracted else note,
