@@ -131,7 +131,8 @@ def article_from_entry(
         text=text,
         html=page.html or (sanitize_html(entry.content_html, page_url) if entry.content_html else ""),
         published=entry.published or page.published or entry.updated or page.updated,
-        updated=page.updated or entry.updated,
+        # The later of the two: the crawl re-reads an entry whose feed date is newer than the stored one.
+        updated=max((d for d in (page.updated, entry.updated) if d is not None), default=None),
         outlet=outlet,
         author=", ".join(page.authors) or entry.author,
         image=page.image or entry.image,

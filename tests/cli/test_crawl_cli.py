@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,27 @@ def test_page_without_article_text_falls_back_to_feed_content(
     [row] = exported(cli, tmp_path)
     assert row["text"] == stories[0].paragraphs[0]
     assert "no article text" in str(row["extraction_note"])
+
+
+def test_entry_whose_feed_date_is_newer_than_its_page_is_not_refetched_every_poll(
+    cli: Cli, publisher: Publisher
+) -> None:
+    # The page says it was modified at publication; the feed marks the entry updated a day later.
+    story = make_stories(1)[0]
+    page = article_page(story, publisher.base_url).replace(
+        "</head>", f'<meta property="article:modified_time" content="{story.published.isoformat()}"></head>'
+    )
+    publisher.add(f"/news/{story.slug}", page)
+    feed = (
+        rss([story], publisher.base_url)
+        .replace(
+            "</pubDate>",
+            f"</pubDate><atom:updated>{(story.published + timedelta(days=1)).isoformat()}</atom:updated>",
+        )
+        .replace('<rss version="2.0">', '<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom">')
+    )
+    publisher.add("/feed.xml", feed, content_type="application/rss+xml")
+    cli("source", "add", publisher.url("/feed.xml"))
+    assert cli("crawl", "--once").code == 0
+    assert cli("crawl", "--once", "--all").code == 0
+    assert publisher.hits(f"/news/{story.slug}") == 1
