@@ -112,6 +112,13 @@ class Settings(BaseSettings):
         description="Serve publishers' images through broadsheet, so readers' browsers never contact them.",
     )
 
+    page_cache_mb: int = Field(
+        64, ge=0, le=65536, description="Memory for whole rendered public pages, per server process (0: off)."
+    )
+    page_cache_seconds: float = Field(
+        30.0, ge=0, le=3600, description="How long a rendered public page is served from memory (0: off)."
+    )
+
     log_level: str = Field("WARNING", description="Python logging level.")
 
     @field_validator("time_zone")

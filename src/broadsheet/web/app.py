@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from broadsheet import __version__
 from broadsheet.config import Settings
 from broadsheet.store import Store
+from broadsheet.web.cache import PageCacheMiddleware
 from broadsheet.web.context import WebContext
 from broadsheet.web.errors import install_error_handlers
 from broadsheet.web.security import SecurityHeaders, load_secret
@@ -63,6 +64,8 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
     )
     app.state.context = context
     app.add_middleware(SecurityHeaders, proxy_images=settings.proxy_images)
+    # Outermost, so cached pages keep the security headers and a hit skips everything below.
+    app.add_middleware(PageCacheMiddleware, cache=context.page_cache)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -24,6 +24,7 @@ from broadsheet.models import OutletInfo
 from broadsheet.slugs import slugify
 from broadsheet.store import Store
 from broadsheet.web import timefmt
+from broadsheet.web.cache import PageCache
 from broadsheet.web.security import csrf_token
 
 __all__ = ["Ctx", "WebContext", "get_context"]
@@ -40,10 +41,12 @@ class WebContext:
     clock: Callable[[], datetime] = utcnow
     templates: Jinja2Templates = field(init=False)
     zone: ZoneInfo = field(init=False)
+    page_cache: PageCache = field(init=False)
     _outlets: tuple[float, list[OutletInfo]] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.zone = ZoneInfo(self.settings.time_zone)
+        self.page_cache = PageCache(self.settings.page_cache_mb * 2**20, self.settings.page_cache_seconds)
         env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
         self.templates = Jinja2Templates(env=env)
         env.filters["iso"] = timefmt.iso

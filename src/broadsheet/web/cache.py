@@ -1,0 +1,207 @@
+"""Whole-page cache for the public pages, with ETag revalidation.
+
+Readers crowd onto the same few pages (the home page, today's stories), and rendering one costs milliseconds of
+database work and templating where answering from memory costs microseconds. So complete responses of public
+GET requests are kept for a short time (`page_cache_seconds`, long enough to take the load, short enough that
+"3 minutes ago" stays right and a new article shows up soon) in a least-recently-used store bounded in bytes
+(`page_cache_mb`). Every cacheable response carries an ETag; a browser revalidating with `If-None-Match` gets
+`304 Not Modified` while the page is unchanged.
+
+Left out: anything under /admin, /img and /static (which have their own rules), requests that carry
+credentials or cookies (a signed-in reader's page is theirs alone), responses that are not 200 or say
+`no-store`/`private` or set a cookie. Any request that may change data (POST, PUT, DELETE...) empties the
+cache, so an operator sees their own change at once; what the crawler stores shows up within the TTL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = ["CachedPage", "PageCache", "PageCacheMiddleware", "etag_matches"]
+
+UNCACHED_PREFIXES = ("/admin", "/img/", "/static/", "/api/v1/sources", "/healthz")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_ENTRY_FRACTION = 8  # one page may take at most this fraction of the whole cache
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    headers: tuple[tuple[bytes, bytes], ...]  # as the app sent them, plus ETag and Cache-Control
+    body: bytes
+    etag: bytes
+    stored: float
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(k) + len(v) for k, v in self.headers) + 200
+
+
+class PageCache:
+    """LRU of complete responses, bounded in bytes; entries expire `ttl` seconds after they were stored."""
+
+    def __init__(self, max_bytes: int, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_bytes = max_bytes
+        self.ttl = ttl
+        self.clock = clock
+        self.size = 0
+        self.hits = 0
+        self.misses = 0
+        self._pages: OrderedDict[bytes, CachedPage] = OrderedDict()
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0 and self.ttl > 0
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+    def get(self, key: bytes) -> CachedPage | None:
+        page = self._pages.get(key)
+        if page is None or self.clock() - page.stored >= self.ttl:
+            if page is not None:
+                self._drop(key)
+            self.misses += 1
+            return None
+        self._pages.move_to_end(key)
+        self.hits += 1
+        return page
+
+    def put(self, key: bytes, headers: list[tuple[bytes, bytes]], body: bytes, etag: bytes) -> CachedPage:
+        page = CachedPage(tuple(headers), body, etag, self.clock())
+        if not self.enabled or page.size > self.max_bytes // MAX_ENTRY_FRACTION:
+            return page
+        if key in self._pages:
+            self._drop(key)
+        self._pages[key] = page
+        self.size += page.size
+        while self.size > self.max_bytes:
+            self._drop(next(iter(self._pages)))
+        return page
+
+    def clear(self) -> None:
+        self._pages.clear()
+        self.size = 0
+
+    def _drop(self, key: bytes) -> None:
+        self.size -= self._pages.pop(key).size
+
+
+def make_etag(body: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+
+
+def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
+    """RFC 9110 weak comparison of an If-None-Match header with our (strong) tag."""
+    if if_none_match.strip() == b"*":
+        return True
+    tags = (t.strip() for t in if_none_match.split(b","))
+    return any(t.removeprefix(b"W/") == etag for t in tags)
+
+
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return None
+
+
+def cacheable_request(scope: Scope) -> bool:
+    if scope["method"] != "GET" or scope["path"].startswith(UNCACHED_PREFIXES):
+        return False
+    return all(key not in (b"authorization", b"cookie") for key, _ in scope["headers"])
+
+
+def cacheable_response(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
+    if status != 200:
+        return False
+    for key, value in headers:
+        name = key.lower()
+        if name == b"set-cookie" or (
+            name == b"cache-control" and (b"no-store" in value or b"private" in value)
+        ):
+            return False
+    return True
+
+
+class PageCacheMiddleware:
+    """Pure ASGI middleware in front of the app; see the module docstring."""
+
+    def __init__(self, app: ASGIApp, *, cache: PageCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in SAFE_METHODS:
+            self.cache.clear()
+            await self.app(scope, receive, send)
+            return
+        if not cacheable_request(scope):
+            await self.app(scope, receive, send)
+            return
+        # The host is part of the key: pages carry absolute links built from it.
+        key = b"|".join(
+            (
+                scope.get("scheme", "http").encode(),
+                _header(scope, b"host") or b"",
+                scope.get("root_path", "").encode() + scope["path"].encode(),
+                scope.get("query_string", b""),
+            )
+        )
+        page = self.cache.get(key) if self.cache.enabled else None
+        if page is None:
+            page = await self._render(key, scope, receive, send)
+            if page is None:
+                return  # the app answered the client itself (not cacheable)
+        await self._answer(page, _header(scope, b"if-none-match"), send)
+
+    async def _render(self, key: bytes, scope: Scope, receive: Receive, send: Send) -> CachedPage | None:
+        start: Message | None = None
+        chunks: list[bytes] = []
+        passthrough = False
+
+        async def capture(message: Message) -> None:
+            nonlocal start, passthrough
+            if passthrough:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                start = message
+                if not cacheable_response(message["status"], list(message.get("headers", []))):
+                    passthrough = True
+                    await send(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            else:
+                await send(message)
+
+        await self.app(scope, receive, capture)
+        if passthrough or start is None:
+            return None
+        body = b"".join(chunks)
+        etag = make_etag(body)
+        headers = [
+            (k, v)
+            for k, v in start.get("headers", [])
+            if k.lower() not in (b"etag", b"cache-control", b"content-length")
+        ]
+        # no-cache: browsers keep the page but ask each time; unchanged pages then cost a 304.
+        headers += [(b"etag", etag), (b"cache-control", b"no-cache")]
+        return self.cache.put(key, headers, body, etag)
+
+    async def _answer(self, page: CachedPage, if_none_match: bytes | None, send: Send) -> None:
+        if if_none_match is not None and etag_matches(if_none_match, page.etag):
+            kept = [(k, v) for k, v in page.headers if k.lower() not in (b"content-type", b"content-length")]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        headers = [*page.headers, (b"content-length", str(len(page.body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": page.body})

@@ -1,0 +1,117 @@
+"""The whole-page cache: ETag revalidation, freshness, what is never cached; over HTTP against a real server."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import httpx
+from website import ADMIN_PASSWORD, records, running
+
+from broadsheet.config import Settings
+from broadsheet.importer import import_jsonl
+from broadsheet.pipeline import Pipeline
+from broadsheet.store import Store
+from broadsheet.web import create_app
+from broadsheet.web.cache import PageCache, etag_matches
+
+
+def _import(home: Path, store: Store, settings: Settings, rows: list[dict[str, object]]) -> None:
+    data = home / "more.jsonl"
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    import_jsonl(data, Pipeline(store, settings))
+
+
+def _site(tmp_path: Path, **overrides: object) -> tuple[Settings, Store]:
+    settings = Settings(home=tmp_path, admin_password=ADMIN_PASSWORD, crawl_in_server=False, **overrides)  # type: ignore[arg-type]
+    store = Store.open(settings.database)
+    _import(tmp_path, store, settings, records()[:6])
+    return settings, store
+
+
+def test_pages_carry_an_etag_and_revalidate_with_304(tmp_path: Path) -> None:
+    settings, store = _site(tmp_path)
+    with running(create_app(settings, store=store)) as url, httpx.Client(base_url=url) as client:
+        first = client.get("/articles/1")
+        assert first.status_code == 200
+        etag = first.headers["etag"]
+        assert first.headers["cache-control"] == "no-cache"
+        assert first.headers["content-security-policy"]  # cached pages keep the security headers
+        again = client.get("/articles/1")
+        assert again.headers["etag"] == etag and again.content == first.content
+
+        unchanged = client.get("/articles/1", headers={"If-None-Match": f'W/"nope", {etag}'})
+        assert unchanged.status_code == 304 and unchanged.content == b""
+        assert unchanged.headers["etag"] == etag
+        changed = client.get("/articles/1", headers={"If-None-Match": '"something-else"'})
+        assert changed.status_code == 200 and changed.content == first.content
+
+        # Not-found pages are never stored: an article that appears later is found at once.
+        assert client.get("/articles/999").status_code == 404
+        assert "etag" not in client.get("/articles/999").headers
+
+
+def test_a_cached_page_is_served_until_its_time_is_up(tmp_path: Path) -> None:
+    settings, store = _site(tmp_path, page_cache_seconds=3600)
+    app = create_app(settings, store=store)
+    with running(app) as url, httpx.Client(base_url=url) as client:
+        before = client.get("/")
+        newest = records()[6]
+        _import(tmp_path, store, settings, [newest])
+        title = html.escape(str(newest["title"]))
+        assert title not in client.get("/").text  # still the stored page
+        app.state.context.page_cache.clock = lambda: 10**9  # the hour has passed
+        after = client.get("/")
+        assert title in after.text
+        assert after.headers["etag"] != before.headers["etag"]
+
+
+def test_with_the_cache_off_every_request_renders_but_etags_still_work(tmp_path: Path) -> None:
+    settings, store = _site(tmp_path, page_cache_seconds=0)
+    with running(create_app(settings, store=store)) as url, httpx.Client(base_url=url) as client:
+        etag = client.get("/").headers["etag"]
+        newest = records()[6]
+        _import(tmp_path, store, settings, [newest])
+        page = client.get("/", headers={"If-None-Match": etag})
+        assert page.status_code == 200 and page.headers["etag"] != etag
+
+
+def test_admin_pages_and_signed_in_requests_are_never_cached_and_a_post_empties_the_cache(
+    tmp_path: Path,
+) -> None:
+    settings, store = _site(tmp_path, page_cache_seconds=3600)
+    app = create_app(settings, store=store)
+    cache: PageCache = app.state.context.page_cache
+    with running(app) as url, httpx.Client(base_url=url) as client:
+        client.get("/")
+        client.get("/", headers={"Cookie": "session=abc"})
+        assert len(cache) == 1 and cache.hits == 0
+        admin = client.get("/admin/sources", auth=("admin", ADMIN_PASSWORD))
+        assert admin.status_code == 200 and "etag" not in admin.headers
+        assert len(cache) == 1
+        # Any state-changing request may change what pages show: the operator sees their change at once.
+        client.post("/admin/sources", data={"url": "x"}, auth=("admin", ADMIN_PASSWORD))
+        assert len(cache) == 0
+
+
+def test_the_store_is_bounded_in_bytes_and_evicts_the_least_recently_used() -> None:
+    now = [0.0]
+    cache = PageCache(max_bytes=10_000, ttl=60, clock=lambda: now[0])
+    for i in range(30):
+        cache.put(f"k{i}".encode(), [(b"content-type", b"text/html")], b"x" * 500, b'"e"')
+        cache.get(b"k0")  # kept in use, so never the one evicted
+    assert cache.size <= 10_000 and cache.get(b"k0") is not None and cache.get(b"k1") is None
+    assert cache.get(b"k29") is not None
+    cache.put(b"huge", [], b"x" * 5_000, b'"h"')  # more than an eighth of the whole cache: not stored
+    assert cache.get(b"huge") is None
+    now[0] = 61
+    assert cache.get(b"k0") is None and len(cache) < 19
+
+
+def test_if_none_match_follows_the_weak_comparison_rules() -> None:
+    assert etag_matches(b'"a"', b'"a"')
+    assert etag_matches(b'W/"a"', b'"a"')
+    assert etag_matches(b'"b", "a"', b'"a"')
+    assert etag_matches(b"*", b'"a"')
+    assert not etag_matches(b'"ab"', b'"a"')
