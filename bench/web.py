@@ -132,11 +132,11 @@ def load(base: str, paths: list[str], clients: int, seconds: int, workdir: Path)
     return Figures(n, micros / 1e6, p50 / 1000, p95 / 1000, p99 / 1000, errors)
 
 
-def zipf_ranks(rng: np.random.Generator, n: int, size: int, exponent: float) -> np.ndarray:
+def zipf_ranks(rng: np.random.Generator, n: int, size: int, exponent: float) -> list[int]:
     """`size` ranks in 1..n, rank r drawn with probability proportional to 1 / r**exponent."""
     weights = 1.0 / np.arange(1, n + 1) ** exponent
     cdf = np.cumsum(weights) / weights.sum()
-    return np.minimum(cdf.searchsorted(rng.uniform(0, 1, size)), n - 1) + 1
+    return [min(int(i), n - 1) + 1 for i in cdf.searchsorted(rng.uniform(0, 1, size))]
 
 
 def workload(articles: int, outlets: int, exponent: float, size: int = 50_000) -> dict[str, list[str]]:
