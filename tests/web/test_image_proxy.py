@@ -56,3 +56,29 @@ def test_private_addresses_stay_refused_through_the_proxy(tmp_path: Path, publis
         response = web.get(proxied(secret, publisher.url("/pic.png")))
         assert response.status_code == 502 and "BROADSHEET_ALLOW_PRIVATE_NETWORKS" in response.text
         assert publisher.hits("/pic.png") == 0
+
+
+def test_images_inside_article_text_go_through_the_proxy_too(tmp_path: Path, publisher: Publisher) -> None:
+    import json
+
+    from broadsheet.importer import import_jsonl
+    from broadsheet.pipeline import Pipeline
+    from broadsheet.store import Store
+
+    publisher.add("/inline.png", PNG, content_type="image/png")
+    image = publisher.url("/inline.png") + "?w=640&h=480"
+    settings = Settings(home=tmp_path, proxy_images=True, crawl_in_server=False, allow_private_networks=True)
+    store = Store.open(settings.database)
+    record = {"url": "https://quill.example/a", "title": "Ferry timetable changes", "outlet": "Quill",
+              "published": "2026-11-20T10:00:00+00:00", "text": "The ferry runs later. " * 20,
+              "html": f'<p>The ferry runs later.</p><figure><img src="{image}" alt="The ferry"></figure>'}  # fmt: skip
+    (tmp_path / "a.jsonl").write_text(json.dumps(record) + "\n")
+    import_jsonl(tmp_path / "a.jsonl", Pipeline(store, settings))
+    app = create_app(settings, store=store)
+    with running(app) as url, httpx.Client(base_url=url, timeout=10) as web:
+        page = web.get("/articles/1").text
+        secret = app.state.context.secret
+        assert publisher.url("/inline.png") not in page  # the publisher never sees the reader
+        src = proxied(secret, image).replace("&", "&amp;")
+        assert f'src="{src}"' in page
+        assert web.get(proxied(secret, image)).content == PNG
