@@ -147,6 +147,7 @@ def article_record(article: Article) -> dict[str, Any]:
         "tags": list(article.tags),
         "source_id": article.source_id,
         "duplicate_of": article.duplicate_of,
+        "story_id": article.story_id,
         "also_published_at": list(article.also_published_at),
         "content_hash": article.content_hash,
         "extraction_note": article.extraction_note,

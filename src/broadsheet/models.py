@@ -22,6 +22,8 @@ __all__ = [
     "SearchPage",
     "Source",
     "SourceKind",
+    "StoryCard",
+    "StoryEvent",
     "TagInfo",
 ]
 
@@ -119,6 +121,7 @@ class Article:
     id: int | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)  # other URLs that reached this article
     also_published_at: tuple[str, ...] = field(default_factory=tuple)  # URLs of its copies on other sites
+    story_id: int | None = None  # its story (cluster/), once clustered; set by the store, never by writers
 
 
 @dataclass(slots=True)
@@ -206,3 +209,33 @@ class SearchPage:
     hits: tuple[SearchHit, ...]
     page: int  # 1-based
     has_next: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoryCard:
+    """A story as listed and shown: every outlet's coverage of one event (see cluster/)."""
+
+    id: int
+    title: str  # the headline of its most central article
+    headline_id: int | None
+    image: str
+    first_seen: datetime
+    last_seen: datetime
+    article_count: int  # copies included
+    outlet_count: int
+    status: str  # open | closed | merged
+    merged_into: int | None
+    hotness: float  # coverage breadth x recency, at the time it was read
+    outlets: tuple[str, ...] = ()  # the outlets that covered it, first reporters first (lists show a few)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryEvent:
+    """A logged clustering decision: `story_id` was merged into `into_id` (score, and why, in words)."""
+
+    at: datetime
+    kind: str
+    story_id: int
+    into_id: int
+    score: float
+    detail: str

@@ -10,6 +10,7 @@ from broadsheet.store.db import connect, migrate
 from broadsheet.store.reads import ReadStore
 from broadsheet.store.search import SEARCH_HELP, SearchQueryError, search
 from broadsheet.store.sources import FetchOutcome, SourceStore
+from broadsheet.store.stories import StoryStore
 
 __all__ = [
     "SEARCH_HELP",
@@ -21,6 +22,7 @@ __all__ = [
     "SearchQueryError",
     "SourceStore",
     "Store",
+    "StoryStore",
     "search",
 ]
 
@@ -31,6 +33,7 @@ class Store:
         self.sources = SourceStore(engine)
         self.articles = ArticleStore(engine)
         self.reads = ReadStore(engine)
+        self.stories = StoryStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

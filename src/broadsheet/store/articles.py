@@ -69,6 +69,7 @@ def _article(row: Any) -> Article:
         duplicate_of=row.duplicate_of,
         content_hash=row.content_hash,
         extraction_note=row.extraction_note,
+        story_id=row.story_id,
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -32,6 +33,9 @@ __all__ = [
     "include_name",
     "metadata",
     "sources",
+    "stories",
+    "story_events",
+    "vectors",
 ]
 
 
@@ -121,6 +125,10 @@ articles = Table(
     # What lists are ordered by: `published`, or `created_at` when the publisher gave no date.
     Column("sort_time", UTCDateTime, nullable=False),
     Column("outlet_slug", Text, nullable=False, server_default=""),  # slugs.slugify(outlet)
+    # The story it belongs to (cluster/); NULL until the article is clustered. Copies share their original's.
+    # No foreign key: stories are never deleted (a merged one stays, pointing at where it went), and SQLite
+    # cannot add a constraint to an existing table without rebuilding it.
+    Column("story_id", Integer),
 )
 Index("ix_articles_published", articles.c.published)
 Index("ix_articles_created_at", articles.c.created_at)
@@ -131,6 +139,8 @@ Index("ix_articles_duplicate_of", articles.c.duplicate_of)
 Index("ix_articles_sort_time", articles.c.sort_time.desc(), articles.c.id.desc())
 Index("ix_articles_outlet_slug", articles.c.outlet_slug, articles.c.sort_time, articles.c.id)
 Index("ix_articles_lang", articles.c.lang, articles.c.sort_time, articles.c.id)
+# A story's members in time order, and "not yet clustered" (story_id IS NULL) found without a scan.
+Index("ix_articles_story_id", articles.c.story_id, articles.c.sort_time, articles.c.id)
 
 # One row per (tag, article), from `articles.tags`; sort_time is copied here so a tag's page is one index walk.
 # WITHOUT ROWID on SQLite: the table is its primary key, so counting a tag's articles reads nothing else.
@@ -169,3 +179,52 @@ article_urls = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
 )
 Index("ix_article_urls_article_id", article_urls.c.article_id)
+
+
+# --- stories (migration 0003) ---------------------------------------------------------------------------------
+
+# One row per story: what lists and pages show, kept up to date as members arrive. `status` is open while the
+# story is in the clusterer's window, closed once it went quiet, merged when folded into `merged_into`.
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # The most central member. No foreign key: articles already refer to stories, and a cycle of constraints
+    # is one no migration tool orders well; the clusterer keeps it pointing at a member.
+    Column("headline_id", Integer),
+    Column("title", Text, nullable=False, server_default=""),  # the headline article's title
+    Column("image", Text, nullable=False, server_default=""),  # the first member image found, central first
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    Column("article_count", Integer, nullable=False, server_default="0"),  # copies included
+    Column("outlet_count", Integer, nullable=False, server_default="0"),
+    Column("status", String(8), nullable=False, server_default="open"),
+    Column("merged_into", Integer, ForeignKey("stories.id", ondelete="SET NULL")),
+    Column("centroid", LargeBinary),  # float16 mean embedding of its members, for related stories
+)
+Index("ix_stories_last_seen", stories.c.last_seen.desc(), stories.c.id.desc())
+Index("ix_stories_status", stories.c.status)
+
+# The clusterer's decisions that are worth an explanation later: merges of two stories (and why).
+story_events = Table(
+    "story_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),  # merge
+    Column("story_id", Integer, nullable=False),  # the story that disappeared into ...
+    Column("into_id", Integer, nullable=False),  # ... this one
+    Column("score", Float, nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+)
+Index("ix_story_events_into_id", story_events.c.into_id)
+
+# Dense embeddings (float16, L2-normalised) of each article's title and lead, with the model that made them:
+# a changed model is detected and its vectors recomputed, never mixed.
+vectors = Table(
+    "vectors",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("vector", LargeBinary, nullable=False),
+)

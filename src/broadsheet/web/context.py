@@ -76,7 +76,7 @@ class WebContext:
 
         def swap(match: re.Match[str]) -> str:
             url = unescape(match.group(2))
-            return match.group(1) + escape(self.image_url(url)) + match.group(3)
+            return match.group(1) + str(escape(self.image_url(url))) + match.group(3)
 
         return Markup(_IMG_SRC.sub(swap, html))
 

@@ -15,10 +15,14 @@ from broadsheet.web.api.models import (
     SearchResult,
     SearchResults,
     SourceOut,
+    Story,
+    StoryDetail,
+    StoryMerge,
 )
 from broadsheet.web.context import Ctx
 from broadsheet.web.pages.admin import require_admin
 from broadsheet.web.pages.search import run_search
+from broadsheet.web.pages.stories import follow_merges
 
 __all__ = ["router"]
 
@@ -67,6 +71,33 @@ def search_articles(
     hits = [SearchResult(article=ArticleSummary.of(h.card), snippet_html=h.snippet_html, rank=h.rank)
             for h in results.hits]  # fmt: skip
     return SearchResults(query=q, page=results.page, has_next=results.has_next, results=hits)
+
+
+@router.get("/stories", response_model=list[Story], summary="Top stories now, hottest first")
+def list_stories(ctx: Ctx, limit: Annotated[int, Query(ge=1, le=100)] = 30) -> list[Story]:
+    return [Story.of(s) for s in ctx.store.stories.top(ctx.clock(), limit=limit)]
+
+
+@router.get("/stories/{story_id}", response_model=StoryDetail,
+            summary="One story with every member article (a merged story answers as the one it joined)")  # fmt: skip
+def get_story(ctx: Ctx, story_id: int) -> StoryDetail:
+    story = follow_merges(ctx, story_id)
+    members = [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id)]
+    merges = [StoryMerge.of(e) for e in ctx.store.stories.events(story.id)]
+    return StoryDetail(**Story.of(story).model_dump(), articles=members, merges=merges)
+
+
+@router.get("/stories/{story_id}/articles", response_model=list[ArticleSummary],
+            summary="A story's articles, oldest first, copies included")  # fmt: skip
+def story_articles(ctx: Ctx, story_id: int) -> list[ArticleSummary]:
+    story = follow_merges(ctx, story_id)
+    return [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id)]
+
+
+@router.get("/stories/{story_id}/related", response_model=list[Story], summary="Stories about similar things")
+def related_stories(ctx: Ctx, story_id: int, limit: Annotated[int, Query(ge=1, le=50)] = 6) -> list[Story]:
+    story = follow_merges(ctx, story_id)
+    return [Story.of(s) for s in ctx.store.stories.related(story.id, ctx.clock(), limit=limit)]
 
 
 @router.get("/sources", response_model=list[SourceOut], summary="Sources and their health (admin)",

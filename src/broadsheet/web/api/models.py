@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from broadsheet.models import Article, ArticleCard, OutletInfo, Source
+from broadsheet.models import Article, ArticleCard, OutletInfo, Source, StoryCard, StoryEvent
 
 __all__ = [
     "ArticleDetail",
@@ -16,6 +16,9 @@ __all__ = [
     "SearchResult",
     "SearchResults",
     "SourceOut",
+    "Story",
+    "StoryDetail",
+    "StoryMerge",
 ]
 
 
@@ -48,6 +51,7 @@ class ArticleList(BaseModel):
 
 
 class ArticleDetail(ArticleSummary):
+    story_id: int | None
     text: str
     html: str
     author: str
@@ -62,7 +66,7 @@ class ArticleDetail(ArticleSummary):
         return cls(**ArticleSummary.of(card).model_dump(), text=article.text, html=article.html,
                    author=article.author, description=article.description, updated=article.updated,
                    source_id=article.source_id, also_published_at=list(article.also_published_at),
-                   extraction_note=article.extraction_note)  # fmt: skip
+                   extraction_note=article.extraction_note, story_id=article.story_id)  # fmt: skip
 
 
 class Outlet(BaseModel):
@@ -109,3 +113,40 @@ class SourceOut(BaseModel):
                    last_status=s.last_status, last_http_status=s.last_http_status, last_error=s.last_error,
                    error_count=s.error_count, article_count=s.article_count, last_fetch_at=s.last_fetch_at,
                    next_fetch_at=s.next_fetch_at)  # fmt: skip
+
+
+class Story(BaseModel):
+    id: int
+    title: str
+    headline_id: int | None
+    image: str
+    first_seen: datetime
+    last_seen: datetime
+    article_count: int
+    outlet_count: int
+    outlets: list[str]
+    status: str
+    hotness: float
+
+    @classmethod
+    def of(cls, story: StoryCard) -> Story:
+        return cls(id=story.id, title=story.title, headline_id=story.headline_id, image=story.image,
+                   first_seen=story.first_seen, last_seen=story.last_seen, article_count=story.article_count,
+                   outlet_count=story.outlet_count, outlets=list(story.outlets), status=story.status,
+                   hotness=round(story.hotness, 4))  # fmt: skip
+
+
+class StoryMerge(BaseModel):
+    at: datetime
+    merged_story_id: int
+    score: float
+    detail: str
+
+    @classmethod
+    def of(cls, event: StoryEvent) -> StoryMerge:
+        return cls(at=event.at, merged_story_id=event.story_id, score=event.score, detail=event.detail)
+
+
+class StoryDetail(Story):
+    articles: list[ArticleSummary]
+    merges: list[StoryMerge]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from broadsheet.web.pages import admin, docs, feeds, reader, search
+from broadsheet.web.pages import admin, docs, feeds, reader, search, stories
 
-# feeds first: "/outlets/{slug}.atom" must not be taken for an outlet called "x.atom"
-routers = [feeds.router, reader.router, search.router, admin.router, docs.router]
+# feeds first: "/outlets/{slug}.atom" must not be taken for an outlet called "x.atom"; the story feed before
+# the story page for the same reason.
+routers = [feeds.router, stories.router, reader.router, search.router, admin.router, docs.router]
 
 __all__ = ["routers"]

@@ -16,14 +16,14 @@ from broadsheet.web.context import Ctx, WebContext, base_url
 from broadsheet.web.feeds import ATOM_TYPE, RSS_TYPE, FeedMeta, atom_feed, rss_feed
 from broadsheet.web.pages.search import run_search
 
-__all__ = ["router"]
+__all__ = ["FEED_SIZE", "feed_response", "router"]
 
 router = APIRouter()
 Kind = Literal["atom", "rss"]
 FEED_SIZE = 50
 
 
-def _feed(ctx: WebContext, request: Request, kind: Kind, title: str, html_path: str,
+def feed_response(ctx: WebContext, request: Request, kind: Kind, title: str, html_path: str,
           cards: Sequence[ArticleCard]) -> Response:  # fmt: skip
     base = base_url(request)
     self_url = str(request.url)
@@ -38,7 +38,7 @@ def _feed(ctx: WebContext, request: Request, kind: Kind, title: str, html_path: 
 @router.get("/feed.{kind}")
 def home_feed(ctx: Ctx, request: Request, kind: Kind) -> Response:
     cards = ctx.store.reads.latest(limit=FEED_SIZE).items
-    return _feed(ctx, request, kind, "latest", "/", cards)
+    return feed_response(ctx, request, kind, "latest", "/", cards)
 
 
 @router.get("/outlets/{slug}.{kind}")
@@ -47,7 +47,7 @@ def outlet_feed(ctx: Ctx, request: Request, slug: str, kind: Kind) -> Response:
     if outlet is None:
         raise NotFoundError(f"no outlet called {slug!r}")
     cards = ctx.store.reads.latest(limit=FEED_SIZE, outlet_slug=slug).items
-    return _feed(ctx, request, kind, outlet.name, f"/outlets/{slug}", cards)
+    return feed_response(ctx, request, kind, outlet.name, f"/outlets/{slug}", cards)
 
 
 @router.get("/tags/{slug}.{kind}")
@@ -56,7 +56,7 @@ def tag_feed(ctx: Ctx, request: Request, slug: str, kind: Kind) -> Response:
     if tag is None:
         raise NotFoundError(f"no articles are tagged {slug!r}")
     cards = ctx.store.reads.latest(limit=FEED_SIZE, tag_slug=slug).items
-    return _feed(ctx, request, kind, f"#{tag.name}", f"/tags/{slug}", cards)
+    return feed_response(ctx, request, kind, f"#{tag.name}", f"/tags/{slug}", cards)
 
 
 @router.get("/search.{kind}")
@@ -72,4 +72,6 @@ def search_feed(
 ) -> Response:
     results = run_search(ctx, q, 1, outlet, lang, since, until, FEED_SIZE)
     query = urlencode({k: v for k, v in {"q": q, "outlet": outlet, "lang": lang}.items() if v})
-    return _feed(ctx, request, kind, f"search: {q}", f"/search?{query}", [hit.card for hit in results.hits])
+    return feed_response(
+        ctx, request, kind, f"search: {q}", f"/search?{query}", [hit.card for hit in results.hits]
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated, Any
 
@@ -9,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse, Response
 
 from broadsheet.errors import NotFoundError
-from broadsheet.models import Article, ArticleCard
-from broadsheet.web.context import Ctx, base_url
+from broadsheet.models import Article, ArticleCard, StoryCard
+from broadsheet.web.context import Ctx, WebContext, base_url
 from broadsheet.web.timefmt import iso
 
 __all__ = ["router"]
@@ -18,6 +19,10 @@ __all__ = ["router"]
 router = APIRouter(default_response_class=HTMLResponse)
 
 Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor from the previous page.")]
+TOP_STORIES = 12
+TOP_STORIES_SINGLE = 0  # when no story has two outlets yet, the latest list says it all
+RELATED = 6
+
 Lang = Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z-]+$")]
 
 
@@ -28,10 +33,14 @@ def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = 
         limit=ctx.settings.page_size, cursor=after, outlet_slug=outlet, tag_slug=tag, lang=lang
     )
     no_sources = not after and not page.items and not ctx.store.sources.all()
+    # Story-first: the front page leads with the stories most outlets are covering now.
+    first_page = not (after or outlet or tag or lang)
+    top = ctx.store.stories.top(ctx.clock(), limit=TOP_STORIES) if first_page else []
     return ctx.render(
         request,
         "home.html",
         page=page,
+        top_stories=[s for s in top if s.outlet_count > 1] or top[:TOP_STORIES_SINGLE],
         filters={"outlet": outlet, "tag": tag, "lang": lang},
         outlets=ctx.outlets()[:40],
         no_sources=no_sources,
@@ -70,6 +79,7 @@ def article_page(ctx: Ctx, request: Request, article_id: int) -> Response:
     previous, following = reads.neighbours(article_id)
     original: ArticleCard | None = reads.card(article.duplicate_of) if article.duplicate_of else None
     url = f"{base_url(request)}/articles/{article_id}"
+    story, related = _related(ctx, article, card)
     return ctx.render(
         request,
         "article.html",
@@ -77,13 +87,44 @@ def article_page(ctx: Ctx, request: Request, article_id: int) -> Response:
         card=card,
         page_url=url,
         json_ld=_json_ld(article, url, ctx.settings.site_name),
-        related=reads.related(article_id, limit=6),
+        related=related,
+        story=story,
         copies=reads.copies(article_id),
         original=original,
         previous=previous,
         following=following,
         paragraphs=[p for p in article.text.split("\n\n") if p.strip()],
     )
+
+
+def _related(
+    ctx: WebContext, article: Article, card: ArticleCard
+) -> tuple[StoryCard | None, list[ArticleCard]]:
+    """The article's story, and its related articles: the story's other articles from other outlets first
+    (then more from its own outlet), then the headline articles of the closest other stories. An article
+    not yet in a story gets full-text neighbours instead."""
+    assert article.id is not None
+    if article.story_id is None:
+        return None, ctx.store.reads.related(article.id, limit=RELATED)
+    now = ctx.clock()
+    story = ctx.store.stories.get(article.story_id, now)
+    skip = {article.id, article.duplicate_of}
+    members = [
+        m for m in ctx.store.stories.members(story.id) if m.id not in skip and m.duplicate_of not in skip
+    ]
+    others = [m for m in members if m.outlet_slug != card.outlet_slug]
+    own = [m for m in members if m.outlet_slug == card.outlet_slug]
+    # Newest coverage first within each group: what a reader has not seen yet.
+    related = sorted(others, key=lambda m: m.sort_time, reverse=True) + sorted(
+        own, key=lambda m: m.sort_time, reverse=True
+    )
+    related = related[:RELATED]
+    if len(related) < RELATED:
+        for near in ctx.store.stories.related(story.id, now, limit=RELATED - len(related)):
+            if near.headline_id is not None:
+                with contextlib.suppress(NotFoundError):
+                    related.append(ctx.store.reads.card(near.headline_id))
+    return story, related
 
 
 @router.get("/outlets")

@@ -1,0 +1,378 @@
+"""Stories in the database: what the clusterer decided (write side) and what the reader shows (read side).
+
+The clusterer itself (cluster/) is pure; `stories.py` at the package root runs it over stored articles and
+hands its decisions to `StoryStore.record`, one transaction per batch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
+
+from broadsheet.errors import NotFoundError
+from broadsheet.models import ArticleCard, StoryCard, StoryEvent
+from broadsheet.store.cards import CARD_COLUMNS, card
+from broadsheet.store.schema import articles, stories, story_events, vectors
+
+__all__ = ["HALF_LIFE_HOURS", "PendingArticle", "StoryStore", "StoryUpdate", "hotness"]
+
+HALF_LIFE_HOURS = 12.0  # a story's hotness halves every this many hours without new coverage
+TEXT_CHARS = 4000  # of each article's text the clusterer reads (the lead and body terms)
+TOP_WINDOW = timedelta(hours=48)  # top stories are chosen among those with coverage this recent
+RELATED_WINDOW = timedelta(days=3)  # related stories are looked for this far either side
+
+
+def hotness(outlet_count: int, article_count: int, last_seen: datetime, now: datetime) -> float:
+    """Coverage breadth x recency: each outlet counts 1, further articles a quarter each, and the sum halves
+    every HALF_LIFE_HOURS since the story's latest article."""
+    breadth = outlet_count + 0.25 * max(article_count - outlet_count, 0)
+    hours = max((now - last_seen).total_seconds() / 3600, 0.0)
+    return breadth * math.pow(0.5, hours / HALF_LIFE_HOURS)
+
+
+def encode_vector(vector: np.ndarray) -> bytes:
+    return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def decode_vector(blob: bytes) -> np.ndarray:
+    return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingArticle:
+    """An article waiting for its story, with what the clusterer reads."""
+
+    id: int
+    title: str
+    text: str  # the first TEXT_CHARS characters
+    outlet_slug: str
+    sort_time: datetime
+    duplicate_of: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryUpdate:
+    """A story's row as the clusterer last left it."""
+
+    id: int
+    headline_id: int
+    first_seen: datetime
+    last_seen: datetime
+    article_count: int
+    outlet_count: int
+    status: str = "open"  # open | closed | merged
+    merged_into: int | None = None
+    centroid: np.ndarray | None = None
+
+
+_STORY_COLUMNS = (
+    stories.c.id,
+    stories.c.title,
+    stories.c.headline_id,
+    stories.c.image,
+    stories.c.first_seen,
+    stories.c.last_seen,
+    stories.c.article_count,
+    stories.c.outlet_count,
+    stories.c.status,
+    stories.c.merged_into,
+)
+
+
+def _story(row: Any, now: datetime, outlets: Sequence[str] = ()) -> StoryCard:
+    return StoryCard(
+        id=row.id,
+        title=row.title,
+        headline_id=row.headline_id,
+        image=row.image,
+        first_seen=row.first_seen,
+        last_seen=row.last_seen,
+        article_count=row.article_count,
+        outlet_count=row.outlet_count,
+        status=row.status,
+        merged_into=row.merged_into,
+        hotness=hotness(row.outlet_count, row.article_count, row.last_seen, now),
+        outlets=tuple(outlets),
+    )
+
+
+class StoryStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- write side -------------------------------------------------------------------------------------------
+
+    def pending(self, limit: int) -> list[PendingArticle]:
+        """Articles not yet in a story, in the order they are clustered: by sort_time, then id."""
+        query = (
+            select(
+                articles.c.id,
+                articles.c.title,
+                func.substr(articles.c.text, 1, TEXT_CHARS).label("text"),
+                articles.c.outlet_slug,
+                articles.c.sort_time,
+                articles.c.duplicate_of,
+            )
+            .where(articles.c.story_id.is_(None))
+            .order_by(articles.c.sort_time, articles.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [PendingArticle(*row) for row in conn.execute(query)]
+
+    def story_of(self, article_ids: Iterable[int]) -> dict[int, int]:
+        """article id -> story id, for those of `article_ids` that have one."""
+        query = select(articles.c.id, articles.c.story_id).where(
+            articles.c.id.in_(bindparam("ids", expanding=True)), articles.c.story_id.is_not(None)
+        )
+        with self.engine.connect() as conn:
+            return {row.id: row.story_id for row in conn.execute(query, {"ids": list(article_ids)})}
+
+    def vectors(self, article_ids: Sequence[int], model: str) -> dict[int, np.ndarray]:
+        query = select(vectors.c.article_id, vectors.c.vector).where(
+            vectors.c.article_id.in_(bindparam("ids", expanding=True)), vectors.c.model == model
+        )
+        with self.engine.connect() as conn:
+            return {
+                r.article_id: decode_vector(r.vector) for r in conn.execute(query, {"ids": list(article_ids)})
+            }
+
+    def save_vectors(self, model: str, items: Sequence[tuple[int, np.ndarray]]) -> None:
+        if not items:
+            return
+        rows = [{"article_id": i, "model": model, "vector": encode_vector(v)} for i, v in items]
+        with self.engine.begin() as conn:
+            conn.execute(delete(vectors).where(vectors.c.article_id.in_([i for i, _ in items])))
+            conn.execute(insert(vectors), rows)
+
+    def max_id(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(stories.c.id), 0))).scalar_one())
+
+    def open_members(self, since: datetime) -> list[PendingArticle]:
+        """Members of the stories still open whose latest coverage is at or after `since`, in clustering
+        order: what rebuilds the clusterer's window after a restart."""
+        open_ids = select(stories.c.id).where(stories.c.status == "open", stories.c.last_seen >= since)
+        query = (
+            select(
+                articles.c.id,
+                articles.c.title,
+                func.substr(articles.c.text, 1, TEXT_CHARS).label("text"),
+                articles.c.outlet_slug,
+                articles.c.sort_time,
+                articles.c.duplicate_of,
+                articles.c.story_id,
+            )
+            .where(articles.c.story_id.in_(open_ids))
+            .order_by(articles.c.sort_time, articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [PendingArticle(*row[:6]) for row in conn.execute(query)]
+
+    def record(
+        self,
+        updates: Sequence[StoryUpdate],
+        members: Sequence[tuple[int, int]],
+        events: Sequence[StoryEvent] = (),
+    ) -> None:
+        """Store one batch of decisions atomically: story rows (inserted or replaced), (article id, story id)
+        memberships, and merges (whose members all move to the story they merged into)."""
+        with self.engine.begin() as conn:
+            known = set()
+            if updates:
+                ids = [u.id for u in updates]
+                known = {r.id for r in conn.execute(select(stories.c.id).where(stories.c.id.in_(ids)))}
+            for u in updates:
+                values = {
+                    "headline_id": u.headline_id,
+                    "first_seen": u.first_seen,
+                    "last_seen": u.last_seen,
+                    "article_count": u.article_count,
+                    "outlet_count": u.outlet_count,
+                    "status": u.status,
+                    "merged_into": u.merged_into,
+                    "centroid": None if u.centroid is None else encode_vector(u.centroid),
+                }
+                if u.id in known:
+                    conn.execute(update(stories).where(stories.c.id == u.id).values(**values))
+                else:
+                    conn.execute(insert(stories).values(id=u.id, **values))
+            if members:
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.id == bindparam("aid"))
+                    .values(story_id=bindparam("sid")),
+                    [{"aid": a, "sid": s} for a, s in members],
+                )
+            for event in events:
+                conn.execute(
+                    update(articles)
+                    .where(articles.c.story_id == event.story_id)
+                    .values(story_id=event.into_id)
+                )
+                conn.execute(
+                    insert(story_events).values(
+                        at=event.at,
+                        kind=event.kind,
+                        story_id=event.story_id,
+                        into_id=event.into_id,
+                        score=event.score,
+                        detail=event.detail,
+                    )
+                )
+            # The title and image a story shows come from its headline article (the image from the most
+            # central member that has one, so a story is never shown bare when some coverage had a picture).
+            for u in updates:
+                headline = conn.execute(
+                    select(articles.c.title, articles.c.image).where(articles.c.id == u.headline_id)
+                ).first()
+                image = headline.image if headline else ""
+                if not image:
+                    found = conn.execute(
+                        select(articles.c.image)
+                        .where(articles.c.story_id == u.id, articles.c.image != "")
+                        .order_by(articles.c.sort_time, articles.c.id)
+                        .limit(1)
+                    ).first()
+                    image = found.image if found else ""
+                conn.execute(
+                    update(stories)
+                    .where(stories.c.id == u.id)
+                    .values(title=headline.title if headline else "", image=image)
+                )
+
+    def reset(self, since: datetime | None) -> int:
+        """Undo clustering from `since` on (everything when None), for `recluster`: every story with coverage
+        at or after `since` is dissolved, all its members included, and its merges forgotten. Returns how
+        many articles are left to cluster again."""
+        with self.engine.begin() as conn:
+            doomed = select(stories.c.id)
+            if since is not None:
+                doomed = doomed.where(stories.c.last_seen >= since)
+            ids = [r.id for r in conn.execute(doomed)]
+            # Stories merged into a doomed one go with it.
+            while True:
+                more = [
+                    r.id
+                    for r in conn.execute(
+                        select(stories.c.id).where(stories.c.merged_into.in_(ids), stories.c.id.not_in(ids))
+                    )
+                ] if ids else []  # fmt: skip
+                if not more:
+                    break
+                ids += more
+            for chunk in range(0, len(ids), 500):
+                part = ids[chunk : chunk + 500]
+                conn.execute(update(articles).where(articles.c.story_id.in_(part)).values(story_id=None))
+                conn.execute(delete(story_events).where(story_events.c.into_id.in_(part)))
+                conn.execute(delete(stories).where(stories.c.id.in_(part)))
+            if since is not None:
+                conn.execute(update(articles).where(articles.c.sort_time >= since).values(story_id=None))
+            return int(conn.execute(select(func.count()).where(articles.c.story_id.is_(None))).scalar_one())
+
+    # --- read side --------------------------------------------------------------------------------------------
+
+    def get(self, story_id: int, now: datetime) -> StoryCard:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_STORY_COLUMNS).where(stories.c.id == story_id)).first()
+            if row is None:
+                raise NotFoundError(f"no story with id {story_id}")
+            outlets = self._outlets(conn, [story_id]).get(story_id, [])
+        return _story(row, now, outlets)
+
+    def top(self, now: datetime, limit: int, window: timedelta = TOP_WINDOW) -> list[StoryCard]:
+        """The hottest stories with coverage in the last `window` (merged ones never), hottest first."""
+        query = select(*_STORY_COLUMNS).where(
+            stories.c.last_seen >= now - window, stories.c.status != "merged"
+        )
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+            rows.sort(key=lambda r: (-hotness(r.outlet_count, r.article_count, r.last_seen, now), -r.id))
+            rows = rows[:limit]
+            outlets = self._outlets(conn, [r.id for r in rows])
+        return [_story(r, now, outlets.get(r.id, [])) for r in rows]
+
+    def members(self, story_id: int) -> list[ArticleCard]:
+        """Every article of the story, copies included, oldest first."""
+        query = (
+            select(*CARD_COLUMNS)
+            .where(articles.c.story_id == story_id)
+            .order_by(articles.c.sort_time, articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [card(row) for row in conn.execute(query)]
+
+    def events(self, story_id: int) -> list[StoryEvent]:
+        query = (
+            select(story_events)
+            .where(story_events.c.into_id == story_id)
+            .order_by(story_events.c.at, story_events.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                StoryEvent(r.at, r.kind, r.story_id, r.into_id, r.score, r.detail)
+                for r in conn.execute(query)
+            ]
+
+    def related(
+        self, story_id: int, now: datetime, limit: int = 6, min_score: float = 0.35
+    ) -> list[StoryCard]:
+        """Other stories of the same days whose centroids are closest to this one's, closest first."""
+        with self.engine.connect() as conn:
+            here = conn.execute(
+                select(stories.c.centroid, stories.c.last_seen, stories.c.first_seen).where(
+                    stories.c.id == story_id
+                )
+            ).first()
+            if here is None:
+                raise NotFoundError(f"no story with id {story_id}")
+            if here.centroid is None:
+                return []
+            near = list(
+                conn.execute(
+                    select(*_STORY_COLUMNS, stories.c.centroid)
+                    .where(
+                        stories.c.last_seen >= here.first_seen - RELATED_WINDOW,
+                        stories.c.last_seen <= here.last_seen + RELATED_WINDOW,
+                        stories.c.id != story_id,
+                        stories.c.status != "merged",
+                        stories.c.centroid.is_not(None),
+                    )
+                    .order_by(stories.c.last_seen.desc(), stories.c.id.desc())
+                    .limit(5000)
+                )
+            )
+            if not near:
+                return []
+            matrix = np.vstack([decode_vector(r.centroid) for r in near])
+            centre = decode_vector(here.centroid)
+            scores = matrix @ centre / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(centre) + 1e-9)
+            order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= min_score][:limit]
+            chosen = [near[i] for i in order]
+            outlets = self._outlets(conn, [r.id for r in chosen])
+        return [_story(r, now, outlets.get(r.id, [])) for r in chosen]
+
+    def _outlets(self, conn: Any, story_ids: Sequence[int]) -> dict[int, list[str]]:
+        """Each story's outlets, first reporters first."""
+        if not story_ids:
+            return {}
+        query = (
+            select(
+                articles.c.story_id,
+                func.min(articles.c.outlet).label("outlet"),
+                func.min(articles.c.sort_time).label("first"),
+            )
+            .where(articles.c.story_id.in_(bindparam("ids", expanding=True)))
+            .group_by(articles.c.story_id, articles.c.outlet_slug)
+        )
+        found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+        for row in conn.execute(query, {"ids": list(story_ids)}):
+            found[row.story_id].append((row.first, row.outlet))
+        return {sid: [name for _, name in sorted(items)] for sid, items in found.items()}

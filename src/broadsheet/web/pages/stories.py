@@ -1,0 +1,109 @@
+"""Stories: the story page (every outlet's coverage of one event, side by side, and its timeline) and its
+feed. Thin, like every page: read from the store, shape for the template."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from broadsheet.errors import NotFoundError
+from broadsheet.models import ArticleCard, StoryCard
+from broadsheet.web.context import Ctx, WebContext
+from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
+
+__all__ = ["Coverage", "TimelineEntry", "coverage", "follow_merges", "router", "timeline"]
+
+router = APIRouter(default_response_class=HTMLResponse)
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """One outlet's articles in a story, with the copies of each that other outlets carried."""
+
+    outlet: str
+    outlet_slug: str
+    articles: tuple[tuple[ArticleCard, tuple[ArticleCard, ...]], ...]  # (original, its copies)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    label: str  # "First report", "Report", "Follow-up" (an outlet's second article or later), "Copy"
+    card: ArticleCard
+
+
+def coverage(members: list[ArticleCard]) -> list[Coverage]:
+    """Members grouped by outlet (outlets in the order they first reported), copies folded under their
+    original ("also carried by"); a copy whose original is not in the story is shown as an article."""
+    ids = {c.id for c in members}
+    copies: dict[int, list[ArticleCard]] = defaultdict(list)
+    by_outlet: dict[str, list[ArticleCard]] = {}
+    for c in members:
+        if c.duplicate_of is not None and c.duplicate_of in ids:
+            copies[c.duplicate_of].append(c)
+        else:
+            by_outlet.setdefault(c.outlet_slug, []).append(c)
+    return [
+        Coverage(cards[0].outlet, slug, tuple((c, tuple(copies.get(c.id, ()))) for c in cards))
+        for slug, cards in by_outlet.items()
+    ]
+
+
+def timeline(members: list[ArticleCard]) -> list[TimelineEntry]:
+    """Every member in publish order: who reported first, and what came after."""
+    seen: set[str] = set()
+    entries = []
+    for i, c in enumerate(sorted(members, key=lambda c: (c.sort_time, c.id))):
+        if c.duplicate_of is not None:
+            label = "Copy"
+        elif i == 0:
+            label = "First report"
+        elif c.outlet_slug in seen:
+            label = "Follow-up"
+        else:
+            label = "Report"
+        seen.add(c.outlet_slug)
+        entries.append(TimelineEntry(c.sort_time, label, c))
+    return entries
+
+
+def follow_merges(ctx: WebContext, story_id: int) -> StoryCard:
+    """The story, or the one it was merged into (and so on); a cycle or a dead end is a 404."""
+    story = ctx.store.stories.get(story_id, ctx.clock())
+    for _ in range(20):
+        if story.status != "merged" or story.merged_into is None:
+            return story
+        story = ctx.store.stories.get(story.merged_into, ctx.clock())
+    raise NotFoundError(f"story {story_id} was merged too many times to follow")
+
+
+# The feed's route first: "/stories/5.atom" would otherwise reach the page's route and fail validation.
+@router.get("/stories/{story_id}.{kind}")
+def story_feed(ctx: Ctx, request: Request, story_id: int, kind: Literal["atom", "rss"]) -> Response:
+    story = follow_merges(ctx, story_id)
+    members = ctx.store.stories.members(story.id)
+    newest = sorted(members, key=lambda c: (c.sort_time, c.id), reverse=True)[:FEED_SIZE]
+    return feed_response(ctx, request, kind, f"story: {story.title}", f"/stories/{story.id}", newest)
+
+
+@router.get("/stories/{story_id}")
+def story_page(ctx: Ctx, request: Request, story_id: int) -> Response:
+    story = follow_merges(ctx, story_id)
+    if story.id != story_id:
+        return RedirectResponse(f"/stories/{story.id}", status_code=301)
+    members = ctx.store.stories.members(story.id)
+    return ctx.render(
+        request,
+        "story.html",
+        story=story,
+        coverage=coverage(members),
+        timeline=timeline(members),
+        headline=next((m for m in members if m.id == story.headline_id), members[0] if members else None),
+        related=ctx.store.stories.related(story.id, ctx.clock()),
+        events=ctx.store.stories.events(story.id),
+    )
