@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, Select, func, select, tuple_
+from sqlalchemy import Connection, Engine, Select, bindparam, func, select, tuple_
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard, CardPage, OutletInfo, TagInfo
@@ -78,6 +78,15 @@ class ReadStore:
         if row is None:
             raise NotFoundError(f"no article with id {article_id}")
         return card(row)
+
+    def cards(self, ids: list[int]) -> list[ArticleCard]:
+        """Cards of `ids` in that order; ids not stored are left out."""
+        if not ids:
+            return []
+        query = select(*CARD_COLUMNS).where(articles.c.id.in_(bindparam("ids", expanding=True)))
+        with self.engine.connect() as conn:
+            found = {c.id: c for c in map(card, conn.execute(query, {"ids": ids}))}
+        return [found[i] for i in ids if i in found]
 
     def copies(self, article_id: int) -> list[ArticleCard]:
         """Its copies on other sites ("also published at"), oldest first."""

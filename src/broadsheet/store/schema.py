@@ -200,7 +200,10 @@ stories = Table(
     Column("outlet_count", Integer, nullable=False, server_default="0"),
     Column("status", String(8), nullable=False, server_default="open"),
     Column("merged_into", Integer, ForeignKey("stories.id", ondelete="SET NULL")),
-    Column("centroid", LargeBinary),  # float16 mean embedding of its members, for related stories
+    Column("centroid", LargeBinary),  # float16 mean embedding of its members
+    # Ids of the stories closest to it when it last changed, closest first (JSON list): what "related stories"
+    # and the article page's semantic neighbours show, without any vector search on the request path.
+    Column("related", Text, nullable=False, server_default="[]"),
 )
 Index("ix_stories_last_seen", stories.c.last_seen.desc(), stories.c.id.desc())
 Index("ix_stories_status", stories.c.status)

@@ -6,6 +6,7 @@ hands its decisions to `StoryStore.record`, one transaction per batch.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -26,7 +27,6 @@ __all__ = ["HALF_LIFE_HOURS", "PendingArticle", "StoryStore", "StoryUpdate", "ho
 HALF_LIFE_HOURS = 12.0  # a story's hotness halves every this many hours without new coverage
 TEXT_CHARS = 4000  # of each article's text the clusterer reads (the lead and body terms)
 TOP_WINDOW = timedelta(hours=48)  # top stories are chosen among those with coverage this recent
-RELATED_WINDOW = timedelta(days=3)  # related stories are looked for this far either side
 
 
 def hotness(outlet_count: int, article_count: int, last_seen: datetime, now: datetime) -> float:
@@ -70,6 +70,7 @@ class StoryUpdate:
     status: str = "open"  # open | closed | merged
     merged_into: int | None = None
     centroid: np.ndarray | None = None
+    related: tuple[int, ...] = ()  # closest other stories, closest first
 
 
 _STORY_COLUMNS = (
@@ -197,13 +198,19 @@ class StoryStore:
                     "article_count": u.article_count,
                     "outlet_count": u.outlet_count,
                     "status": u.status,
-                    "merged_into": u.merged_into,
+                    "merged_into": None,  # set below, once every story of the batch exists
                     "centroid": None if u.centroid is None else encode_vector(u.centroid),
+                    "related": json.dumps(list(u.related)),
                 }
                 if u.id in known:
                     conn.execute(update(stories).where(stories.c.id == u.id).values(**values))
                 else:
                     conn.execute(insert(stories).values(id=u.id, **values))
+            for u in updates:
+                if u.merged_into is not None:
+                    conn.execute(
+                        update(stories).where(stories.c.id == u.id).values(merged_into=u.merged_into)
+                    )
             if members:
                 conn.execute(
                     update(articles)
@@ -321,41 +328,32 @@ class StoryStore:
                 for r in conn.execute(query)
             ]
 
-    def related(
-        self, story_id: int, now: datetime, limit: int = 6, min_score: float = 0.35
-    ) -> list[StoryCard]:
-        """Other stories of the same days whose centroids are closest to this one's, closest first."""
+    def related(self, story_id: int, now: datetime, limit: int = 6) -> list[StoryCard]:
+        """The stories closest to this one (as the clusterer found them when it last changed), closest first;
+        a related story merged since is shown as the story it joined."""
         with self.engine.connect() as conn:
-            here = conn.execute(
-                select(stories.c.centroid, stories.c.last_seen, stories.c.first_seen).where(
-                    stories.c.id == story_id
-                )
-            ).first()
-            if here is None:
+            found = conn.execute(select(stories.c.related).where(stories.c.id == story_id)).first()
+            if found is None:
                 raise NotFoundError(f"no story with id {story_id}")
-            if here.centroid is None:
+            wanted = [int(i) for i in json.loads(found.related or "[]")]
+            if not wanted:
                 return []
-            near = list(
-                conn.execute(
-                    select(*_STORY_COLUMNS, stories.c.centroid)
-                    .where(
-                        stories.c.last_seen >= here.first_seen - RELATED_WINDOW,
-                        stories.c.last_seen <= here.last_seen + RELATED_WINDOW,
-                        stories.c.id != story_id,
-                        stories.c.status != "merged",
-                        stories.c.centroid.is_not(None),
-                    )
-                    .order_by(stories.c.last_seen.desc(), stories.c.id.desc())
-                    .limit(5000)
-                )
-            )
-            if not near:
-                return []
-            matrix = np.vstack([decode_vector(r.centroid) for r in near])
-            centre = decode_vector(here.centroid)
-            scores = matrix @ centre / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(centre) + 1e-9)
-            order = [int(i) for i in np.argsort(-scores, kind="stable") if scores[i] >= min_score][:limit]
-            chosen = [near[i] for i in order]
+            by_ids = select(*_STORY_COLUMNS).where(stories.c.id.in_(bindparam("ids", expanding=True)))
+            rows = {r.id: r for r in conn.execute(by_ids, {"ids": wanted})}
+            # Follow merges once (their targets are usually among the rows already).
+            targets = [
+                r.merged_into for r in rows.values() if r.status == "merged" and r.merged_into not in rows
+            ]
+            if targets:
+                rows.update({r.id: r for r in conn.execute(by_ids, {"ids": targets})})
+            chosen: list[Any] = []
+            for sid in wanted:
+                row = rows.get(sid)
+                if row is not None and row.status == "merged":
+                    row = rows.get(row.merged_into)
+                if row is not None and row.id != story_id and row.status != "merged" and row not in chosen:
+                    chosen.append(row)
+            chosen = chosen[:limit]
             outlets = self._outlets(conn, [r.id for r in chosen])
         return [_story(r, now, outlets.get(r.id, [])) for r in chosen]
 

@@ -30,10 +30,12 @@ async def _scheduler(context: WebContext, stop: asyncio.Event) -> None:
     from broadsheet.commands.crawl import print_summary
     from broadsheet.crawl import Crawler
     from broadsheet.pipeline import Pipeline
+    from broadsheet.stories import StoryBuilder
 
     pipeline = Pipeline(context.store, context.settings)
+    stories = StoryBuilder(context.store, context.settings) if context.settings.stories else None
     # The server has threads of its own, so extraction workers start from a clean forkserver.
-    crawler = Crawler(context.settings, context.store, pipeline, start_method="forkserver")
+    crawler = Crawler(context.settings, context.store, pipeline, start_method="forkserver", stories=stories)
     await crawler.run_forever(stop, print_summary)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from typing import Annotated, Any
 
@@ -120,10 +119,8 @@ def _related(
     )
     related = related[:RELATED]
     if len(related) < RELATED:
-        for near in ctx.store.stories.related(story.id, now, limit=RELATED - len(related)):
-            if near.headline_id is not None:
-                with contextlib.suppress(NotFoundError):
-                    related.append(ctx.store.reads.card(near.headline_id))
+        near = ctx.store.stories.related(story.id, now, limit=RELATED - len(related))
+        related += ctx.store.reads.cards([s.headline_id for s in near if s.headline_id is not None])
     return story, related
 
 

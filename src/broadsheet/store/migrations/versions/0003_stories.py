@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=8), server_default="open", nullable=False),
         sa.Column("merged_into", sa.Integer(), nullable=True),
         sa.Column("centroid", sa.LargeBinary(), nullable=True),
+        sa.Column("related", sa.Text(), server_default="[]", nullable=False),
         sa.ForeignKeyConstraint(
             ["merged_into"], ["stories.id"], name="fk_stories_merged_into_stories", ondelete="SET NULL"
         ),
