@@ -91,6 +91,22 @@ class Settings(BaseSettings):
     )
     dedupe_window_days: int = Field(30, ge=1, description="How far back near-duplicates are looked for.")
 
+    # --- stories: embeddings and clustering
+    stories: bool = Field(
+        True, description="Group articles into stories (embed and cluster) after each crawl pass and import."
+    )
+    embedding_model: str = Field(
+        "minilm-int8",
+        description="Embedder: minilm-int8 (ONNX, quantised; fastest), minilm-fp32 (ONNX) or minilm-torch.",
+    )
+    models_dir: Path | None = Field(
+        None, description="Where embedding models exported for ONNX Runtime are kept (default: HOME/models)."
+    )
+    embedding_threads: int = Field(0, ge=0, le=256, description="CPU threads for embedding; 0: all cores.")
+    story_gap_hours: float = Field(
+        72.0, gt=0, le=24 * 60, description="A story with no new article for this long closes."
+    )
+
     # --- the web reader (`broadsheet serve`)
     site_name: str = Field("broadsheet", min_length=1, max_length=80, description="Name shown in the header.")
     site_language: str = Field("en", description="Language of the interface (the html lang attribute).")

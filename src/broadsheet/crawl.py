@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from broadsheet.clock import utcnow
 from broadsheet.config import Settings
@@ -34,6 +34,9 @@ from broadsheet.sources import parse_feed
 from broadsheet.store import FetchOutcome, Store
 
 __all__ = ["CrawlProgress", "CrawlReport", "Crawler", "SourceReport"]
+
+if TYPE_CHECKING:  # the stories step loads a model: imported only where one is configured
+    from broadsheet.stories import StoryBuilder, StoryTally
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,8 @@ class SourceReport:
 @dataclass
 class CrawlReport:
     sources: list[SourceReport] = field(default_factory=list)
+    stories: StoryTally | None = None  # what the stories step did after the pass, when it ran
+    stories_error: str = ""  # why it failed (the articles are stored; the next pass tries again)
 
     @property
     def failed(self) -> list[SourceReport]:
@@ -113,8 +118,10 @@ class Crawler:
         progress: CrawlProgress | None = None,
         clock: Callable[[], datetime] = utcnow,
         start_method: str = "fork",
+        stories: StoryBuilder | None = None,
     ) -> None:
         self.start_method = start_method
+        self.stories = stories
         self.settings = settings
         self.store = store
         self.pipeline = pipeline
@@ -139,7 +146,22 @@ class Crawler:
         finally:
             if run is not None:  # waits for at most the extractions already running
                 run.executor.shutdown(wait=True, cancel_futures=True)
+        if self.stories is not None and (report.total("new") or report.total("updated")):
+            await self.group_into_stories(report)
         return report
+
+    async def group_into_stories(self, report: CrawlReport) -> None:
+        """Embed and cluster what this pass stored, in a thread (ONNX Runtime and numpy release the GIL), so
+        the server beside it keeps answering. A failure here loses nothing: the articles are stored and wait
+        for the next pass."""
+        assert self.stories is not None
+        try:
+            report.stories = await asyncio.to_thread(self.stories.run)
+        except Exception as exc:  # whatever went wrong, the crawl goes on; the reason is reported and logged
+            report.stories_error = (
+                str(exc) if isinstance(exc, BroadsheetError) else f"{type(exc).__name__}: {exc}"
+            )
+            log.exception("grouping articles into stories failed")
 
     async def run_forever(self, stop: asyncio.Event, on_report: Callable[[CrawlReport], None]) -> None:
         """Poll on schedule until `stop` is set; sleeps until the next source is due (at most a minute, so

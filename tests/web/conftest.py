@@ -7,23 +7,27 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from website import ADMIN_PASSWORD, Site, records, running
+from website import ADMIN_PASSWORD, MODELS_DIR, Site, records, running
 
 from broadsheet.config import Settings
 from broadsheet.importer import import_jsonl
 from broadsheet.pipeline import Pipeline
 from broadsheet.store import Store
+from broadsheet.stories import StoryBuilder
 from broadsheet.web import create_app
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     home = tmp_path_factory.mktemp("webhome")
-    settings = Settings(home=home, admin_password=ADMIN_PASSWORD, crawl_in_server=False, page_size=10)
+    settings = Settings(
+        home=home, admin_password=ADMIN_PASSWORD, crawl_in_server=False, page_size=10, models_dir=MODELS_DIR
+    )
     store = Store.open(settings.database)
     data = home / "articles.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in records()) + "\n")
     import_jsonl(data, Pipeline(store, settings))
+    StoryBuilder(store, settings).run()
 
     with running(create_app(settings, store=store)) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield Site(url, home, store, client)

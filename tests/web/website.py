@@ -22,6 +22,8 @@ from broadsheet.store import Store
 from newsroom import make_stories
 
 ADMIN_PASSWORD = "correct horse battery staple"
+# Exported embedding models, shared by every test and run (exporting one takes ~20 s).
+MODELS_DIR = Path(__file__).resolve().parents[2] / ".cache" / "models"
 XSS = [
     "<script>alert('title')</script>",
     '"><img src=x onerror=alert(1)>',

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,7 +17,10 @@ from broadsheet import __version__
 from broadsheet.config import Settings, load_settings
 from broadsheet.store import Store
 
-__all__ = ["ago", "app", "err", "opened", "out", "source_app"]
+if TYPE_CHECKING:
+    from broadsheet.stories import StoryBuilder
+
+__all__ = ["ago", "app", "err", "opened", "out", "source_app", "story_builder"]
 
 app = typer.Typer(
     help="broadsheet: a self-hosted news aggregator. Sources -> fetch -> extract -> dedupe -> store.",
@@ -54,6 +57,16 @@ def opened() -> Iterator[tuple[Settings, Store]]:
         yield current, store
     finally:
         store.close()
+
+
+def story_builder(settings: Settings, store: Store) -> StoryBuilder | None:
+    """The stories step for crawls and imports, or None when the `stories` setting is off. The model loads on
+    first use, not here."""
+    if not settings.stories:
+        return None
+    from broadsheet.stories import StoryBuilder
+
+    return StoryBuilder(store, settings)
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:

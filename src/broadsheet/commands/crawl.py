@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from broadsheet.commands.common import app, err, opened, out
+from broadsheet.commands.common import app, err, opened, out, story_builder
 
 if TYPE_CHECKING:  # the crawler pulls in extraction and dedupe: imported only when a crawl runs
     from broadsheet.crawl import Crawler, CrawlReport, SourceReport
@@ -51,6 +51,10 @@ def print_summary(report: CrawlReport) -> None:
     )
     for s in failed:
         out.print(f"  failed: source {s.source_id} {s.title or s.url}: {s.error}")
+    if report.stories is not None:
+        out.print(f"stories: {report.stories.summary()}")
+    if report.stories_error:
+        out.print(f"stories: not updated this time ({report.stories_error}); the next pass tries again")
 
 
 @app.command()
@@ -71,6 +75,7 @@ def crawl(
                 raise typer.Exit(1)
             out.print("no sources yet: add one from another terminal with `broadsheet source add URL`")
         pipeline = Pipeline(store, settings)
+        stories = story_builder(settings, store)
         if once:
             if out.is_terminal:
                 columns = (
@@ -80,10 +85,11 @@ def crawl(
                     TimeElapsedColumn(),
                 )
                 with Progress(*columns, console=out, transient=True) as bars:
-                    crawler = Crawler(settings, store, pipeline, progress=BarProgress(bars))
+                    crawler = Crawler(settings, store, pipeline, progress=BarProgress(bars), stories=stories)
                     report = asyncio.run(crawler.run_once(all_sources=all_sources))
             else:
-                report = asyncio.run(Crawler(settings, store, pipeline).run_once(all_sources=all_sources))
+                crawler = Crawler(settings, store, pipeline, stories=stories)
+                report = asyncio.run(crawler.run_once(all_sources=all_sources))
             if not report.sources:
                 next_due = store.sources.next_due_at()
                 out.print(f"no source is due; the next is due at {next_due:%Y-%m-%d %H:%M} UTC (--all to force)"
@@ -93,7 +99,7 @@ def crawl(
             if not report.ok:
                 raise typer.Exit(1)  # nothing could run at all: every source failed
             return
-        asyncio.run(_forever(Crawler(settings, store, pipeline)))
+        asyncio.run(_forever(Crawler(settings, store, pipeline, stories=stories)))
 
 
 async def _forever(crawler: Crawler) -> None:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 from rich.progress import Progress
 
-from broadsheet.commands.common import app, err, opened, out
+from broadsheet.commands.common import app, err, opened, out, story_builder
 from broadsheet.errors import BroadsheetError
 
-__all__ = ["export", "import_", "stats"]
+__all__ = ["export", "import_", "recluster", "stats"]
 
 
 @app.command("import")
@@ -50,6 +52,44 @@ def import_(
     )
     if report.lines and len(report.errors) == report.lines:
         raise typer.Exit(1)
+    _group_into_stories()
+
+
+def _group_into_stories(since: datetime | None = None, *, rebuild: bool = False) -> None:
+    with opened() as (settings, store):
+        builder = story_builder(settings, store)
+        if builder is None:
+            if rebuild:
+                raise BroadsheetError("stories are turned off (setting `stories`); turn them on to recluster")
+            return
+        started = time.perf_counter()
+        if out.is_terminal:
+            with Progress(console=out, transient=True) as bar:
+                task = bar.add_task("grouping into stories", total=None)
+                tally = (
+                    builder.recluster(since)
+                    if rebuild
+                    else builder.run(lambda done, _: bar.update(task, completed=done))
+                )
+        else:
+            tally = builder.recluster(since) if rebuild else builder.run()
+    seconds = time.perf_counter() - started
+    out.print(f"stories: {tally.summary()}; {seconds:.1f} s in all")
+
+
+@app.command()
+def recluster(
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+            help="Rebuild only the stories with articles from this date (UTC) on; default: all.",
+        ),
+    ] = None,
+) -> None:
+    """Rebuild stories from the stored articles (after changing clustering settings, or a newer model)."""
+    _group_into_stories(since.replace(tzinfo=UTC) if since else None, rebuild=True)
 
 
 @app.command()

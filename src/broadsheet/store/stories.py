@@ -255,6 +255,29 @@ class StoryStore:
                     .values(title=headline.title if headline else "", image=image)
                 )
 
+    def attach(self, members: Sequence[tuple[int, int]]) -> None:
+        """Add articles to stories that are no longer in the clusterer's window (copies of their articles
+        arriving late), bringing the stories' counts and last_seen up to date."""
+        with self.engine.begin() as conn:
+            for article_id, story_id in members:
+                conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=story_id))
+            for story_id in sorted({s for _, s in members}):
+                counts = conn.execute(
+                    select(
+                        func.count().label("n"),
+                        func.count(func.distinct(articles.c.outlet_slug)).label("outlets"),
+                        func.max(articles.c.sort_time).label("last"),
+                    ).where(articles.c.story_id == story_id)
+                ).one()
+                last = conn.execute(select(stories.c.last_seen).where(stories.c.id == story_id)).scalar_one()
+                conn.execute(
+                    update(stories)
+                    .where(stories.c.id == story_id)
+                    .values(
+                        article_count=counts.n, outlet_count=counts.outlets, last_seen=max(last, counts.last)
+                    )
+                )
+
     def reset(self, since: datetime | None) -> int:
         """Undo clustering from `since` on (everything when None), for `recluster`: every story with coverage
         at or after `since` is dissolved, all its members included, and its merges forgotten. Returns how

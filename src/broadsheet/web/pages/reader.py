@@ -107,7 +107,8 @@ def _related(
         return None, ctx.store.reads.related(article.id, limit=RELATED)
     now = ctx.clock()
     story = ctx.store.stories.get(article.story_id, now)
-    skip = {article.id, article.duplicate_of}
+    # Not the article itself, nor its original, nor its copies ("also published at" lists those).
+    skip = {article.id} if article.duplicate_of is None else {article.id, article.duplicate_of}
     members = [
         m for m in ctx.store.stories.members(story.id) if m.id not in skip and m.duplicate_of not in skip
     ]

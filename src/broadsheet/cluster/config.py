@@ -1,0 +1,63 @@
+"""The story clusterer's settings, with defaults measured on real labelled news (bench/clustering.py).
+
+Owns the numbers and their checks only; what they do is said where they are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+__all__ = ["ClusterConfig"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterConfig:
+    """How articles are grouped into stories.
+
+    An article's score against an open story is `embedding_weight` x cosine of its embedding with the
+    story's centroid + `terms_weight` x TF-IDF cosine of its words with the story's + `names_weight` x
+    TF-IDF cosine of its named things with the story's, the whole multiplied by 0.5 for every `half_life`
+    the story has been quiet (by default the gap: a story about to close pulls half as hard as a fresh one). It joins the best of its `candidates` nearest stories when the score reaches
+    `threshold` (or `headline_threshold` for an article whose body has fewer than `min_body_words` words:
+    headlines alone score lower), and starts a new story otherwise.
+
+    A story is compared with its nearest neighbours each time it grows by half: stories scoring at least
+    `merge_threshold` against each other merge. While a full-text story has between `split_sizes` articles,
+    it is also split in two when its two most distinct halves (each of `split_min_part` or more) score
+    below `split_threshold` against each other: two events of one kind caught in one story early on.
+    A story with no new article for `gap` closes and leaves memory.
+    """
+
+    gap: timedelta = timedelta(days=3)
+    half_life: timedelta | None = None
+    threshold: float = 0.3
+    headline_threshold: float = 0.2
+    min_body_words: int = 40
+    embedding_weight: float = 0.5
+    terms_weight: float = 0.3
+    names_weight: float = 0.2
+    candidates: int = 5
+    merge_threshold: float = 0.8
+    split_threshold: float = 0.6
+    split_sizes: tuple[int, int] = (6, 64)
+    split_min_part: int = 3
+    max_story_terms: int = 500
+
+    def __post_init__(self) -> None:
+        if self.gap <= timedelta(0):
+            raise ValueError(f"gap must be positive, not {self.gap}")
+        if self.half_life is not None and self.half_life <= timedelta(0):
+            raise ValueError(f"half_life must be positive (or None for the gap), not {self.half_life}")
+        weights = (self.embedding_weight, self.terms_weight, self.names_weight)
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise ValueError(f"weights must be non-negative and not all zero, not {weights}")
+        if self.candidates < 1:
+            raise ValueError(f"candidates must be at least 1, not {self.candidates}")
+        low, high = self.split_sizes
+        if not 2 * self.split_min_part <= low <= high:
+            raise ValueError(
+                f"split_sizes {self.split_sizes} must be ordered and start at twice split_min_part or more"
+            )
+        if self.max_story_terms < 1:
+            raise ValueError(f"max_story_terms must be at least 1, not {self.max_story_terms}")

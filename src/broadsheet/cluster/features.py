@@ -1,0 +1,176 @@
+"""What the story clusterer reads in an article besides its embedding: body terms and named things.
+
+Pure functions of the text; turning them into weights (IDF) and comparing them is the clusterer's job.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from dataclasses import dataclass
+
+from broadsheet.dedupe.fingerprint import words
+
+__all__ = [
+    "HASH_BITS",
+    "STOP_WORDS",
+    "ArticleFeatures",
+    "article_features",
+    "body_terms",
+    "hash_term",
+    "named_things",
+]
+
+HASH_BITS = 20  # 1M buckets: collisions among the few thousand terms alive at once are rare and harmless
+_HASH_MASK = (1 << HASH_BITS) - 1
+
+# Function words of English (and the commonest of a few other languages), plus reporting verbs and words of
+# time that every news story uses: they tell nothing about which event an article is about.
+_STOP_WORDS_TEXT = """
+    a about above after again against ago all also although am among an and another any are around as at be
+    because been before being below between both but by can could did do does doing done down during each
+    either else even ever every few for from further had has have having he her here hers herself him
+    himself his how however i if in into is it its itself just least less like made make many may me might
+    more most much must my myself neither no nor not now of off on once one only or other others our ours
+    ourselves out over own per rather same shall she should since so some such than that the their theirs
+    them themselves then there these they this those though through thus to too under until up upon us very
+    was we were what whatever when where whether which while who whom whose why will with within without
+    would yet you your yours yourself said says say saying told tells according reported reports report
+    reportedly new news just get got today yesterday tomorrow week weeks year years day days time times
+    monday tuesday wednesday thursday friday saturday sunday first last next still since back well way mr
+    mrs ms dr st i'm i've i'd i'll der die das und ist nicht ein eine mit von zu den dem des auf für im le
+    la les un une et est du des en pour que qui dans par sur el los las y por con para se lo il di che
+"""
+STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
+
+# Words that may sit inside a name ("Bank of America", "Charles de Gaulle") but never begin or end one.
+_CONNECTORS = frozenset({"of", "de", "du", "da", "di", "del", "der", "van", "von", "la", "le", "&"})
+_WORD_RE = re.compile(r"[^\W\d_][\w'’.-]*|&", re.UNICODE)
+_SENTENCE_END_RE = re.compile(r"[.!?:;\"“”«»()\[\]|]+\s*$|\n\s*$")
+_POSSESSIVE_RE = re.compile(r"['’]s?$")
+_TITLE_CASE_SHARE = 0.85  # a title this capitalised is in Title Case (or capitals): case says nothing
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFeatures:
+    """An article's text features: hashed terms of title and body with their counts, named things with
+    theirs, and how many words the body has beyond the title (0 for a headline alone)."""
+
+    terms: dict[int, int]
+    names: dict[str, int]
+    body_words: int = 0
+
+
+def hash_term(term: str) -> int:
+    """A term's bucket: crc32 is stable across processes and versions, so stored vectors stay comparable."""
+    return zlib.crc32(term.encode("utf-8")) & _HASH_MASK
+
+
+def body_terms(text: str) -> Counter[str]:
+    """Lower-cased content words (accents folded, stop-words and one-letter words dropped) with their counts.
+
+    Numbers stay: a year or a death toll tells two events of one kind apart."""
+    return Counter(w for w in words(text) if len(w) > 1 and w not in STOP_WORDS)
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[0].isupper()
+
+
+def _clean(word: str) -> str:
+    return _POSSESSIVE_RE.sub("", word.rstrip(".-"))
+
+
+def _tokens(text: str) -> list[tuple[str, bool]]:
+    """Words with a flag telling whether each begins a sentence (where capitals say nothing)."""
+    out: list[tuple[str, bool]] = []
+    last_end = 0
+    for match in _WORD_RE.finditer(text):
+        between = text[last_end : match.start()]
+        starts = not out or bool(_SENTENCE_END_RE.search(between)) or out[-1][0].endswith(".")
+        if out and out[-1][0].endswith(".") and len(out[-1][0]) <= 3:
+            starts = False  # "Dr. Smith", "U.S. Navy": an abbreviation's dot ends no sentence
+        out.append((match.group(), starts))
+        last_end = match.end()
+    return out
+
+
+def _is_title_case(tokens: list[tuple[str, bool]]) -> bool:
+    content = [w for w, _ in tokens if len(w) > 3 and w.casefold() not in STOP_WORDS]
+    if len(content) < 3:
+        return False
+    return sum(_is_capitalised(w) for w in content) >= _TITLE_CASE_SHARE * len(content)
+
+
+def _phrases(tokens: list[tuple[str, bool]], confirmed: set[str], case_is_news: bool) -> list[str]:
+    """Runs of capitalised words (connectors allowed inside), as lower-cased phrases.
+
+    A capital that only marks a sentence's start is believed when the text also capitalises the word
+    mid-sentence, or when the next word is capitalised too ("Maria Lopez said"). In a Title Case headline
+    (`case_is_news` false) every word needs that confirmation."""
+    found: list[str] = []
+    run: list[str] = []
+    doubtful = False  # the run's first word is capitalised only because it starts a sentence
+
+    def flush() -> None:
+        while run and run[-1].casefold() in _CONNECTORS:
+            run.pop()
+        if run and not (doubtful and len(run) == 1):
+            found.append(" ".join(_clean(w).casefold() for w in run))
+        run.clear()
+
+    for word, starts in tokens:
+        if run and not starts and word.casefold() in _CONNECTORS:
+            run.append(word)
+            continue
+        folded = _clean(word).casefold()
+        capital = _is_capitalised(word) and len(folded) > 1 and folded not in STOP_WORDS
+        if capital and not case_is_news and folded not in confirmed:
+            capital = False
+        if not capital or starts:
+            flush()
+        if capital:
+            if not run:
+                doubtful = starts and folded not in confirmed
+            run.append(word)
+            if _POSSESSIVE_RE.search(word):
+                flush()  # "Apple's Tim Cook": two names
+    flush()
+    return found
+
+
+def named_things(title: str, text: str) -> Counter[str]:
+    """Names of people, places, organisations and products: capitalised phrases ("Port Alder", "Bank of
+    England"), lower-cased, with their counts. No model: capitals at a sentence start or in a Title Case
+    headline count only for words the text also capitalises mid-sentence; a headline alone in Title Case
+    gives its capitalised content words one by one, since nothing can tell its names from the rest."""
+    body_tokens = _tokens(_body(title, text))
+    title_tokens = _tokens(title)
+    confirmed = {_clean(w).casefold() for w, starts in body_tokens if not starts and _is_capitalised(w)}
+    if _is_title_case(title_tokens) and not body_tokens:
+        return Counter(
+            folded
+            for w, _ in title_tokens
+            if _is_capitalised(w) and len(folded := _clean(w).casefold()) > 1 and folded not in STOP_WORDS
+        )
+    names = Counter(_phrases(title_tokens, confirmed, not _is_title_case(title_tokens)))
+    names.update(_phrases(body_tokens, confirmed, True))
+    return names
+
+
+def article_features(title: str, text: str) -> ArticleFeatures:
+    """Hashed term counts of title and body, and named things: everything the clusterer needs from text."""
+    body = _body(title, text)
+    counts = body_terms(title + "\n" + body)
+    terms: dict[int, int] = {}
+    for term, n in counts.items():
+        key = hash_term(term)
+        terms[key] = terms.get(key, 0) + n
+    return ArticleFeatures(terms=terms, names=dict(named_things(title, text)), body_words=len(body.split()))
+
+
+def _body(title: str, text: str) -> str:
+    """The text without the title it often repeats as its first line."""
+    stripped = text.lstrip()
+    return stripped[len(title) :] if title and stripped.startswith(title) else stripped

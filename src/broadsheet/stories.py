@@ -1,0 +1,190 @@
+"""The stories step: embeds stored articles that have no story yet and streams them through the clusterer,
+in publish order, storing each batch's decisions atomically.
+
+Runs after each crawl pass, after `broadsheet import`, and for `broadsheet recluster`. The clusterer's open
+window lives in memory for as long as this object does; a new process rebuilds it from the stories still open
+(their members' stored vectors and text), so a restart changes no decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
+from broadsheet.config import Settings
+from broadsheet.enrich.embed import Embedder, embedding_text, load_embedder
+from broadsheet.models import StoryEvent
+from broadsheet.store import Store
+from broadsheet.store.stories import PendingArticle, StoryUpdate
+
+__all__ = ["StoryBuilder", "StoryTally"]
+
+log = logging.getLogger(__name__)
+BATCH = 256
+RELATED_STORIES = 8  # related stories kept per story
+RELATED_MIN_COSINE = 0.3  # centroids less alike than this are not related, however few others there are
+
+
+@dataclass
+class StoryTally:
+    articles: int = 0
+    new_stories: int = 0
+    merges: int = 0
+    splits: int = 0
+    embedded: int = 0
+    embed_seconds: float = 0.0
+    cluster_seconds: float = 0.0
+    closed: int = 0
+    events: list[StoryEvent] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.articles} articles into stories ({self.new_stories} new stories, {self.merges} merged, "
+            f"{self.splits} split), "
+            f"{self.embedded} embedded in {self.embed_seconds:.1f} s"
+        )
+
+
+class StoryBuilder:
+    def __init__(self, store: Store, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self._embedder = embedder
+        self.config = ClusterConfig(gap=timedelta(hours=settings.story_gap_hours))
+        self._clusterer: StoryClusterer | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            threads = self.settings.embedding_threads or None
+            models = self.settings.models_dir or self.settings.home / "models"
+            self._embedder = load_embedder(self.settings.embedding_model, models, threads)
+        return self._embedder
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> StoryTally:
+        """Cluster every article that has no story yet; returns what was done."""
+        tally = StoryTally()
+        clusterer = self._open_window(tally)
+        while batch := self.store.stories.pending(BATCH):
+            vectors = self._vectors(batch, tally)
+            started = time.perf_counter()
+            touched: set[int] = set()
+            members: list[tuple[int, int]] = []
+            late: list[tuple[int, int]] = []
+            events: list[StoryEvent] = []
+            for article in batch:
+                if article.duplicate_of is not None and clusterer.story_of(article.duplicate_of) is None:
+                    # A copy of an article whose story has closed joins that story as it is stored.
+                    closed = self.store.stories.story_of([article.duplicate_of]).get(article.duplicate_of)
+                    if closed is not None:
+                        late.append((article.id, closed))
+                        continue
+                    vectors.update(
+                        self._embed([article], tally)
+                    )  # no story to join: placed on its own merits
+                assignment = clusterer.add(_item(article, vectors.get(article.id)))
+                members.append((article.id, assignment.story_id))
+                touched.add(assignment.story_id)
+                tally.new_stories += assignment.new
+                for merge in assignment.merges:
+                    events.append(
+                        StoryEvent(
+                            article.sort_time, "merge", merge.merged, merge.into, merge.score, merge.reason
+                        )
+                    )
+                    touched.update((merge.merged, merge.into))
+                for split in assignment.splits:
+                    members += [(moved, split.new_story) for moved in split.moved]
+                    touched.update((split.story, split.new_story))
+                    tally.splits += 1
+            closed_ids = clusterer.close_quiet()
+            touched.update(closed_ids)
+            updates = [self._update(clusterer, sid) for sid in sorted(touched)]
+            tally.cluster_seconds += time.perf_counter() - started
+            self.store.stories.record(updates, members, events)
+            if late:
+                self.store.stories.attach(late)
+            tally.articles += len(batch)
+            tally.merges += len(events)
+            tally.closed += len(closed_ids)
+            tally.events += events
+            if progress is not None:
+                progress(tally.articles, 0)
+        return tally
+
+    def recluster(self, since: datetime | None) -> StoryTally:
+        """Forget the stories with coverage from `since` on (all when None) and build them again."""
+        self.store.stories.reset(since)
+        self._clusterer = None
+        return self.run()
+
+    # --- parts ------------------------------------------------------------------------------------------------
+
+    def _open_window(self, tally: StoryTally) -> StoryClusterer:
+        """The clusterer, with the stories still open restored the first time."""
+        if self._clusterer is not None:
+            return self._clusterer
+        clusterer = StoryClusterer(self.config, first_id=self.store.stories.max_id() + 1)
+        pending = self.store.stories.pending(1)
+        if pending:
+            since = pending[0].sort_time - self.config.gap
+            members = self.store.stories.open_members(since)
+            if members:
+                vectors = self._vectors(members, tally)
+                stories = self.store.stories.story_of(m.id for m in members)
+                for article in members:
+                    clusterer.restore(_item(article, vectors.get(article.id)), stories[article.id])
+        self._clusterer = clusterer
+        return clusterer
+
+    def _vectors(self, articles: list[PendingArticle], tally: StoryTally) -> dict[int, np.ndarray]:
+        """Stored vectors of this embedder for the originals among `articles`, computing (and storing) the
+        missing ones. Copies need none: they join their original's story."""
+        originals = [a for a in articles if a.duplicate_of is None]
+        found = self.store.stories.vectors([a.id for a in originals], self.embedder.name)
+        found.update(self._embed([a for a in originals if a.id not in found], tally))
+        return found
+
+    def _embed(self, articles: list[PendingArticle], tally: StoryTally) -> dict[int, np.ndarray]:
+        if not articles:
+            return {}
+        started = time.perf_counter()
+        computed = self.embedder.embed([embedding_text(a.title, a.text) for a in articles])
+        tally.embed_seconds += time.perf_counter() - started
+        tally.embedded += len(articles)
+        pairs = [(a.id, computed[i]) for i, a in enumerate(articles)]
+        self.store.stories.save_vectors(self.embedder.name, pairs)
+        return dict(pairs)
+
+    def _update(self, clusterer: StoryClusterer, story_id: int) -> StoryUpdate:
+        s = clusterer.snapshot(story_id)
+        return StoryUpdate(
+            id=story_id,
+            headline_id=s.headline_id,
+            first_seen=s.first_seen,
+            last_seen=s.last_seen,
+            article_count=s.article_count,
+            outlet_count=s.outlet_count,
+            status=s.status,
+            merged_into=s.merged_into,
+            centroid=s.centroid,
+            related=tuple(clusterer.nearest(story_id, RELATED_STORIES, RELATED_MIN_COSINE)),
+        )
+
+
+def _item(article: PendingArticle, vector: np.ndarray | None) -> ClusterItem:
+    return ClusterItem(
+        id=article.id,
+        published=article.sort_time,
+        outlet=article.outlet_slug,
+        title=article.title,
+        text=article.text,
+        embedding=vector,
+        duplicate_of=article.duplicate_of,
+    )

@@ -1,0 +1,85 @@
+"""Stories through the CLI: `import` groups articles into stories with the real model, `export` carries
+`story_id`, `recluster` rebuilds the same stories; invented coverage with a known right answer (storyset)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from clirun import CliResult
+
+from storyset import EXPECTED, coverage
+
+
+def _import(cli: Callable[..., CliResult], tmp_path: Path, rows: list[dict[str, object]]) -> CliResult:
+    data = tmp_path / "coverage.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return cli("import", str(data))
+
+
+def _stories(cli: Callable[..., CliResult]) -> dict[str, int | None]:
+    result = cli("export")
+    assert result.code == 0, result.err
+    records = [json.loads(line) for line in result.out.splitlines()]
+    return {str(r["url"]).rsplit("/", 1)[1]: r["story_id"] for r in records}
+
+
+def _same_partition(found: dict[str, int | None]) -> None:
+    """Articles share a story exactly when the gold labels say they should."""
+    assert all(story is not None for story in found.values())
+    keys = sorted(found)
+    for a in keys:
+        for b in keys:
+            assert (found[a] == found[b]) == (EXPECTED[a] == EXPECTED[b]), (a, b, found)
+
+
+def test_import_groups_coverage_into_stories_and_export_carries_them(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    result = _import(cli, tmp_path, coverage())
+    assert result.code == 0, result.err
+    assert "stories: 9 articles into stories (4 new stories" in result.out
+    _same_partition(_stories(cli))
+
+
+def test_recluster_rebuilds_the_same_stories(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+    _import(cli, tmp_path, coverage())
+    before = _stories(cli)
+    result = cli("recluster")
+    assert result.code == 0, result.err
+    after = _stories(cli)
+    _same_partition(after)
+    # The same input order gives the same decisions; ids are new (old stories were dissolved).
+    assert {frozenset(k for k in after if after[k] == s) for s in set(after.values())} == {
+        frozenset(k for k in before if before[k] == s) for s in set(before.values())
+    }
+    since = cli("recluster", "--since", "2026-11-04")
+    assert since.code == 0, since.err
+    _same_partition(_stories(cli))
+
+
+def test_articles_arriving_in_two_imports_join_the_stories_of_the_first(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    rows = coverage()
+    _import(cli, tmp_path, rows[:5])
+    (tmp_path / "coverage.jsonl").unlink()
+    _import(cli, tmp_path, rows[5:])  # a new process: the open window is rebuilt from the database
+    _same_partition(_stories(cli))
+
+
+def test_recluster_with_stories_off_says_how_to_turn_them_on(
+    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROADSHEET_STORIES", "false")
+    _import(cli, tmp_path, coverage()[:2])
+    assert all(story is None for story in _stories(cli).values())
+    result = cli("recluster")
+    assert result.code == 1 and "stories are turned off" in result.err
+
+
+def test_a_bad_since_date_is_refused_with_the_formats_it_takes(cli: Callable[..., CliResult]) -> None:
+    result = cli("recluster", "--since", "last tuesday")
+    assert result.code != 0 and "%Y-%m-%d" in result.err
