@@ -3,21 +3,18 @@ reports of `newsdesk` into clusterer input."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
-from newsdesk import STORIES, Report
+from newsdesk import STORIES, Embed, MakeItems, Report
 from numpy.typing import NDArray
 
 from broadsheet.cluster import ClusterItem
 from broadsheet.enrich.embed import embedding_text, load_embedder
 
 MODEL_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "models"
-
-Embed = Callable[[Sequence[Report]], NDArray[np.float32]]
-MakeItems = Callable[[Sequence[Report]], list[ClusterItem]]
 
 
 @pytest.fixture(scope="session")

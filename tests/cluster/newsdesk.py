@@ -11,10 +11,16 @@ Every name, place and quote is made up.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["STORIES", "T0", "Report"]
+import numpy as np
+from numpy.typing import NDArray
+
+from broadsheet.cluster import ClusterItem
+
+__all__ = ["STORIES", "T0", "Embed", "MakeItems", "Report"]
 
 T0 = datetime(2031, 3, 3, 6, 0, tzinfo=UTC)
 
@@ -106,6 +112,9 @@ _ORCHARD = (
     "said the tree had been fed nothing but rain and compost. The apple will be shown at the Brambleford "
     "harvest festival before it is pressed into juice for the village school."
 )
+
+Embed = Callable[[Sequence[Report]], NDArray[np.float32]]
+MakeItems = Callable[[Sequence[Report]], list[ClusterItem]]
 
 STORIES: tuple[Report, ...] = (
     Report(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
-from newsdesk import STORIES, T0, Report
+from newsdesk import STORIES, T0, Embed, MakeItems, Report
 
 from broadsheet.cluster import (
     ClusterConfig,
@@ -17,7 +17,6 @@ from broadsheet.cluster import (
     b_cubed,
     cluster_stream,
 )
-from conftest import Embed, MakeItems
 
 BY_KEY = {r.key: r for r in STORIES}
 

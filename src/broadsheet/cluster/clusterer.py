@@ -178,8 +178,7 @@ class StoryClusterer:
         slot = self._slot_of.get(story_id)
         if slot is None:
             return []
-        cosines = self._centroids @ self._centroids[slot]
-        cosines[self._slot_story < 0] = -np.inf
+        cosines = self._cosines(self._centroids[slot])
         cosines[slot] = -np.inf
         order = sorted(
             (int(i) for i in np.flatnonzero(cosines >= min_cosine)),
@@ -196,13 +195,17 @@ class StoryClusterer:
         if item.embedding is None:
             raise ValueError(f"article {item.id} has no embedding")
         self._use_dim(len(item.embedding))
+        embedding = np.asarray(item.embedding, dtype=np.float32)
+        norm = float(np.linalg.norm(embedding))
+        if not norm or not math.isfinite(norm):
+            raise ValueError(f"article {item.id} has an embedding of length {norm}")
         features = item.features or article_features(item.title, item.text)
         names = {hash_term(name): n for name, n in features.names.items()}
         return Member(
             id=item.id,
             published=published,
             outlet=item.outlet,
-            embedding=np.asarray(item.embedding, dtype=np.float32),
+            embedding=embedding if abs(norm - 1) < 1e-3 else embedding / norm,
             terms=unit_tf(features.terms),
             names=unit_tf(names),
             name_strings=tuple(features.names),

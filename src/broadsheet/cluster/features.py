@@ -74,36 +74,42 @@ def body_terms(text: str) -> Counter[str]:
     return Counter(w for w in words(text) if len(w) > 1 and w not in STOP_WORDS)
 
 
-def _is_capitalised(word: str) -> bool:
-    return word[0].isupper()
+# A word as names are read from it: as written, cleaned and lower-cased, and whether it begins a sentence.
+_Token = tuple[str, str, bool]
 
 
 def _clean(word: str) -> str:
-    return _POSSESSIVE_RE.sub("", word.rstrip(".-"))
+    return _POSSESSIVE_RE.sub("", word.rstrip(".-")).casefold()
 
 
-def _tokens(text: str) -> list[tuple[str, bool]]:
+def _tokens(text: str) -> list[_Token]:
     """Words with a flag telling whether each begins a sentence (where capitals say nothing)."""
-    out: list[tuple[str, bool]] = []
+    out: list[_Token] = []
     last_end = 0
+    previous = ""
     for match in _WORD_RE.finditer(text):
+        word = match.group()
         between = text[last_end : match.start()]
-        starts = not out or bool(_SENTENCE_END_RE.search(between)) or out[-1][0].endswith(".")
-        if out and out[-1][0].endswith(".") and len(out[-1][0]) <= 3:
-            starts = False  # "Dr. Smith", "U.S. Navy": an abbreviation's dot ends no sentence
-        out.append((match.group(), starts))
+        if not out:
+            starts = True
+        elif previous.endswith("."):
+            starts = len(previous) > 3  # "Dr. Smith", "U.S. Navy": an abbreviation's dot ends no sentence
+        else:
+            starts = between != " " and bool(_SENTENCE_END_RE.search(between))
+        out.append((word, _clean(word), starts))
         last_end = match.end()
+        previous = word
     return out
 
 
-def _is_title_case(tokens: list[tuple[str, bool]]) -> bool:
-    content = [w for w, _ in tokens if len(w) > 3 and w.casefold() not in STOP_WORDS]
+def _is_title_case(tokens: list[_Token]) -> bool:
+    content = [w for w, folded, _ in tokens if len(w) > 3 and folded not in STOP_WORDS]
     if len(content) < 3:
         return False
-    return sum(_is_capitalised(w) for w in content) >= _TITLE_CASE_SHARE * len(content)
+    return sum(w[0].isupper() for w in content) >= _TITLE_CASE_SHARE * len(content)
 
 
-def _phrases(tokens: list[tuple[str, bool]], confirmed: set[str], case_is_news: bool) -> list[str]:
+def _phrases(tokens: list[_Token], confirmed: set[str], case_is_news: bool) -> list[str]:
     """Runs of capitalised words (connectors allowed inside), as lower-cased phrases.
 
     A capital that only marks a sentence's start is believed when the text also capitalises the word
@@ -114,18 +120,17 @@ def _phrases(tokens: list[tuple[str, bool]], confirmed: set[str], case_is_news: 
     doubtful = False  # the run's first word is capitalised only because it starts a sentence
 
     def flush() -> None:
-        while run and run[-1].casefold() in _CONNECTORS:
+        while run and run[-1] in _CONNECTORS:
             run.pop()
         if run and not (doubtful and len(run) == 1):
-            found.append(" ".join(_clean(w).casefold() for w in run))
+            found.append(" ".join(run))
         run.clear()
 
-    for word, starts in tokens:
+    for word, folded, starts in tokens:
         if run and not starts and word.casefold() in _CONNECTORS:
-            run.append(word)
+            run.append(word.casefold())
             continue
-        folded = _clean(word).casefold()
-        capital = _is_capitalised(word) and len(folded) > 1 and folded not in STOP_WORDS
+        capital = word[0].isupper() and len(folded) > 1 and folded not in STOP_WORDS
         if capital and not case_is_news and folded not in confirmed:
             capital = False
         if not capital or starts:
@@ -133,7 +138,7 @@ def _phrases(tokens: list[tuple[str, bool]], confirmed: set[str], case_is_news: 
         if capital:
             if not run:
                 doubtful = starts and folded not in confirmed
-            run.append(word)
+            run.append(folded)
             if _POSSESSIVE_RE.search(word):
                 flush()  # "Apple's Tim Cook": two names
     flush()
@@ -147,14 +152,15 @@ def named_things(title: str, text: str) -> Counter[str]:
     gives its capitalised content words one by one, since nothing can tell its names from the rest."""
     body_tokens = _tokens(_body(title, text))
     title_tokens = _tokens(title)
-    confirmed = {_clean(w).casefold() for w, starts in body_tokens if not starts and _is_capitalised(w)}
-    if _is_title_case(title_tokens) and not body_tokens:
+    title_case = _is_title_case(title_tokens)
+    if title_case and not body_tokens:
         return Counter(
             folded
-            for w, _ in title_tokens
-            if _is_capitalised(w) and len(folded := _clean(w).casefold()) > 1 and folded not in STOP_WORDS
+            for word, folded, _ in title_tokens
+            if word[0].isupper() and len(folded) > 1 and folded not in STOP_WORDS
         )
-    names = Counter(_phrases(title_tokens, confirmed, not _is_title_case(title_tokens)))
+    confirmed = {folded for word, folded, starts in body_tokens if not starts and word[0].isupper()}
+    names = Counter(_phrases(title_tokens, confirmed, not title_case))
     names.update(_phrases(body_tokens, confirmed, True))
     return names
 
