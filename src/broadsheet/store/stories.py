@@ -339,6 +339,34 @@ class StoryStore:
         with self.engine.connect() as conn:
             return [card(row) for row in conn.execute(query)]
 
+    def coverage_for(self, story_id: int, article_id: int, outlet_slug: str, limit: int) -> list[ArticleCard]:
+        """What an article page lists from its own story: the other outlets' articles, newest first, then
+        more from its own outlet; never the article itself, its original or its copies. Reads at most
+        `limit` rows of each kind, however big the story."""
+        base = (
+            select(*CARD_COLUMNS)
+            .where(
+                articles.c.story_id == story_id,
+                articles.c.id != article_id,
+                func.coalesce(articles.c.duplicate_of, 0) != article_id,
+            )
+            .order_by(articles.c.sort_time.desc(), articles.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            original = conn.execute(
+                select(articles.c.duplicate_of).where(articles.c.id == article_id)
+            ).scalar()
+            if original is not None:
+                base = base.where(
+                    articles.c.id != original, func.coalesce(articles.c.duplicate_of, 0) != original
+                )
+            others = [card(r) for r in conn.execute(base.where(articles.c.outlet_slug != outlet_slug))]
+            own = []
+            if len(others) < limit:
+                own = [card(r) for r in conn.execute(base.where(articles.c.outlet_slug == outlet_slug))]
+        return (others + own)[:limit]
+
     def events(self, story_id: int) -> list[StoryEvent]:
         query = (
             select(story_events)

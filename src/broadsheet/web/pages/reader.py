@@ -107,18 +107,7 @@ def _related(
         return None, ctx.store.reads.related(article.id, limit=RELATED)
     now = ctx.clock()
     story = ctx.store.stories.get(article.story_id, now)
-    # Not the article itself, nor its original, nor its copies ("also published at" lists those).
-    skip = {article.id} if article.duplicate_of is None else {article.id, article.duplicate_of}
-    members = [
-        m for m in ctx.store.stories.members(story.id) if m.id not in skip and m.duplicate_of not in skip
-    ]
-    others = [m for m in members if m.outlet_slug != card.outlet_slug]
-    own = [m for m in members if m.outlet_slug == card.outlet_slug]
-    # Newest coverage first within each group: what a reader has not seen yet.
-    related = sorted(others, key=lambda m: m.sort_time, reverse=True) + sorted(
-        own, key=lambda m: m.sort_time, reverse=True
-    )
-    related = related[:RELATED]
+    related = ctx.store.stories.coverage_for(story.id, article.id, card.outlet_slug, RELATED)
     if len(related) < RELATED:
         near = ctx.store.stories.related(story.id, now, limit=RELATED - len(related))
         related += ctx.store.reads.cards([s.headline_id for s in near if s.headline_id is not None])
