@@ -26,14 +26,18 @@ import argparse
 import hashlib
 import itertools
 import json
+import os
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 from numpy.typing import NDArray
@@ -318,6 +322,44 @@ def bench_file(path: Path, args: argparse.Namespace, config: ClusterConfig) -> d
     return report
 
 
+def through_import(path: Path, cache: Path) -> dict[str, Any]:
+    """The whole product path: `broadsheet import` (dedupe, store, embed, cluster) into a fresh home, then
+    `broadsheet export`, scored by each exported article's `story_id`. Articles folded by dedupe into one
+    (identical URLs or texts) are scored with the story of the article they became."""
+    articles = load_articles(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        home, data = Path(tmp) / "home", Path(tmp) / "in.jsonl"
+        with data.open("w", encoding="utf-8") as out:
+            for a in articles:
+                record = {"url": f"https://{_host(a.outlet)}/bench/{quote(a.key, safe='')}", "title": a.title,
+                          "text": a.text, "published": a.published.isoformat(), "outlet": a.outlet or "unknown",
+                          "lang": "en"}  # fmt: skip
+                out.write(json.dumps(record) + "\n")
+        env = {**os.environ, "BROADSHEET_MODELS_DIR": str(cache), "BROADSHEET_LOG_LEVEL": "WARNING"}
+        command = [sys.executable, "-m", "broadsheet", "--home", str(home)]
+        started = time.perf_counter()
+        subprocess.run([*command, "import", str(data)], check=True, env=env, stdout=subprocess.DEVNULL)
+        seconds = time.perf_counter() - started
+        exported = subprocess.run(
+            [*command, "export"], check=True, env=env, capture_output=True, text=True
+        ).stdout
+    story_of: dict[str, int] = {}
+    for line in exported.splitlines():
+        row = json.loads(line)
+        story_of[row["url"].rsplit("/", 1)[1]] = row["story_id"]
+    labels = [story_of.get(quote(a.key, safe=""), -1) for a in articles]
+    result = quality(labels, articles)
+    print(result.row("broadsheet import + export"))
+    print(f"  whole import (store, embed, cluster): {len(articles) / seconds:,.0f} articles/s "
+          f"({seconds:.1f} s); {sum(1 for v in labels if v == -1)} articles not exported")  # fmt: skip
+    return {**result.as_dict(), "import_articles_per_second": len(articles) / seconds}
+
+
+def _host(outlet: str) -> str:
+    name = "".join(c for c in outlet.lower() if c.isalnum())[:40] or "unknown"
+    return f"{name}.example"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument(
@@ -335,6 +377,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--tail", type=int, default=5000, help="articles timed after the N (default 5000)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--through-import",
+        action="store_true",
+        help="also run each file through `broadsheet import` + `export`",
+    )
     args = parser.parse_args(argv)
     config = parse_settings(args.set)
     report: dict[str, Any] = {"config": {f.name: str(getattr(config, f.name)) for f in fields(config)}}
@@ -346,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipped: no clustering data at {data}")
     for path in present:
         report[path.name] = bench_file(path, args, config)
+        if args.through_import:
+            report[path.name]["through_import"] = through_import(path, args.cache)
     if args.synthetic:
         for kind in ("stories", "random"):
             figures = synthetic_speed(args.synthetic, args.tail, kind, config)
