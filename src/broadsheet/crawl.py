@@ -146,7 +146,7 @@ class Crawler:
         finally:
             if run is not None:  # waits for at most the extractions already running
                 run.executor.shutdown(wait=True, cancel_futures=True)
-        if self.stories is not None and (report.total("new") or report.total("updated")):
+        if self.stories is not None:  # also picks up articles a failed earlier step left waiting
             await self.group_into_stories(report)
         return report
 

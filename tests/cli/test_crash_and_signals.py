@@ -22,13 +22,13 @@ def broadsheet(home: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "broadsheet", "--home", str(home), *args]
 
 
-def stored(home: Path) -> int:
+def stored(home: Path, where: str = "") -> int:
     db = home / "broadsheet.db"
     if not db.exists():
         return 0
     with sqlite3.connect(db, timeout=10) as conn:
         try:
-            return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])
+            return int(conn.execute(f"SELECT count(*) FROM articles {where}").fetchone()[0])
         except sqlite3.OperationalError:  # schema not created yet
             return 0
 
@@ -97,8 +97,9 @@ def test_polling_loop_stops_cleanly_on_sigterm(
     loop = subprocess.Popen(
         broadsheet(home, "crawl"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    wait_for(lambda: stored(home) == 3 or loop.poll() is not None)
-    time.sleep(0.3)  # let the pass finish and the loop go to sleep
+    # The pass ends once its articles are grouped into stories.
+    wait_for(lambda: stored(home, "WHERE story_id IS NOT NULL") == 3 or loop.poll() is not None)
+    time.sleep(0.3)  # let the pass report and the loop go to sleep
     loop.send_signal(signal.SIGTERM)
     out, err = loop.communicate(timeout=20)
     assert loop.returncode == 0, err

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from clirun import CliResult
 
+from newsroom import article_page, make_stories, rss
+from publisher import Publisher
 from storyset import EXPECTED, coverage
 
 
@@ -83,3 +85,23 @@ def test_recluster_with_stories_off_says_how_to_turn_them_on(
 def test_a_bad_since_date_is_refused_with_the_formats_it_takes(cli: Callable[..., CliResult]) -> None:
     result = cli("recluster", "--since", "last tuesday")
     assert result.code != 0 and "%Y-%m-%d" in result.err
+
+
+def test_a_crawl_groups_what_it_stored_and_a_failing_stories_step_loses_nothing(
+    cli: Callable[..., CliResult], publisher: Publisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stories = make_stories(4)
+    for story in stories:
+        publisher.add(f"/news/{story.slug}", article_page(story, publisher.base_url))
+    publisher.add("/feed.xml", rss(stories, publisher.base_url), content_type="application/rss+xml")
+    assert cli("source", "add", publisher.url("/feed.xml")).code == 0
+    monkeypatch.setenv("BROADSHEET_EMBEDDING_MODEL", "no-such-model")
+    broken = cli("crawl", "--once")
+    assert broken.code == 0, broken.err
+    assert "4 new articles" in broken.out
+    assert "stories: not updated this time (unknown embedding model 'no-such-model'" in broken.out
+    assert all(story is None for story in _stories(cli).values())
+    monkeypatch.delenv("BROADSHEET_EMBEDDING_MODEL")
+    fixed = cli("crawl", "--once", "--all")  # nothing new to fetch; the waiting articles are grouped now
+    assert fixed.code == 0 and "stories: 0 articles" not in fixed.out
+    assert all(story is not None for story in _stories(cli).values())
