@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # the stories step loads a model: imported only where one is 
     from broadsheet.stories import StoryBuilder, StoryTally
 
 log = logging.getLogger(__name__)
+STORY_BATCHES_PER_PASS = 20  # of 256 articles: about half a minute of embedding on two cores
 
 MAX_CHILD_SITEMAPS = 5
 
@@ -156,7 +157,9 @@ class Crawler:
         for the next pass."""
         assert self.stories is not None
         try:
-            report.stories = await asyncio.to_thread(self.stories.run)
+            # A bounded share per pass: a big backlog (a first start on an old database) is worked off over
+            # several passes, and sources keep being polled meanwhile.
+            report.stories = await asyncio.to_thread(self.stories.run, None, STORY_BATCHES_PER_PASS)
         except Exception as exc:  # whatever went wrong, the crawl goes on; the reason is reported and logged
             report.stories_error = (
                 str(exc) if isinstance(exc, BroadsheetError) else f"{type(exc).__name__}: {exc}"

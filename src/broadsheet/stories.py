@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from broadsheet.clock import utcnow
 from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
 from broadsheet.config import Settings
 from broadsheet.enrich.embed import Embedder, embedding_text, load_embedder
@@ -67,11 +68,24 @@ class StoryBuilder:
             self._embedder = load_embedder(self.settings.embedding_model, models, threads)
         return self._embedder
 
-    def run(self, progress: Callable[[int, int], None] | None = None) -> StoryTally:
-        """Cluster every article that has no story yet; returns what was done."""
+    def run(
+        self, progress: Callable[[int, int], None] | None = None, max_batches: int | None = None
+    ) -> StoryTally:
+        """Cluster the articles that have no story yet (at most `max_batches` batches of BATCH, or all);
+        returns what was done. On any error the in-memory window is dropped, so the next run rebuilds it
+        from what the database holds, never counting the failed batch twice."""
+        try:
+            return self._run(progress, max_batches)
+        except BaseException:
+            self._clusterer = None
+            raise
+
+    def _run(self, progress: Callable[[int, int], None] | None, max_batches: int | None) -> StoryTally:
         tally = StoryTally()
         clusterer = self._open_window(tally)
-        while batch := self.store.stories.pending(BATCH):
+        batches = 0
+        while (max_batches is None or batches < max_batches) and (batch := self.store.stories.pending(BATCH)):
+            batches += 1
             vectors = self._vectors(batch, tally)
             started = time.perf_counter()
             touched: set[int] = set()
@@ -174,14 +188,18 @@ class StoryBuilder:
             status=s.status,
             merged_into=s.merged_into,
             centroid=s.centroid,
-            related=tuple(clusterer.nearest(story_id, RELATED_STORIES, RELATED_MIN_COSINE)),
+            # A closed or merged story keeps the related stories it had when it was last open.
+            related=tuple(clusterer.nearest(story_id, RELATED_STORIES, RELATED_MIN_COSINE))
+            if s.status == "open"
+            else None,
         )
 
 
 def _item(article: PendingArticle, vector: np.ndarray | None) -> ClusterItem:
     return ClusterItem(
         id=article.id,
-        published=article.sort_time,
+        # A publisher's date in the future would close every open story at once: clustering reads it as now.
+        published=min(article.sort_time, utcnow()),
         outlet=article.outlet_slug,
         title=article.title,
         text=article.text,

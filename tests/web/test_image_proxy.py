@@ -71,7 +71,7 @@ def test_images_inside_article_text_go_through_the_proxy_too(tmp_path: Path, pub
     store = Store.open(settings.database)
     record = {"url": "https://quill.example/a", "title": "Ferry timetable changes", "outlet": "Quill",
               "published": "2026-11-20T10:00:00+00:00", "text": "The ferry runs later. " * 20,
-              "html": f'<p>The ferry runs later.</p><figure><img src="{image}" alt="The ferry"></figure>'}  # fmt: skip
+              "html": f'<p>The ferry runs later.</p><figure><img alt="Ferry -> quay" src="{image}"></figure>'}  # fmt: skip
     (tmp_path / "a.jsonl").write_text(json.dumps(record) + "\n")
     import_jsonl(tmp_path / "a.jsonl", Pipeline(store, settings))
     app = create_app(settings, store=store)

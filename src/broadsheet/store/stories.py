@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -70,7 +70,7 @@ class StoryUpdate:
     status: str = "open"  # open | closed | merged
     merged_into: int | None = None
     centroid: np.ndarray | None = None
-    related: tuple[int, ...] = ()  # closest other stories, closest first
+    related: tuple[int, ...] | None = ()  # closest other stories, closest first; None keeps the stored list
 
 
 _STORY_COLUMNS = (
@@ -102,6 +102,11 @@ def _story(row: Any, now: datetime, outlets: Sequence[str] = ()) -> StoryCard:
         hotness=hotness(row.outlet_count, row.article_count, row.last_seen, now),
         outlets=tuple(outlets),
     )
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 class StoryStore:
@@ -200,8 +205,9 @@ class StoryStore:
                     "status": u.status,
                     "merged_into": None,  # set below, once every story of the batch exists
                     "centroid": None if u.centroid is None else encode_vector(u.centroid),
-                    "related": json.dumps(list(u.related)),
                 }
+                if u.related is not None:
+                    values["related"] = json.dumps(list(u.related))
                 if u.id in known:
                     conn.execute(update(stories).where(stories.c.id == u.id).values(**values))
                 else:
@@ -283,27 +289,25 @@ class StoryStore:
         at or after `since` is dissolved, all its members included, and its merges forgotten. Returns how
         many articles are left to cluster again."""
         with self.engine.begin() as conn:
-            doomed = select(stories.c.id)
-            if since is not None:
-                doomed = doomed.where(stories.c.last_seen >= since)
-            ids = [r.id for r in conn.execute(doomed)]
-            # Stories merged into a doomed one go with it.
-            while True:
-                more = [
-                    r.id
-                    for r in conn.execute(
-                        select(stories.c.id).where(stories.c.merged_into.in_(ids), stories.c.id.not_in(ids))
-                    )
-                ] if ids else []  # fmt: skip
-                if not more:
-                    break
-                ids += more
-            for chunk in range(0, len(ids), 500):
-                part = ids[chunk : chunk + 500]
-                conn.execute(update(articles).where(articles.c.story_id.in_(part)).values(story_id=None))
-                conn.execute(delete(story_events).where(story_events.c.into_id.in_(part)))
-                conn.execute(delete(stories).where(stories.c.id.in_(part)))
-            if since is not None:
+            if since is None:  # everything: no id lists, however many stories there are
+                conn.execute(update(articles).values(story_id=None))
+                conn.execute(delete(story_events))
+                conn.execute(delete(stories))
+            else:
+                ids = [r.id for r in conn.execute(select(stories.c.id).where(stories.c.last_seen >= since))]
+                # Stories merged into a doomed one go with it.
+                frontier = ids
+                while frontier:
+                    frontier = [
+                        r.id
+                        for chunk in _chunks(frontier)
+                        for r in conn.execute(select(stories.c.id).where(stories.c.merged_into.in_(chunk)))
+                    ]
+                    ids = ids + frontier
+                for part in _chunks(ids):
+                    conn.execute(update(articles).where(articles.c.story_id.in_(part)).values(story_id=None))
+                    conn.execute(delete(story_events).where(story_events.c.into_id.in_(part)))
+                    conn.execute(delete(stories).where(stories.c.id.in_(part)))
                 conn.execute(update(articles).where(articles.c.sort_time >= since).values(story_id=None))
             return int(conn.execute(select(func.count()).where(articles.c.story_id.is_(None))).scalar_one())
 
@@ -317,10 +321,15 @@ class StoryStore:
             outlets = self._outlets(conn, [story_id]).get(story_id, [])
         return _story(row, now, outlets)
 
-    def top(self, now: datetime, limit: int, window: timedelta = TOP_WINDOW) -> list[StoryCard]:
-        """The hottest stories with coverage in the last `window` (merged ones never), hottest first."""
+    def top(
+        self, now: datetime, limit: int, window: timedelta = TOP_WINDOW, min_outlets: int = 1
+    ) -> list[StoryCard]:
+        """The hottest stories covered by at least `min_outlets` outlets in the last `window` (merged ones
+        never), hottest first."""
         query = select(*_STORY_COLUMNS).where(
-            stories.c.last_seen >= now - window, stories.c.status != "merged"
+            stories.c.last_seen >= now - window,
+            stories.c.status != "merged",
+            stories.c.outlet_count >= min_outlets,
         )
         with self.engine.connect() as conn:
             rows = list(conn.execute(query))

@@ -10,7 +10,8 @@ GET requests are kept for a short time (`page_cache_seconds`, long enough to tak
 Left out: anything under /admin, /img and /static (which have their own rules), requests that carry
 credentials or cookies (a signed-in reader's page is theirs alone), responses that are not 200 or say
 `no-store`/`private` or set a cookie. Any request that may change data (POST, PUT, DELETE...) empties the
-cache, so an operator sees their own change at once; what the crawler stores shows up within the TTL.
+cache once it is answered, so an operator sees their own change at once (in the server process that answered;
+with `serve --workers N` the others catch up within the TTL, as they do with what the crawler stores).
 """
 
 from __future__ import annotations
@@ -141,8 +142,14 @@ class PageCacheMiddleware:
             await self.app(scope, receive, send)
             return
         if scope["method"] not in SAFE_METHODS:
-            self.cache.clear()
-            await self.app(scope, receive, send)
+            # Emptied as the answer starts: after the change is made (no page rendered meanwhile keeps the
+            # old state) and before the client can ask for a page again.
+            async def clear_then_send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    self.cache.clear()
+                await send(message)
+
+            await self.app(scope, receive, clear_then_send)
             return
         if not cacheable_request(scope):
             await self.app(scope, receive, send)

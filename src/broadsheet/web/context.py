@@ -34,7 +34,7 @@ __all__ = ["Ctx", "WebContext", "get_context"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 # nh3 writes every attribute as name="value", so an image's source is found without parsing the page again.
-_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")')
+_IMG_SRC = re.compile(r'(<img\b(?:"[^"]*"|[^>"])*?\ssrc=")([^"]*)(")')  # a ">" may sit inside a value
 OUTLETS_TTL = 60.0
 
 

@@ -19,7 +19,6 @@ router = APIRouter(default_response_class=HTMLResponse)
 
 Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor from the previous page.")]
 TOP_STORIES = 12
-TOP_STORIES_SINGLE = 0  # when no story has two outlets yet, the latest list says it all
 RELATED = 6
 
 Lang = Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z-]+$")]
@@ -34,12 +33,13 @@ def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = 
     no_sources = not after and not page.items and not ctx.store.sources.all()
     # Story-first: the front page leads with the stories most outlets are covering now.
     first_page = not (after or outlet or tag or lang)
-    top = ctx.store.stories.top(ctx.clock(), limit=TOP_STORIES) if first_page else []
+    # Stories one outlet covers are in the latest list anyway; the top is what several outlets report.
+    top = ctx.store.stories.top(ctx.clock(), limit=TOP_STORIES, min_outlets=2) if first_page else []
     return ctx.render(
         request,
         "home.html",
         page=page,
-        top_stories=[s for s in top if s.outlet_count > 1] or top[:TOP_STORIES_SINGLE],
+        top_stories=top,
         filters={"outlet": outlet, "tag": tag, "lang": lang},
         outlets=ctx.outlets()[:40],
         no_sources=no_sources,

@@ -58,11 +58,12 @@ def timeline(members: list[ArticleCard]) -> list[TimelineEntry]:
     """Every member in publish order: who reported first, and what came after."""
     seen: set[str] = set()
     entries = []
-    for i, c in enumerate(sorted(members, key=lambda c: (c.sort_time, c.id))):
+    first = True
+    for c in sorted(members, key=lambda c: (c.sort_time, c.id)):
         if c.duplicate_of is not None:
             label = "Copy"
-        elif i == 0:
-            label = "First report"
+        elif first:
+            label, first = "First report", False
         elif c.outlet_slug in seen:
             label = "Follow-up"
         else:
@@ -95,7 +96,8 @@ def story_feed(ctx: Ctx, request: Request, story_id: int, kind: Literal["atom", 
 def story_page(ctx: Ctx, request: Request, story_id: int) -> Response:
     story = follow_merges(ctx, story_id)
     if story.id != story_id:
-        return RedirectResponse(f"/stories/{story.id}", status_code=301)
+        # 302, not 301: a merge can be undone by `recluster`, and browsers keep a 301 for good.
+        return RedirectResponse(f"/stories/{story.id}", status_code=302)
     members = ctx.store.stories.members(story.id)
     return ctx.render(
         request,
