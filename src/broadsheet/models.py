@@ -226,7 +226,7 @@ class StoryCard:
     status: str  # open | closed | merged
     merged_into: int | None
     hotness: float  # coverage breadth x recency, at the time it was read
-    outlets: tuple[str, ...] = ()  # the outlets that covered it, first reporters first (lists show a few)
+    outlets: tuple[str, ...] = ()  # the first outlets to report it (at most five), first first
 
 
 @dataclass(frozen=True, slots=True)

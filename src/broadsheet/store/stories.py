@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +25,7 @@ __all__ = ["HALF_LIFE_HOURS", "PendingArticle", "StoryStore", "StoryUpdate", "ho
 
 HALF_LIFE_HOURS = 12.0  # a story's hotness halves every this many hours without new coverage
 TEXT_CHARS = 4000  # of each article's text the clusterer reads (the lead and body terms)
+FIRST_OUTLETS = 5  # outlets named on a story card: the first to report
 TOP_WINDOW = timedelta(hours=48)  # top stories are chosen among those with coverage this recent
 
 
@@ -418,19 +418,20 @@ class StoryStore:
         return [_story(r, now, outlets.get(r.id, [])) for r in chosen]
 
     def _outlets(self, conn: Any, story_ids: Sequence[int]) -> dict[int, list[str]]:
-        """Each story's outlets, first reporters first."""
-        if not story_ids:
-            return {}
-        query = (
-            select(
-                articles.c.story_id,
-                func.min(articles.c.outlet).label("outlet"),
-                func.min(articles.c.sort_time).label("first"),
+        """Each story's first reporters, first first (at most FIRST_OUTLETS): read from the story's earliest
+        articles down its (story_id, sort_time) index, so the cost does not grow with the story."""
+        found: dict[int, list[str]] = {}
+        for sid in story_ids:
+            names: dict[str, str] = {}
+            query = (
+                select(articles.c.outlet_slug, articles.c.outlet)
+                .where(articles.c.story_id == sid)
+                .order_by(articles.c.sort_time, articles.c.id)
+                .limit(FIRST_OUTLETS * 20)
             )
-            .where(articles.c.story_id.in_(bindparam("ids", expanding=True)))
-            .group_by(articles.c.story_id, articles.c.outlet_slug)
-        )
-        found: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
-        for row in conn.execute(query, {"ids": list(story_ids)}):
-            found[row.story_id].append((row.first, row.outlet))
-        return {sid: [name for _, name in sorted(items)] for sid, items in found.items()}
+            for row in conn.execute(query):
+                names.setdefault(row.outlet_slug, row.outlet)
+                if len(names) == FIRST_OUTLETS:
+                    break
+            found[sid] = list(names.values())
+        return found
