@@ -150,10 +150,9 @@ class StoryBuilder:
             since = pending[0].sort_time - self.config.gap
             members = self.store.stories.open_members(since)
             if members:
-                vectors = self._vectors(members, tally)
-                stories = self.store.stories.story_of(m.id for m in members)
-                for article in members:
-                    clusterer.restore(_item(article, vectors.get(article.id)), stories[article.id])
+                vectors = self._vectors([article for article, _ in members], tally)
+                for article, story_id in members:
+                    clusterer.restore(_item(article, vectors.get(article.id)), story_id)
         self._clusterer = clusterer
         return clusterer
 

@@ -73,6 +73,16 @@ class StoryUpdate:
     related: tuple[int, ...] | None = ()  # closest other stories, closest first; None keeps the stored list
 
 
+# What the clusterer reads of an article (PendingArticle's fields, in order).
+_PENDING_COLUMNS = (
+    articles.c.id,
+    articles.c.title,
+    func.substr(articles.c.text, 1, TEXT_CHARS).label("text"),
+    articles.c.outlet_slug,
+    articles.c.sort_time,
+    articles.c.duplicate_of,
+)
+
 _STORY_COLUMNS = (
     stories.c.id,
     stories.c.title,
@@ -118,14 +128,7 @@ class StoryStore:
     def pending(self, limit: int) -> list[PendingArticle]:
         """Articles not yet in a story, in the order they are clustered: by sort_time, then id."""
         query = (
-            select(
-                articles.c.id,
-                articles.c.title,
-                func.substr(articles.c.text, 1, TEXT_CHARS).label("text"),
-                articles.c.outlet_slug,
-                articles.c.sort_time,
-                articles.c.duplicate_of,
-            )
+            select(*_PENDING_COLUMNS)
             .where(articles.c.story_id.is_(None))
             .order_by(articles.c.sort_time, articles.c.id)
             .limit(limit)
@@ -162,25 +165,17 @@ class StoryStore:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.coalesce(func.max(stories.c.id), 0))).scalar_one())
 
-    def open_members(self, since: datetime) -> list[PendingArticle]:
-        """Members of the stories still open whose latest coverage is at or after `since`, in clustering
-        order: what rebuilds the clusterer's window after a restart."""
+    def open_members(self, since: datetime) -> list[tuple[PendingArticle, int]]:
+        """Members of the stories still open whose latest coverage is at or after `since`, each with its
+        story id, in clustering order: what rebuilds the clusterer's window after a restart."""
         open_ids = select(stories.c.id).where(stories.c.status == "open", stories.c.last_seen >= since)
         query = (
-            select(
-                articles.c.id,
-                articles.c.title,
-                func.substr(articles.c.text, 1, TEXT_CHARS).label("text"),
-                articles.c.outlet_slug,
-                articles.c.sort_time,
-                articles.c.duplicate_of,
-                articles.c.story_id,
-            )
+            select(*_PENDING_COLUMNS, articles.c.story_id)
             .where(articles.c.story_id.in_(open_ids))
             .order_by(articles.c.sort_time, articles.c.id)
         )
         with self.engine.connect() as conn:
-            return [PendingArticle(*row[:6]) for row in conn.execute(query)]
+            return [(PendingArticle(*row[:-1]), row.story_id) for row in conn.execute(query)]
 
     def record(
         self,
