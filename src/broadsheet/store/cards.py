@@ -9,16 +9,26 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, Connection, bindparam, func, select
 
 from broadsheet.errors import BroadsheetError
 from broadsheet.models import ArticleCard
 from broadsheet.store.schema import articles
 
-__all__ = ["CARD_COLUMNS", "ORIGINALS", "BadCursorError", "card", "decode_cursor", "encode_cursor", "excerpt"]
+__all__ = [
+    "CARD_COLUMNS",
+    "ORIGINALS",
+    "BadCursorError",
+    "card",
+    "cards_by_id",
+    "decode_cursor",
+    "encode_cursor",
+    "excerpt",
+]
 
 EXCERPT_CHARS = 300
 # Enough of the text for an excerpt after whitespace is collapsed, without reading whole articles.
@@ -50,6 +60,15 @@ CARD_COLUMNS: tuple[ColumnElement[Any], ...] = (
 # "Not a copy", written so that no index can serve it: SQLite would otherwise walk ix_articles_duplicate_of
 # (nearly every row) and sort, instead of walking a list's (sort_time, id) index and stopping after one page.
 ORIGINALS: ColumnElement[bool] = (articles.c.duplicate_of + 0).is_(None)
+
+
+def cards_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, ArticleCard]:
+    """The cards of `ids` (those stored), by id, in one query."""
+    if not ids:
+        return {}
+    query = select(*CARD_COLUMNS).where(articles.c.id.in_(bindparam("ids", expanding=True)))
+    return {c.id: c for c in map(card, conn.execute(query, {"ids": list(ids)}))}
+
 
 _SPACE = re.compile(r"\s+")
 

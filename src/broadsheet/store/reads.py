@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, Select, bindparam, func, select, tuple_
+from sqlalchemy import Connection, Engine, Select, func, select, tuple_
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard, CardPage, OutletInfo, TagInfo
-from broadsheet.store.cards import CARD_COLUMNS, ORIGINALS, card, decode_cursor, encode_cursor
+from broadsheet.store.cards import CARD_COLUMNS, ORIGINALS, card, cards_by_id, decode_cursor, encode_cursor
 from broadsheet.store.related import related_cards
 from broadsheet.store.schema import article_tags, articles
 
@@ -81,11 +81,8 @@ class ReadStore:
 
     def cards(self, ids: list[int]) -> list[ArticleCard]:
         """Cards of `ids` in that order; ids not stored are left out."""
-        if not ids:
-            return []
-        query = select(*CARD_COLUMNS).where(articles.c.id.in_(bindparam("ids", expanding=True)))
         with self.engine.connect() as conn:
-            found = {c.id: c for c in map(card, conn.execute(query, {"ids": ids}))}
+            found = cards_by_id(conn, ids)
         return [found[i] for i in ids if i in found]
 
     def copies(self, article_id: int) -> list[ArticleCard]:

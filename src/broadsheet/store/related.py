@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, func, select, text
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard
-from broadsheet.store.cards import CARD_COLUMNS, card
+from broadsheet.store.cards import cards_by_id
 from broadsheet.store.ftsquery import Term, fts_phrase
 from broadsheet.store.schema import articles
 
@@ -103,8 +103,7 @@ def related_cards(conn: Connection, article_id: int, limit: int) -> list[Article
     ids = [r.id for r in scored if r.id not in excluded]
     if not ids:
         return []
-    query = select(*CARD_COLUMNS).where(articles.c.id.in_(bindparam("ids", expanding=True)))
-    cards = {c.id: c for c in map(card, conn.execute(query, {"ids": ids}))}
+    cards = cards_by_id(conn, ids)
     ranked = [cards[i] for i in ids if i in cards]
     others = [c for c in ranked if c.outlet_slug != row.outlet_slug]
     same = [c for c in ranked if c.outlet_slug == row.outlet_slug][:SAME_OUTLET]

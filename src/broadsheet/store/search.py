@@ -10,11 +10,11 @@ import secrets
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, bindparam, select, text
+from sqlalchemy import Connection, Engine, bindparam, text
 
 from broadsheet.errors import StoreError
 from broadsheet.models import SearchHit, SearchPage
-from broadsheet.store.cards import CARD_COLUMNS, card
+from broadsheet.store.cards import cards_by_id
 from broadsheet.store.ftsquery import MAX_QUERY_CHARS, SearchQueryError, to_fts
 from broadsheet.store.schema import articles
 
@@ -128,8 +128,7 @@ def search(
         ids = [article_id for article_id, _ in ranked]
         if not ids:
             return SearchPage((), page, False)
-        query = select(*CARD_COLUMNS).where(articles.c.id.in_(bindparam("ids", expanding=True)))
-        cards = {c.id: c for c in map(card, conn.execute(query, {"ids": ids}))}
+        cards = cards_by_id(conn, ids)
         snippets = _snippets(conn, match, ids)
     hits = tuple(
         # bm25 is lower-is-better and negative; turned round so a higher rank is a better match.
