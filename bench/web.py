@@ -169,6 +169,7 @@ def main() -> None:
     parser.add_argument("--zipf", type=float, default=1.0, help="popularity exponent for 'article (popular)'")
     parser.add_argument("--workers", type=int, default=1, help="server processes (`serve --workers`)")
     parser.add_argument("--refill", action="store_true")
+    parser.add_argument("--pages", default="", help="comma-separated prefixes of page kinds to run (default: all)")
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -204,7 +205,10 @@ def main() -> None:
               f"exponent {args.zipf}")  # fmt: skip
         print(f"{'page':18} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}  target p99")
         with tempfile.TemporaryDirectory() as workdir:
+            wanted = [p.strip() for p in args.pages.split(",") if p.strip()]
             for name, paths in workload(args.articles, args.outlets, args.zipf).items():
+                if wanted and not name.startswith(tuple(wanted)):
+                    continue
                 load(base, paths, args.clients, 3, Path(workdir))  # warm-up
                 f = load(base, paths, args.clients, args.seconds, Path(workdir))
                 verdict = "met" if f.p99 < targets[name] else "NOT met"

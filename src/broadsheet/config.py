@@ -134,6 +134,13 @@ class Settings(BaseSettings):
     page_cache_seconds: float = Field(
         30.0, ge=0, le=3600, description="How long a rendered public page is served from memory (0: off)."
     )
+    page_cache_stale_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="For this long after page_cache_seconds, a page is still served while a fresh copy renders "
+        "in the background (stale-while-revalidate; 0: readers wait for the new render).",
+    )
 
     log_level: str = Field("WARNING", description="Python logging level.")
 

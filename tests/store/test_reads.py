@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from storefill import T0, Add
@@ -128,8 +128,10 @@ def test_copies_are_hidden_from_lists_unless_asked_for(store: Store, add: Add) -
     assert [c.id for c in store.reads.latest(limit=5, tag_slug="energy").items] == [original]
     shown = store.reads.latest(limit=5, include_duplicates=True).items
     assert [(c.id, c.duplicate_of) for c in shown] == [(copy, original), (original, None)]
-    assert [c.id for c in store.reads.copies(original)] == [copy]
-    assert store.reads.copies(copy) == []
+    now = datetime.now(UTC)
+    assert [c.id for c in store.reads.article_page(original, now).copies] == [copy]
+    page = store.reads.article_page(copy, now)
+    assert page.copies == [] and page.original is not None and page.original.id == original
 
 
 def test_a_card_has_a_short_plain_excerpt_and_no_full_text(store: Store, add: Add) -> None:
@@ -188,12 +190,16 @@ def test_tags_that_differ_only_in_case_are_one_tag(store: Store, add: Add) -> No
 def test_neighbours_are_the_next_older_and_newer_of_the_same_outlet(store: Store, add: Add) -> None:
     gazette = _fill(add, 3)
     _fill(add, 3, outlet="Quillon Post")  # interleaved in time, other outlet: skipped
-    older, newer = store.reads.neighbours(gazette[1])
-    assert (older and older.id, newer and newer.id) == (gazette[0], gazette[2])
-    assert store.reads.neighbours(gazette[0])[0] is None
-    assert store.reads.neighbours(gazette[2])[1] is None
+    now = datetime.now(UTC)
+    middle = store.reads.article_page(gazette[1], now)
+    assert (middle.previous and middle.previous.id, middle.following and middle.following.id) == (
+        gazette[0],
+        gazette[2],
+    )
+    assert store.reads.article_page(gazette[0], now).previous is None
+    assert store.reads.article_page(gazette[2], now).following is None
     with pytest.raises(NotFoundError):
-        store.reads.neighbours(9999)
+        store.reads.article_page(9999, now)
 
 
 def test_an_update_moves_the_article_in_lists_and_retags_it(store: Store, add: Add) -> None:

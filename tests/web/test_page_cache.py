@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 from pathlib import Path
 
 import httpx
+from starlette.types import ASGIApp, Receive, Scope, Send
 from website import ADMIN_PASSWORD, records, running
 
 from broadsheet.config import Settings
@@ -14,7 +16,7 @@ from broadsheet.importer import import_jsonl
 from broadsheet.pipeline import Pipeline
 from broadsheet.store import Store
 from broadsheet.web import create_app
-from broadsheet.web.cache import PageCache, etag_matches
+from broadsheet.web.cache import PageCache, PageCacheMiddleware, etag_matches
 
 
 def _import(home: Path, store: Store, settings: Settings, rows: list[dict[str, object]]) -> None:
@@ -115,3 +117,84 @@ def test_if_none_match_follows_the_weak_comparison_rules() -> None:
     assert etag_matches(b'"b", "a"', b'"a"')
     assert etag_matches(b"*", b'"a"')
     assert not etag_matches(b'"ab"', b'"a"')
+
+
+class CountingPage:
+    """A small ASGI app standing in front of nothing: each render takes `delay` seconds of the event loop's
+    time and says how many renders there have been."""
+
+    def __init__(self, delay: float = 0.0, status: int = 200) -> None:
+        self.renders = 0
+        self.delay = delay
+        self.status = status
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.renders += 1
+        number = self.renders
+        await asyncio.sleep(self.delay)
+        await send({"type": "http.response.start", "status": self.status,
+                    "headers": [(b"content-type", b"text/html")]})  # fmt: skip
+        await send({"type": "http.response.body", "body": f"render {number}".encode()})
+
+
+def _client(app: ASGIApp) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://site.example")
+
+
+def test_a_stale_page_is_served_at_once_while_one_fresh_render_runs_in_the_background() -> None:
+    now = [1000.0]
+    cache = PageCache(max_bytes=1_000_000, ttl=30, clock=lambda: now[0], stale=60)
+    page = CountingPage(delay=0.05)
+    app = PageCacheMiddleware(page, cache=cache)
+
+    async def scenario() -> None:
+        async with _client(app) as client:
+            assert (await client.get("/")).text == "render 1"
+            now[0] += 45  # past the TTL, inside the stale window
+            answers = await asyncio.gather(*(client.get("/") for _ in range(20)))
+            assert {a.text for a in answers} == {"render 1"}  # nobody waited for a render
+            for _ in range(100):  # the one background render lands
+                if (await client.get("/")).text == "render 2":
+                    break
+                await asyncio.sleep(0.01)
+            assert page.renders == 2
+            now[0] += 30 + 60 + 1  # past the stale window too: the reader waits for a fresh page
+            assert (await client.get("/")).text == "render 3"
+
+    asyncio.run(scenario())
+
+
+def test_readers_asking_for_a_page_being_rendered_wait_for_that_one_render() -> None:
+    cache = PageCache(max_bytes=1_000_000, ttl=30)
+    page = CountingPage(delay=0.1)
+    app = PageCacheMiddleware(page, cache=cache)
+
+    async def scenario() -> None:
+        async with _client(app) as client:
+            answers = await asyncio.gather(*(client.get("/") for _ in range(25)))
+            assert {a.text for a in answers} == {"render 1"} and page.renders == 1
+            assert all(a.status_code == 200 and a.headers["etag"] for a in answers)
+
+    asyncio.run(scenario())
+
+
+def test_pages_that_cannot_be_cached_are_rendered_for_each_reader() -> None:
+    page = CountingPage(delay=0.05, status=404)
+    app = PageCacheMiddleware(page, cache=PageCache(max_bytes=1_000_000, ttl=30))
+
+    async def scenario() -> None:
+        async with _client(app) as client:
+            answers = await asyncio.gather(*(client.get("/missing") for _ in range(5)))
+            assert [a.status_code for a in answers] == [404] * 5 and page.renders == 5
+
+    asyncio.run(scenario())
+
+
+def test_a_render_begun_before_the_cache_was_emptied_is_not_stored() -> None:
+    cache = PageCache(max_bytes=1_000_000, ttl=30)
+    begun = cache.generation
+    cache.clear()
+    cache.put(b"k", [], b"old state", b'"o"', begun)
+    assert cache.get(b"k") is None
+    cache.put(b"k", [], b"new state", b'"n"', cache.generation)
+    assert cache.get(b"k") is not None

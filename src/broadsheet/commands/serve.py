@@ -1,7 +1,8 @@
 """`broadsheet serve`: the web reader and JSON API, with the crawl scheduler running beside them.
 
-One process by default (the scheduler runs inside it). With `--workers N`, uvicorn runs N server processes
-and the scheduler runs as one `broadsheet crawl` child process, so only one crawler ever writes.
+One process by default (the scheduler runs inside it). With `--workers N`, N server processes share the port
+(web/workers.py) and the scheduler runs as one `broadsheet crawl` child process, so only one crawler ever
+writes.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def serve(
 
     from broadsheet.web import create_app
     from broadsheet.web.security import load_secret
+    from broadsheet.web.workers import balanced_sockets_supported, run_workers
 
     with opened() as (settings, store):
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
@@ -53,9 +55,13 @@ def serve(
     crawler = None
     if settings.crawl_in_server:
         crawler = subprocess.Popen([sys.executable, "-m", "broadsheet", "--home", home, "crawl"])
+    factory = "broadsheet.web.app:app_from_environment"
     try:
-        uvicorn.run("broadsheet.web.app:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_level=log_level, server_header=False)  # fmt: skip
+        if balanced_sockets_supported():
+            run_workers(factory, host, port, workers, log_level)
+        else:
+            uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level=log_level,
+                        server_header=False)  # fmt: skip
     finally:
         if crawler is not None:
             crawler.terminate()

@@ -17,7 +17,7 @@ from broadsheet.models import Article
 from broadsheet.slugs import slugify
 from broadsheet.store.schema import article_tags, article_urls, articles
 
-__all__ = ["ArticleStore", "KnownArticle"]
+__all__ = ["ArticleStore", "KnownArticle", "article_from_row"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ def _known(row: Any) -> KnownArticle:
     )
 
 
-def _article(row: Any) -> Article:
+def article_from_row(row: Any) -> Article:
     return Article(
         id=row.id,
         url=row.url,
@@ -152,7 +152,7 @@ class ArticleStore:
             row = conn.execute(select(articles).where(articles.c.id == article_id)).first()
             if row is None:
                 raise NotFoundError(f"no article with id {article_id}")
-            article = _article(row)
+            article = article_from_row(row)
             article.aliases = tuple(self._urls(conn, article_id))
             article.also_published_at = tuple(self._copies(conn, [article_id]).get(article_id, ()))
         return article
@@ -200,7 +200,7 @@ class ArticleStore:
                 rows = conn.execute(
                     select(articles).where(articles.c.id > last).order_by(articles.c.id).limit(batch)
                 )
-                page = [_article(row) for row in rows]
+                page = [article_from_row(row) for row in rows]
                 copies = self._copies(conn, [a.id for a in page if a.id is not None])
             if not page:
                 return

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -62,20 +61,20 @@ CARD_COLUMNS: tuple[ColumnElement[Any], ...] = (
 ORIGINALS: ColumnElement[bool] = (articles.c.duplicate_of + 0).is_(None)
 
 
+# Built once: building a statement costs more than SQLite takes to run it (and its compiled form is cached).
+_BY_IDS = select(*CARD_COLUMNS).where(articles.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def cards_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, ArticleCard]:
     """The cards of `ids` (those stored), by id, in one query."""
     if not ids:
         return {}
-    query = select(*CARD_COLUMNS).where(articles.c.id.in_(bindparam("ids", expanding=True)))
-    return {c.id: c for c in map(card, conn.execute(query, {"ids": list(ids)}))}
-
-
-_SPACE = re.compile(r"\s+")
+    return {c.id: c for c in map(card, conn.execute(_BY_IDS, {"ids": list(ids)}))}
 
 
 def excerpt(description: str, lead: str, limit: int = EXCERPT_CHARS) -> str:
     """The description if there is one, else the opening of the text: one line, cut at a word, with "…"."""
-    text = _SPACE.sub(" ", description or lead).strip()
+    text = " ".join((description or lead).split())  # whitespace collapsed; split() is 10x a regex here
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]

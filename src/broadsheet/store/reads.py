@@ -1,4 +1,4 @@
-"""What the web reader lists: newest articles (by outlet, tag, language), cards, outlets, tags, neighbours.
+"""What the web reader lists: newest articles (by outlet, tag, language), cards, outlets, tags; the article page.
 
 Each list is one walk down an index in (sort_time, id) order with a keyset cursor; no full text is read.
 Full-text search lives in `search.py`, "related articles" in `related.py`.
@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine, Select, func, select, tuple_
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard, CardPage, OutletInfo, TagInfo
+from broadsheet.store.article_page import ArticlePage, read_article_page
 from broadsheet.store.cards import CARD_COLUMNS, ORIGINALS, card, cards_by_id, decode_cursor, encode_cursor
 from broadsheet.store.related import related_cards
 from broadsheet.store.schema import article_tags, articles
@@ -85,35 +86,9 @@ class ReadStore:
             found = cards_by_id(conn, ids)
         return [found[i] for i in ids if i in found]
 
-    def copies(self, article_id: int) -> list[ArticleCard]:
-        """Its copies on other sites ("also published at"), oldest first."""
-        query = (
-            select(*CARD_COLUMNS)
-            .where(articles.c.duplicate_of == article_id)
-            .order_by(articles.c.sort_time, articles.c.id)
-        )
-        with self.engine.connect() as conn:
-            return [card(row) for row in conn.execute(query)]
-
-    def neighbours(self, article_id: int) -> tuple[ArticleCard | None, ArticleCard | None]:
-        """(previous = the next older, next = the next newer) article of the same outlet, copies left out."""
-        with self.engine.connect() as conn:
-            here = conn.execute(
-                select(articles.c.outlet_slug, articles.c.sort_time).where(articles.c.id == article_id)
-            ).first()
-            if here is None:
-                raise NotFoundError(f"no article with id {article_id}")
-            position = tuple_(articles.c.sort_time, articles.c.id)
-            same = select(*CARD_COLUMNS).where(articles.c.outlet_slug == here.outlet_slug, ORIGINALS)
-            older = same.where(position < tuple_(here.sort_time, article_id)).order_by(
-                articles.c.sort_time.desc(), articles.c.id.desc()
-            )
-            newer = same.where(position > tuple_(here.sort_time, article_id)).order_by(
-                articles.c.sort_time, articles.c.id
-            )
-            before = conn.execute(older.limit(1)).first()
-            after = conn.execute(newer.limit(1)).first()
-        return (card(before) if before else None, card(after) if after else None)
+    def article_page(self, article_id: int, now: datetime, related: int = 6) -> ArticlePage:
+        """What the article page shows (see `article_page.py`). Raises NotFoundError for an unknown id."""
+        return read_article_page(self.engine, article_id, now, related)
 
     def related(self, article_id: int, limit: int = 6) -> list[ArticleCard]:
         """Articles about the same thing, other outlets first (see `related.py`)."""

@@ -14,14 +14,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard, StoryCard, StoryEvent
 from broadsheet.store.cards import CARD_COLUMNS, card
 from broadsheet.store.schema import articles, stories, story_events, vectors
 
-__all__ = ["HALF_LIFE_HOURS", "PendingArticle", "StoryStore", "StoryUpdate", "hotness"]
+__all__ = [
+    "HALF_LIFE_HOURS",
+    "STORY_COLUMNS",
+    "PendingArticle",
+    "StoryStore",
+    "StoryUpdate",
+    "hotness",
+    "related_rows",
+    "story_card",
+]
 
 HALF_LIFE_HOURS = 12.0  # a story's hotness halves every this many hours without new coverage
 TEXT_CHARS = 4000  # of each article's text the clusterer reads (the lead and body terms)
@@ -83,7 +92,7 @@ _PENDING_COLUMNS = (
     articles.c.duplicate_of,
 )
 
-_STORY_COLUMNS = (
+STORY_COLUMNS = (
     stories.c.id,
     stories.c.title,
     stories.c.headline_id,
@@ -97,7 +106,7 @@ _STORY_COLUMNS = (
 )
 
 
-def _story(row: Any, now: datetime, outlets: Sequence[str] = ()) -> StoryCard:
+def story_card(row: Any, now: datetime, outlets: Sequence[str] = ()) -> StoryCard:
     return StoryCard(
         id=row.id,
         title=row.title,
@@ -117,6 +126,30 @@ def _story(row: Any, now: datetime, outlets: Sequence[str] = ()) -> StoryCard:
 def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+_STORIES_BY_ID = select(*STORY_COLUMNS).where(stories.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def related_rows(conn: Connection, story_id: int, related: str | None, limit: int) -> list[Any]:
+    """Rows (STORY_COLUMNS) of the stories in a story's stored `related` list (JSON ids, closest first), at
+    most `limit`: a story merged since stands for the story it joined; never the story itself, never twice."""
+    wanted = [int(i) for i in json.loads(related or "[]")]
+    if not wanted:
+        return []
+    rows = {r.id: r for r in conn.execute(_STORIES_BY_ID, {"ids": wanted})}
+    # Follow merges once (their targets are usually among the rows already).
+    targets = [r.merged_into for r in rows.values() if r.status == "merged" and r.merged_into not in rows]
+    if targets:
+        rows.update({r.id: r for r in conn.execute(_STORIES_BY_ID, {"ids": targets})})
+    chosen: list[Any] = []
+    for sid in wanted:
+        row = rows.get(sid)
+        if row is not None and row.status == "merged":
+            row = rows.get(row.merged_into)
+        if row is not None and row.id != story_id and row.status != "merged" and row not in chosen:
+            chosen.append(row)
+    return chosen[:limit]
 
 
 class StoryStore:
@@ -310,18 +343,18 @@ class StoryStore:
 
     def get(self, story_id: int, now: datetime) -> StoryCard:
         with self.engine.connect() as conn:
-            row = conn.execute(select(*_STORY_COLUMNS).where(stories.c.id == story_id)).first()
+            row = conn.execute(select(*STORY_COLUMNS).where(stories.c.id == story_id)).first()
             if row is None:
                 raise NotFoundError(f"no story with id {story_id}")
             outlets = self._outlets(conn, [story_id]).get(story_id, [])
-        return _story(row, now, outlets)
+        return story_card(row, now, outlets)
 
     def top(
         self, now: datetime, limit: int, window: timedelta = TOP_WINDOW, min_outlets: int = 1
     ) -> list[StoryCard]:
         """The hottest stories covered by at least `min_outlets` outlets in the last `window` (merged ones
         never), hottest first."""
-        query = select(*_STORY_COLUMNS).where(
+        query = select(*STORY_COLUMNS).where(
             stories.c.last_seen >= now - window,
             stories.c.status != "merged",
             stories.c.outlet_count >= min_outlets,
@@ -331,7 +364,7 @@ class StoryStore:
             rows.sort(key=lambda r: (-hotness(r.outlet_count, r.article_count, r.last_seen, now), -r.id))
             rows = rows[:limit]
             outlets = self._outlets(conn, [r.id for r in rows])
-        return [_story(r, now, outlets.get(r.id, [])) for r in rows]
+        return [story_card(r, now, outlets.get(r.id, [])) for r in rows]
 
     def members(self, story_id: int) -> list[ArticleCard]:
         """Every article of the story, copies included, oldest first."""
@@ -342,34 +375,6 @@ class StoryStore:
         )
         with self.engine.connect() as conn:
             return [card(row) for row in conn.execute(query)]
-
-    def coverage_for(self, story_id: int, article_id: int, outlet_slug: str, limit: int) -> list[ArticleCard]:
-        """What an article page lists from its own story: the other outlets' articles, newest first, then
-        more from its own outlet; never the article itself, its original or its copies. Reads at most
-        `limit` rows of each kind, however big the story."""
-        base = (
-            select(*CARD_COLUMNS)
-            .where(
-                articles.c.story_id == story_id,
-                articles.c.id != article_id,
-                func.coalesce(articles.c.duplicate_of, 0) != article_id,
-            )
-            .order_by(articles.c.sort_time.desc(), articles.c.id.desc())
-            .limit(limit)
-        )
-        with self.engine.connect() as conn:
-            original = conn.execute(
-                select(articles.c.duplicate_of).where(articles.c.id == article_id)
-            ).scalar()
-            if original is not None:
-                base = base.where(
-                    articles.c.id != original, func.coalesce(articles.c.duplicate_of, 0) != original
-                )
-            others = [card(r) for r in conn.execute(base.where(articles.c.outlet_slug != outlet_slug))]
-            own = []
-            if len(others) < limit:
-                own = [card(r) for r in conn.execute(base.where(articles.c.outlet_slug == outlet_slug))]
-        return (others + own)[:limit]
 
     def events(self, story_id: int) -> list[StoryEvent]:
         query = (
@@ -390,27 +395,9 @@ class StoryStore:
             found = conn.execute(select(stories.c.related).where(stories.c.id == story_id)).first()
             if found is None:
                 raise NotFoundError(f"no story with id {story_id}")
-            wanted = [int(i) for i in json.loads(found.related or "[]")]
-            if not wanted:
-                return []
-            by_ids = select(*_STORY_COLUMNS).where(stories.c.id.in_(bindparam("ids", expanding=True)))
-            rows = {r.id: r for r in conn.execute(by_ids, {"ids": wanted})}
-            # Follow merges once (their targets are usually among the rows already).
-            targets = [
-                r.merged_into for r in rows.values() if r.status == "merged" and r.merged_into not in rows
-            ]
-            if targets:
-                rows.update({r.id: r for r in conn.execute(by_ids, {"ids": targets})})
-            chosen: list[Any] = []
-            for sid in wanted:
-                row = rows.get(sid)
-                if row is not None and row.status == "merged":
-                    row = rows.get(row.merged_into)
-                if row is not None and row.id != story_id and row.status != "merged" and row not in chosen:
-                    chosen.append(row)
-            chosen = chosen[:limit]
+            chosen = related_rows(conn, story_id, found.related, limit)
             outlets = self._outlets(conn, [r.id for r in chosen])
-        return [_story(r, now, outlets.get(r.id, [])) for r in chosen]
+        return [story_card(r, now, outlets.get(r.id, [])) for r in chosen]
 
     def _outlets(self, conn: Any, story_ids: Sequence[int]) -> dict[int, list[str]]:
         """Each story's first reporters, first first (at most FIRST_OUTLETS): read from the story's earliest

@@ -73,8 +73,10 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
 
     from broadsheet.web.api import router as api_router
     from broadsheet.web.images import router as image_router
+    from broadsheet.web.pages import reader
     from broadsheet.web.pages import routers as page_routers
 
+    app.router.routes[:0] = reader.routes
     app.include_router(api_router)
     app.include_router(image_router)
     for router in page_routers:

@@ -12,11 +12,19 @@ credentials or cookies (a signed-in reader's page is theirs alone), responses th
 `no-store`/`private` or set a cookie. Any request that may change data (POST, PUT, DELETE...) empties the
 cache once it is answered, so an operator sees their own change at once (in the server process that answered;
 with `serve --workers N` the others catch up within the TTL, as they do with what the crawler stores).
+
+A page past its TTL is not dropped at once: for `page_cache_stale_seconds` more it is still served, and the
+first request to find it stale starts one fresh render in the background (stale-while-revalidate). Without
+that, every expiry of a busy page queued all its readers behind one render (the home page's p99 was its
+render time). Readers asking for a page that is being rendered for the first time wait for that render rather
+than each starting their own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,6 +33,8 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["CachedPage", "PageCache", "PageCacheMiddleware", "etag_matches"]
+
+log = logging.getLogger(__name__)
 
 UNCACHED_PREFIXES = ("/admin", "/img/", "/static/", "/api/v1/sources", "/healthz")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -46,13 +56,17 @@ class CachedPage:
 class PageCache:
     """LRU of complete responses, bounded in bytes; entries expire `ttl` seconds after they were stored."""
 
-    def __init__(self, max_bytes: int, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_bytes: int, ttl: float, clock: Callable[[], float] = time.monotonic, stale: float = 0.0
+    ) -> None:
         self.max_bytes = max_bytes
         self.ttl = ttl
+        self.stale = stale  # seconds past the TTL a page may still be served while it is rendered again
         self.clock = clock
         self.size = 0
         self.hits = 0
         self.misses = 0
+        self.generation = 0  # bumped by clear(): a render begun before it must not be stored after it
         self._pages: OrderedDict[bytes, CachedPage] = OrderedDict()
 
     @property
@@ -63,19 +77,38 @@ class PageCache:
         return len(self._pages)
 
     def get(self, key: bytes) -> CachedPage | None:
-        page = self._pages.get(key)
-        if page is None or self.clock() - page.stored >= self.ttl:
-            if page is not None:
-                self._drop(key)
-            self.misses += 1
-            return None
-        self._pages.move_to_end(key)
-        self.hits += 1
-        return page
+        """The page if it is fresh (younger than the TTL)."""
+        page, fresh = self.lookup(key)
+        return page if fresh else None
 
-    def put(self, key: bytes, headers: list[tuple[bytes, bytes]], body: bytes, etag: bytes) -> CachedPage:
+    def lookup(self, key: bytes) -> tuple[CachedPage | None, bool]:
+        """(page, fresh): a fresh page, a stale one that may still be served while it is rendered again
+        (fresh False), or (None, False)."""
+        page = self._pages.get(key)
+        if page is not None:
+            age = self.clock() - page.stored
+            if age < self.ttl + self.stale:
+                self._pages.move_to_end(key)
+                self.hits += 1
+                return page, age < self.ttl
+            self._drop(key)
+        self.misses += 1
+        return None, False
+
+    def put(
+        self,
+        key: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes,
+        etag: bytes,
+        generation: int | None = None,
+    ) -> CachedPage:
+        """Store a page (unless it is too big, or rendered before the last clear(): `generation` is what
+        `self.generation` was when its render began)."""
         page = CachedPage(tuple(headers), body, etag, self.clock())
         if not self.enabled or page.size > self.max_bytes // MAX_ENTRY_FRACTION:
+            return page
+        if generation is not None and generation != self.generation:
             return page
         if key in self._pages:
             self._drop(key)
@@ -88,6 +121,7 @@ class PageCache:
     def clear(self) -> None:
         self._pages.clear()
         self.size = 0
+        self.generation += 1
 
     def _drop(self, key: bytes) -> None:
         self.size -= self._pages.pop(key).size
@@ -136,6 +170,9 @@ class PageCacheMiddleware:
     def __init__(self, app: ASGIApp, *, cache: PageCache) -> None:
         self.app = app
         self.cache = cache
+        self._rendering: dict[bytes, asyncio.Future[CachedPage | None]] = {}  # first renders, by key
+        self._refreshing: set[bytes] = set()  # keys being rendered again in the background
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -163,17 +200,71 @@ class PageCacheMiddleware:
                 scope.get("query_string", b""),
             )
         )
-        page = self.cache.get(key) if self.cache.enabled else None
-        if page is None:
+        if not self.cache.enabled:
             page = await self._render(key, scope, receive, send)
+        else:
+            page, fresh = self.cache.lookup(key)
+            if page is not None and not fresh and key not in self._refreshing:
+                self._refresh(key, scope)
             if page is None:
-                return  # the app answered the client itself (not cacheable)
+                page = await self._first_render(key, scope, receive, send)
+        if page is None:
+            return  # the app answered the client itself (not cacheable)
         await self._answer(page, _header(scope, b"if-none-match"), send)
+
+    async def _first_render(
+        self, key: bytes, scope: Scope, receive: Receive, send: Send
+    ) -> CachedPage | None:
+        """Render a page no one has in the cache; readers asking for it meanwhile wait for this render."""
+        waiting = self._rendering.get(key)
+        if waiting is not None:
+            page = await asyncio.shield(waiting)
+            if page is not None:
+                return page
+            return await self._render(key, scope, receive, send)  # not cacheable: answer this one ourselves
+        future: asyncio.Future[CachedPage | None] = asyncio.get_running_loop().create_future()
+        self._rendering[key] = future
+        page = None
+        try:
+            page = await self._render(key, scope, receive, send)
+        finally:
+            del self._rendering[key]
+            future.set_result(page)
+        return page
+
+    def _refresh(self, key: bytes, scope: Scope) -> None:
+        """Render the page again in the background, for the cache only."""
+        self._refreshing.add(key)
+        request = dict(scope)
+        answered = False
+
+        async def receive() -> Message:
+            nonlocal answered
+            if answered:
+                return {"type": "http.disconnect"}
+            answered = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def discard(_message: Message) -> None:
+            return None
+
+        async def refresh() -> None:
+            try:
+                await self._render(key, request, receive, discard)
+            except Exception:  # the reader already has the stale page; the next stale hit tries again
+                log.exception("rendering %s again for the page cache failed", scope["path"])
+            finally:
+                self._refreshing.discard(key)
+
+        task = asyncio.get_running_loop().create_task(refresh())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _render(self, key: bytes, scope: Scope, receive: Receive, send: Send) -> CachedPage | None:
         start: Message | None = None
         chunks: list[bytes] = []
         passthrough = False
+        generation = self.cache.generation
 
         async def capture(message: Message) -> None:
             nonlocal start, passthrough
@@ -201,7 +292,7 @@ class PageCacheMiddleware:
         ]
         # no-cache: browsers keep the page but ask each time; unchanged pages then cost a 304.
         headers += [(b"etag", etag), (b"cache-control", b"no-cache")]
-        return self.cache.put(key, headers, body, etag)
+        return self.cache.put(key, headers, body, etag, generation)
 
     async def _answer(self, page: CachedPage, if_none_match: bytes | None, send: Send) -> None:
         if if_none_match is not None and etag_matches(if_none_match, page.etag):

@@ -51,8 +51,15 @@ class WebContext:
 
     def __post_init__(self) -> None:
         self.zone = ZoneInfo(self.settings.time_zone)
-        self.page_cache = PageCache(self.settings.page_cache_mb * 2**20, self.settings.page_cache_seconds)
-        env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+        self.page_cache = PageCache(
+            self.settings.page_cache_mb * 2**20,
+            self.settings.page_cache_seconds,
+            stale=self.settings.page_cache_stale_seconds,
+        )
+        # auto_reload off: templates change only with the package, and checking costs a stat() per template per page.
+        env = Environment(
+            loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined, auto_reload=False
+        )
         self.templates = Jinja2Templates(env=env)
         env.filters["iso"] = timefmt.iso
         env.filters["absolute"] = lambda moment: timefmt.absolute_time(moment, self.zone)
@@ -103,7 +110,8 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def get_context(request: Request) -> WebContext:
+async def get_context(request: Request) -> WebContext:
+    # async: FastAPI runs a plain function dependency in a worker thread, a hop every request would pay.
     context: WebContext = request.app.state.context
     return context
 

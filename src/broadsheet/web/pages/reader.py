@@ -7,19 +7,21 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
 from broadsheet.errors import NotFoundError
-from broadsheet.models import Article, ArticleCard, StoryCard
+from broadsheet.models import Article
 from broadsheet.web.context import Ctx, WebContext, base_url
 from broadsheet.web.timefmt import iso
 
-__all__ = ["router"]
+__all__ = ["router", "routes"]
 
 router = APIRouter(default_response_class=HTMLResponse)
 
 Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor from the previous page.")]
 TOP_STORIES = 12
 RELATED = 6
+MAX_ID = 2**63 - 1  # the largest id the database can hold
 
 Lang = Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z-]+$")]
 
@@ -70,48 +72,37 @@ def _json_ld(article: Article, url: str, site_name: str) -> str:
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 
-@router.get("/articles/{article_id}")
-def article_page(ctx: Ctx, request: Request, article_id: int) -> Response:
-    article = ctx.store.articles.get(article_id)
-    reads = ctx.store.reads
-    card = reads.card(article_id)
-    previous, following = reads.neighbours(article_id)
-    original: ArticleCard | None = reads.card(article.duplicate_of) if article.duplicate_of else None
+async def article_page(request: Request) -> Response:
+    """The article page: a plain Starlette route (see `routes`), and async on purpose. The page is a handful of
+    index lookups (store/article_page.py) costing less than the hop to a worker thread and back, and FastAPI's
+    per-request dependency solving would be a fifth of its cost; readers land on this page more than any other.
+    """
+    ctx: WebContext = request.app.state.context
+    article_id = int(request.path_params["article_id"])
+    if article_id > MAX_ID:
+        raise NotFoundError(f"no article with id {article_id}")
+    page = ctx.store.reads.article_page(article_id, ctx.clock(), RELATED)
+    article = page.article
     url = f"{base_url(request)}/articles/{article_id}"
-    story, related = _related(ctx, article, card)
     return ctx.render(
         request,
         "article.html",
         article=article,
-        card=card,
+        card=page.card,
         page_url=url,
         json_ld=_json_ld(article, url, ctx.settings.site_name),
-        related=related,
-        story=story,
-        copies=reads.copies(article_id),
-        original=original,
-        previous=previous,
-        following=following,
+        related=page.related,
+        story=page.story,
+        copies=page.copies,
+        original=page.original,
+        previous=page.previous,
+        following=page.following,
         paragraphs=[p for p in article.text.split("\n\n") if p.strip()],
     )
 
 
-def _related(
-    ctx: WebContext, article: Article, card: ArticleCard
-) -> tuple[StoryCard | None, list[ArticleCard]]:
-    """The article's story, and its related articles: the story's other articles from other outlets first
-    (then more from its own outlet), then the headline articles of the closest other stories. An article
-    not yet in a story gets full-text neighbours instead."""
-    assert article.id is not None
-    if article.story_id is None:
-        return None, ctx.store.reads.related(article.id, limit=RELATED)
-    now = ctx.clock()
-    story = ctx.store.stories.get(article.story_id, now)
-    related = ctx.store.stories.coverage_for(story.id, article.id, card.outlet_slug, RELATED)
-    if len(related) < RELATED:
-        near = ctx.store.stories.related(story.id, now, limit=RELATED - len(related))
-        related += ctx.store.reads.cards([s.headline_id for s in near if s.headline_id is not None])
-    return story, related
+# Routes outside FastAPI's machinery, placed before every other route by the app.
+routes = [Route("/articles/{article_id:int}", article_page, methods=["GET"], name="article")]
 
 
 @router.get("/outlets")

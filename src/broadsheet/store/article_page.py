@@ -1,0 +1,129 @@
+"""Everything the article page shows, read in one connection with a handful of statements built once.
+
+The article page is the page readers land on from anywhere, and most article pages are read too rarely to be in
+any cache, so this read is the one the reader's latency rests on. Each statement is a primary-key lookup or a
+short walk down an index that stops after a few rows, whatever the size of the archive or of the story; the
+SQLAlchemy statements are built at import (building one costs more than SQLite takes to answer it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine, bindparam, func, select, tuple_
+
+from broadsheet.errors import NotFoundError
+from broadsheet.models import Article, ArticleCard, StoryCard
+from broadsheet.store.articles import article_from_row
+from broadsheet.store.cards import CARD_COLUMNS, LEAD_CHARS, ORIGINALS, card, cards_by_id
+from broadsheet.store.related import related_cards
+from broadsheet.store.schema import articles, stories
+from broadsheet.store.stories import STORY_COLUMNS, related_rows, story_card
+
+__all__ = ["ArticlePage", "read_article_page"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticlePage:
+    article: Article
+    card: ArticleCard
+    previous: ArticleCard | None  # the next older article of the same outlet (copies left out)
+    following: ArticleCard | None  # the next newer one
+    original: ArticleCard | None  # what this article is a copy of
+    copies: list[ArticleCard]  # its copies on other sites, oldest first
+    story: StoryCard | None  # None until the article is clustered
+    related: list[ArticleCard]
+
+
+_TIME = articles.c.sort_time
+_AT = tuple_(bindparam("t", type_=_TIME.type), bindparam("id"))
+_ARTICLE = select(articles, func.substr(articles.c.text, 1, LEAD_CHARS).label("lead")).where(
+    articles.c.id == bindparam("id")
+)
+_SAME_OUTLET = select(*CARD_COLUMNS).where(articles.c.outlet_slug == bindparam("outlet"), ORIGINALS)
+_OLDER = (
+    _SAME_OUTLET.where(tuple_(_TIME, articles.c.id) < _AT)
+    .order_by(_TIME.desc(), articles.c.id.desc())
+    .limit(1)
+)
+_NEWER = _SAME_OUTLET.where(tuple_(_TIME, articles.c.id) > _AT).order_by(_TIME, articles.c.id).limit(1)
+_COPIES = (
+    select(*CARD_COLUMNS).where(articles.c.duplicate_of == bindparam("id")).order_by(_TIME, articles.c.id)
+)
+_STORY = select(*STORY_COLUMNS, stories.c.related).where(stories.c.id == bindparam("story"))
+
+# The story's other articles, newest first, down its (story_id, sort_time, id) index: never the article, its
+# original (`o`, the article itself when it is none) or a copy of either.
+_COVERAGE = (
+    select(*CARD_COLUMNS)
+    .where(
+        articles.c.story_id == bindparam("story"),
+        articles.c.id != bindparam("a"),
+        articles.c.id != bindparam("o"),
+        articles.c.duplicate_of.is_distinct_from(bindparam("a")),
+        articles.c.duplicate_of.is_distinct_from(bindparam("o")),
+    )
+    .order_by(_TIME.desc(), articles.c.id.desc())
+    .limit(bindparam("n"))
+)
+_OTHER_OUTLETS = _COVERAGE.where(articles.c.outlet_slug != bindparam("outlet"))
+_OWN_OUTLET = _COVERAGE.where(articles.c.outlet_slug == bindparam("outlet"))
+
+
+def read_article_page(engine: Engine, article_id: int, now: datetime, related: int = 6) -> ArticlePage:
+    """The article `article_id` with its neighbours, copies, story and up to `related` related articles (see
+    `_related`). Raises NotFoundError when there is no such article."""
+    with engine.connect() as conn:
+        row = conn.execute(_ARTICLE, {"id": article_id}).first()
+        if row is None:
+            raise NotFoundError(f"no article with id {article_id}")
+        article, own = article_from_row(row), card(row)
+        at = {"outlet": own.outlet_slug, "t": own.sort_time, "id": article_id}
+        previous = conn.execute(_OLDER, at).first()
+        following = conn.execute(_NEWER, at).first()
+        copies = [card(r) for r in conn.execute(_COPIES, {"id": article_id})]
+        original = None
+        if article.duplicate_of is not None:
+            original = cards_by_id(conn, [article.duplicate_of]).get(article.duplicate_of)
+        story, related_cards_ = _related(conn, article, own, now, related)
+    return ArticlePage(
+        article=article,
+        card=own,
+        previous=card(previous) if previous else None,
+        following=card(following) if following else None,
+        original=original,
+        copies=copies,
+        story=story,
+        related=related_cards_,
+    )
+
+
+def _related(
+    conn: Connection, article: Article, own: ArticleCard, now: datetime, limit: int
+) -> tuple[StoryCard | None, list[ArticleCard]]:
+    """The article's story, and its related articles: the story's articles from other outlets first, then
+    more from its own outlet, then the headline articles of the closest other stories. An article not yet in a
+    story gets its full-text neighbours instead."""
+    assert article.id is not None
+    if article.story_id is None:
+        return None, related_cards(conn, article.id, limit)
+    row = conn.execute(_STORY, {"story": article.story_id}).first()
+    if row is None:  # its story was dissolved by a recluster that has not finished yet
+        return None, related_cards(conn, article.id, limit)
+    params = {
+        "story": row.id,
+        "a": article.id,
+        "o": article.duplicate_of or article.id,
+        "outlet": own.outlet_slug,
+        "n": limit,
+    }
+    found = [card(r) for r in conn.execute(_OTHER_OUTLETS, params)]
+    if len(found) < limit:
+        found += [card(r) for r in conn.execute(_OWN_OUTLET, {**params, "n": limit - len(found)})]
+    if len(found) < limit:
+        near = related_rows(conn, row.id, row.related, limit - len(found))
+        heads = [r.headline_id for r in near if r.headline_id is not None]
+        by_id = cards_by_id(conn, heads)
+        found += [by_id[i] for i in heads if i in by_id]
+    return story_card(row, now), found

@@ -1,0 +1,109 @@
+"""Several server processes on one port (`serve --workers N`), each with a listening socket of its own.
+
+uvicorn's own `--workers` shares one listening socket among its processes: whichever is awake takes the next
+connection, and a browser's (or a proxy's) kept-alive connection then stays with it. Under load one process
+ends up doing nearly all the work: with 50 kept-alive clients and two workers, one used ten times the CPU of
+the other (bench/web.py, 2026-11-26). Here each process opens its own socket on the port with SO_REUSEPORT, and
+the kernel spreads new connections evenly over them. A worker that dies is started again; SIGINT or SIGTERM
+stops them all, each finishing the requests it has in hand.
+
+Where SO_REUSEPORT does not spread connections (it exists only on Linux in that sense), uvicorn's shared socket
+is used instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+import socket
+import sys
+import threading
+import time
+from multiprocessing.process import BaseProcess
+from types import FrameType
+
+from broadsheet.errors import BroadsheetError
+
+__all__ = ["WorkersFailedError", "balanced_sockets_supported", "run_workers"]
+
+log = logging.getLogger(__name__)
+BACKLOG = 2048
+STOP_SECONDS = 30.0  # how long a worker may take to finish its requests before it is killed
+QUICK_EXIT_SECONDS = 10.0  # a worker gone this soon after starting failed to start (port taken, bad settings)
+QUICK_EXITS = 3  # this many failed starts in a row stop the server
+
+
+class WorkersFailedError(BroadsheetError):
+    """Server workers exit as soon as they start, so starting more would only repeat the failure."""
+
+
+def balanced_sockets_supported() -> bool:
+    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on host:port that shares the port with the other workers' sockets."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _worker(factory: str, host: str, port: int, log_level: str) -> None:
+    import uvicorn
+
+    sock = listening_socket(host, port)
+    config = uvicorn.Config(factory, factory=True, log_level=log_level, server_header=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def run_workers(factory: str, host: str, port: int, workers: int, log_level: str) -> None:
+    """Run `workers` processes serving the app `factory` ("module:function") on host:port until SIGINT or
+    SIGTERM; a worker that exits on its own is replaced."""
+    context = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+
+    started: dict[int, float] = {}
+    quick_exits = 0
+
+    def start() -> BaseProcess:
+        process = context.Process(target=_worker, args=(factory, host, port, log_level), daemon=False)
+        process.start()
+        started[id(process)] = time.monotonic()
+        return process
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    processes = [start() for _ in range(workers)]
+    try:
+        while not stop.wait(0.5):
+            for i, process in enumerate(processes):
+                if process.is_alive():
+                    continue
+                lived = time.monotonic() - started.pop(id(process))
+                quick_exits = quick_exits + 1 if lived < QUICK_EXIT_SECONDS else 0
+                if quick_exits >= QUICK_EXITS:
+                    raise WorkersFailedError(
+                        f"server workers exited {quick_exits} times within {QUICK_EXIT_SECONDS:.0f} s of "
+                        "starting (see the errors above: is the port already in use?)"
+                    )
+                log.warning("server worker %s exited with status %s; starting another", process.pid,
+                            process.exitcode)  # fmt: skip
+                processes[i] = start()
+    finally:
+        for process in processes:
+            process.terminate()  # SIGTERM: uvicorn finishes the requests in hand, then exits
+        for process in processes:
+            process.join(STOP_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
