@@ -124,7 +124,10 @@ def load(base: str, paths: list[str], clients: int, seconds: int, workdir: Path)
     script, listing = workdir / "paths.lua", workdir / "paths.txt"
     script.write_text(WRK_SCRIPT)
     listing.write_text("\n".join(paths) + "\n")
-    command = ["wrk", "-t1", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), base,
+    # One wrk thread per core: a single thread saturates on fast cached pages (30 KB at 10 000+ a second)
+    # and its latency figures then break Little's law (mean 37 ms reported at 11 900 req/s over 50 clients).
+    threads = max(1, min(clients, os.cpu_count() or 1))
+    command = ["wrk", f"-t{threads}", f"-c{clients}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), base,
                "--", str(listing)]  # fmt: skip
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     line = next(row for row in output.splitlines() if row.startswith("RESULT "))

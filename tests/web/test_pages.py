@@ -143,6 +143,18 @@ def test_search_highlights_matches_and_explains_bad_queries(site: Site) -> None:
     assert hostile.status_code in (200, 400) and "<script>alert(1)" not in hostile.text
 
 
+def test_the_search_form_offers_every_outlet_and_keeps_the_one_chosen(site: Site) -> None:
+    outlets = site.client.get("/api/v1/outlets").json()
+    chosen = outlets[-1]["slug"]
+    options = doc(site.client.get("/search", params={"q": "ferry", "outlet": chosen})).cssselect(
+        "#outlet option"
+    )
+    assert [o.get("value") for o in options] == ["", *(o["slug"] for o in outlets)]
+    assert [o.get("value") for o in options if o.get("selected") is not None] == [chosen]
+    unfiltered = doc(site.client.get("/search", params={"q": "ferry"})).cssselect("#outlet option[selected]")
+    assert unfiltered == []
+
+
 def test_unknown_query_parameters_of_the_wrong_type_are_a_400_page(site: Site) -> None:
     response = site.client.get("/search", params={"q": "ferry", "page": "many"})
     assert response.status_code == 400 and "text/html" in response.headers["content-type"]

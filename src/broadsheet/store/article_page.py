@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, tuple_
+from sqlalchemy import Connection, Engine, bindparam, func, literal, select, tuple_, union_all
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article, ArticleCard, StoryCard
@@ -51,6 +51,14 @@ _NEWER = _SAME_OUTLET.where(tuple_(_TIME, articles.c.id) > _AT).order_by(_TIME, 
 _COPIES = (
     select(*CARD_COLUMNS).where(articles.c.duplicate_of == bindparam("id")).order_by(_TIME, articles.c.id)
 )
+# The three as one statement (a round trip through SQLAlchemy costs more than SQLite's work on each), each row
+# labelled with the list it belongs to.
+_AROUND = union_all(
+    *(
+        select(query.add_columns(literal(kind).label("kind")).subquery())
+        for kind, query in (("older", _OLDER), ("newer", _NEWER), ("copy", _COPIES))
+    )
+)
 _STORY = select(*STORY_COLUMNS, stories.c.related).where(stories.c.id == bindparam("story"))
 
 # The story's other articles, newest first, down its (story_id, sort_time, id) index: never the article, its
@@ -80,9 +88,9 @@ def read_article_page(engine: Engine, article_id: int, now: datetime, related: i
             raise NotFoundError(f"no article with id {article_id}")
         article, own = article_from_row(row), card(row)
         at = {"outlet": own.outlet_slug, "t": own.sort_time, "id": article_id}
-        previous = conn.execute(_OLDER, at).first()
-        following = conn.execute(_NEWER, at).first()
-        copies = [card(r) for r in conn.execute(_COPIES, {"id": article_id})]
+        around: dict[str, list[ArticleCard]] = {"older": [], "newer": [], "copy": []}
+        for r in conn.execute(_AROUND, at):
+            around[r.kind].append(card(r))
         original = None
         if article.duplicate_of is not None:
             original = cards_by_id(conn, [article.duplicate_of]).get(article.duplicate_of)
@@ -90,10 +98,10 @@ def read_article_page(engine: Engine, article_id: int, now: datetime, related: i
     return ArticlePage(
         article=article,
         card=own,
-        previous=card(previous) if previous else None,
-        following=card(following) if following else None,
+        previous=next(iter(around["older"]), None),
+        following=next(iter(around["newer"]), None),
         original=original,
-        copies=copies,
+        copies=sorted(around["copy"], key=lambda c: (c.sort_time, c.id)),  # UNION ALL keeps no order
         story=story,
         related=related_cards_,
     )

@@ -23,7 +23,7 @@ __all__ = ["MAX_PAGE", "MAX_PER_PAGE", "SEARCH_HELP", "SearchQueryError", "searc
 MAX_PAGE = 50  # ranked results past this are not worth reading: narrow the search instead
 MAX_PER_PAGE = 100
 SNIPPET_TOKENS = 24
-RANK_WINDOW = 20_000  # newest matches ranked; see _ranked
+RANK_WINDOW = 5_000  # newest matches ranked; see _ranked
 
 SEARCH_HELP = f"""\
 Type the words you are looking for: articles containing all of them are shown, best matches first.

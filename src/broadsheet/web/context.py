@@ -48,6 +48,9 @@ class WebContext:
     zone: ZoneInfo = field(init=False)
     page_cache: PageCache = field(init=False)
     _outlets: tuple[float, list[OutletInfo]] | None = field(default=None, init=False)
+    _options: tuple[float, str] | None = field(
+        default=None, init=False
+    )  # (when the outlets were read, options)
 
     def __post_init__(self) -> None:
         self.zone = ZoneInfo(self.settings.time_zone)
@@ -94,6 +97,21 @@ class WebContext:
         if self._outlets is None or now - self._outlets[0] > OUTLETS_TTL:
             self._outlets = (now, self.store.reads.outlets())
         return self._outlets[1]
+
+    def outlet_options(self, selected: str) -> Markup:
+        """The search form's outlet choices (every outlet) as <option> elements, `selected` marked. Written once
+        per outlet list: looping over hundreds of outlets in the template took half of a search page's time."""
+        outlets = self.outlets()
+        assert self._outlets is not None
+        read_at = self._outlets[0]
+        if self._options is None or self._options[0] != read_at:
+            html = "".join(f'<option value="{escape(o.slug)}">{escape(o.name)}</option>' for o in outlets)
+            self._options = (read_at, html)
+        html = self._options[1]
+        if selected:
+            mark = f'<option value="{escape(selected)}">'
+            html = html.replace(mark, mark[:-1] + " selected>", 1)
+        return Markup(html)
 
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         shared = {

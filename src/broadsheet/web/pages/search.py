@@ -61,6 +61,6 @@ def search_page(
         results=results,
         problem=problem,
         help=SEARCH_HELP,
-        outlets=ctx.outlets(),
+        outlet_options=ctx.outlet_options(outlet or ""),
         page_number=page,
     )
