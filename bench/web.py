@@ -172,7 +172,9 @@ def main() -> None:
     parser.add_argument("--zipf", type=float, default=1.0, help="popularity exponent for 'article (popular)'")
     parser.add_argument("--workers", type=int, default=1, help="server processes (`serve --workers`)")
     parser.add_argument("--refill", action="store_true")
-    parser.add_argument("--pages", default="", help="comma-separated prefixes of page kinds to run (default: all)")
+    parser.add_argument(
+        "--pages", default="", help="comma-separated prefixes of page kinds to run (default: all)"
+    )
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:

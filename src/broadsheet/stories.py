@@ -9,6 +9,9 @@ window lives in memory for as long as this object does; a new process rebuilds i
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,16 +23,23 @@ from broadsheet.clock import utcnow
 from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
 from broadsheet.config import Settings
 from broadsheet.enrich.embed import Embedder, embedding_text, load_embedder
+from broadsheet.errors import BroadsheetError
 from broadsheet.models import StoryEvent
 from broadsheet.store import Store
 from broadsheet.store.stories import PendingArticle, StoryUpdate
 
-__all__ = ["StoryBuilder", "StoryTally"]
+__all__ = ["StoriesBusyError", "StoryBuilder", "StoryTally"]
 
 log = logging.getLogger(__name__)
 BATCH = 256
 RELATED_STORIES = 8  # related stories kept per story
 RELATED_MIN_COSINE = 0.3  # centroids less alike than this are not related, however few others there are
+LEASE = "stories"  # one process at a time clusters (see store/leases.py)
+LEASE_TTL = timedelta(minutes=5)  # renewed every batch; a holder that died frees it after this
+
+
+class StoriesBusyError(BroadsheetError):
+    """Another process is grouping articles into stories right now."""
 
 
 @dataclass
@@ -43,8 +53,11 @@ class StoryTally:
     cluster_seconds: float = 0.0
     closed: int = 0
     events: list[StoryEvent] = field(default_factory=list)
+    busy: str = ""  # when another process held the stories step: who, and until when
 
     def summary(self) -> str:
+        if self.busy:
+            return f"left for {self.busy}, which is grouping articles into stories now"
         return (
             f"{self.articles} articles into stories ({self.new_stories} new stories, {self.merges} merged, "
             f"{self.splits} split), "
@@ -59,6 +72,8 @@ class StoryBuilder:
         self._embedder = embedder
         self.config = ClusterConfig(gap=timedelta(hours=settings.story_gap_hours))
         self._clusterer: StoryClusterer | None = None
+        self.holder = f"{socket.gethostname()} pid {os.getpid()} ({secrets.token_hex(3)})"
+        self._generation = 0  # of the lease when this builder last held it
 
     @property
     def embedder(self) -> Embedder:
@@ -73,12 +88,30 @@ class StoryBuilder:
     ) -> StoryTally:
         """Cluster the articles that have no story yet (at most `max_batches` batches of BATCH, or all);
         returns what was done. On any error the in-memory window is dropped, so the next run rebuilds it
-        from what the database holds, never counting the failed batch twice."""
+        from what the database holds, never counting the failed batch twice. While another process holds the
+        stories step, nothing is done and the tally says who (`busy`)."""
+        busy = self._take_lease()
+        if busy:
+            return StoryTally(busy=busy)
         try:
             return self._run(progress, max_batches)
         except BaseException:
             self._clusterer = None
             raise
+        finally:
+            self.store.leases.release(LEASE, self.holder, utcnow())
+
+    def _take_lease(self) -> str:
+        """Take or renew the stories lease; '' when held, else who holds it. A window kept in memory is
+        dropped when another process has held the lease since: it may have changed the stories."""
+        lease = self.store.leases.acquire(LEASE, self.holder, LEASE_TTL, utcnow())
+        if not lease.acquired:
+            until = f" until {lease.until:%H:%M:%S} UTC" if lease.until else ""
+            return f"{lease.holder}{until}"
+        if lease.generation != self._generation:
+            self._clusterer = None
+            self._generation = lease.generation
+        return ""
 
     def _run(self, progress: Callable[[int, int], None] | None, max_batches: int | None) -> StoryTally:
         tally = StoryTally()
@@ -86,6 +119,14 @@ class StoryBuilder:
         batches = 0
         while (max_batches is None or batches < max_batches) and (batch := self.store.stories.pending(BATCH)):
             batches += 1
+            if batches > 1:  # the lease is renewed every batch
+                generation = self._generation
+                busy = self._take_lease()
+                if busy or self._generation != generation:
+                    raise StoriesBusyError(
+                        f"another process ({busy or 'since gone'}) took over grouping stories while this one "
+                        f"was too slow to renew its lease ({LEASE_TTL.seconds // 60} min); the next run goes on"
+                    )
             vectors = self._vectors(batch, tally)
             started = time.perf_counter()
             touched: set[int] = set()
@@ -133,10 +174,20 @@ class StoryBuilder:
         return tally
 
     def recluster(self, since: datetime | None) -> StoryTally:
-        """Forget the stories with coverage from `since` on (all when None) and build them again."""
-        self.store.stories.reset(since)
-        self._clusterer = None
-        return self.run()
+        """Forget the stories with coverage from `since` on (all when None) and build them again. Raises
+        StoriesBusyError while another process is grouping stories."""
+        busy = self._take_lease()
+        if busy:
+            raise StoriesBusyError(
+                f"{busy} is grouping articles into stories; stop it (or wait for it to finish) and run "
+                "recluster again"
+            )
+        try:
+            self.store.stories.reset(since)
+            self._clusterer = None
+            return self.run()
+        finally:
+            self.store.leases.release(LEASE, self.holder, utcnow())
 
     # --- parts ------------------------------------------------------------------------------------------------
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from clirun import CliResult
 
+from broadsheet.store import Store
 from newsroom import article_page, make_stories, rss
 from publisher import Publisher
 from storyset import EXPECTED, coverage
@@ -105,3 +107,28 @@ def test_a_crawl_groups_what_it_stored_and_a_failing_stories_step_loses_nothing(
     fixed = cli("crawl", "--once", "--all")  # nothing new to fetch; the waiting articles are grouped now
     assert fixed.code == 0 and "stories: 0 articles" not in fixed.out
     assert all(story is not None for story in _stories(cli).values())
+
+
+def test_while_another_process_groups_stories_import_leaves_them_and_recluster_refuses(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
+    assert cli("init").code == 0
+    store = Store.open(f"sqlite:///{tmp_path / 'home' / 'broadsheet.db'}")
+    try:
+        held = store.leases.acquire(
+            "stories", "the server on host-a", timedelta(minutes=5), datetime.now(UTC)
+        )
+        assert held.acquired
+        result = _import(cli, tmp_path, coverage())
+        assert result.code == 0, result.err
+        assert "stories: left for the server on host-a until" in result.out
+        assert set(_stories(cli).values()) == {None}  # stored, waiting for the holder's next pass
+        refused = cli("recluster")
+        assert refused.code == 1
+        assert "the server on host-a" in refused.err and "run recluster again" in refused.err
+        assert set(_stories(cli).values()) == {None}  # nothing was dissolved
+    finally:
+        store.leases.release("stories", "the server on host-a", datetime.now(UTC))
+        store.close()
+    assert cli("recluster").code == 0
+    _same_partition(_stories(cli))

@@ -51,7 +51,7 @@ def print_summary(report: CrawlReport) -> None:
     )
     for s in failed:
         out.print(f"  failed: source {s.source_id} {s.title or s.url}: {s.error}")
-    if report.stories is not None and report.stories.articles:
+    if report.stories is not None and (report.stories.articles or report.stories.busy):
         out.print(f"stories: {report.stories.summary()}")
     if report.stories_error:
         out.print(f"stories: not updated this time ({report.stories_error}); the next pass tries again")

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from broadsheet.store.articles import ArticleStore, KnownArticle
 from broadsheet.store.cards import BadCursorError
 from broadsheet.store.db import connect, migrate
+from broadsheet.store.leases import Lease, LeaseStore
 from broadsheet.store.reads import ReadStore
 from broadsheet.store.search import SEARCH_HELP, SearchQueryError, search
 from broadsheet.store.sources import FetchOutcome, SourceStore
@@ -18,6 +19,8 @@ __all__ = [
     "BadCursorError",
     "FetchOutcome",
     "KnownArticle",
+    "Lease",
+    "LeaseStore",
     "ReadStore",
     "SearchQueryError",
     "SourceStore",
@@ -34,6 +37,7 @@ class Store:
         self.articles = ArticleStore(engine)
         self.reads = ReadStore(engine)
         self.stories = StoryStore(engine)
+        self.leases = LeaseStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

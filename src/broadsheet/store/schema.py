@@ -31,6 +31,7 @@ __all__ = [
     "article_urls",
     "articles",
     "include_name",
+    "leases",
     "metadata",
     "sources",
     "stories",
@@ -230,4 +231,19 @@ vectors = Table(
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("model", String(64), nullable=False),
     Column("vector", LargeBinary, nullable=False),
+)
+
+# --- leases (migration 0004) ----------------------------------------------------------------------------------
+
+# Work that one process at a time may do, such as the stories step (whose clusterer keeps its window in
+# memory and hands out story ids): held by `holder` until `expires_at`, renewed while the work goes on, so a
+# holder that dies frees it when its time runs out. `generation` grows each time a different holder takes it:
+# a holder that finds it changed knows others have written in the meantime.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", Text, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("generation", Integer, nullable=False, server_default="1"),
 )

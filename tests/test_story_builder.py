@@ -1,0 +1,43 @@
+"""The stories step through its Python API with the real model: two builders (as two processes would have)
+taking turns on one database keep one set of stories between them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from broadsheet.config import Settings
+from broadsheet.importer import import_jsonl
+from broadsheet.pipeline import Pipeline
+from broadsheet.store import Store
+from broadsheet.stories import StoryBuilder
+from storyset import EXPECTED, coverage
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / ".cache" / "models"
+
+
+def test_a_builder_rebuilds_its_window_after_another_process_grouped_stories(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, models_dir=MODELS_DIR, crawl_in_server=False)  # type: ignore[call-arg]
+    store = Store.open(settings.database)
+    pipeline = Pipeline(store, settings)
+    server, importer = StoryBuilder(store, settings), StoryBuilder(store, settings)
+    importer._embedder = server.embedder  # one model in memory for both
+    rows = coverage()
+
+    def arrive(part: list[dict[str, object]]) -> None:
+        data = tmp_path / "part.jsonl"
+        data.write_text("".join(json.dumps(r) + "\n" for r in part))
+        import_jsonl(data, pipeline)
+
+    arrive(rows[:4])
+    assert server.run().articles == 4  # its window now holds these stories, in memory
+    arrive(rows[4:7])
+    assert importer.run().articles == 3  # another holder: new stories, new ids
+    arrive(rows[7:])
+    assert server.run().articles == len(rows) - 7  # must see what the other builder did
+
+    by_url = {a.url.rsplit("/", 1)[1]: a.story_id for a in store.articles.iter_all()}
+    for a in by_url:
+        for b in by_url:
+            assert (by_url[a] == by_url[b]) == (EXPECTED[a] == EXPECTED[b]), (a, b, by_url)
+    store.close()
