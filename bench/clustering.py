@@ -272,7 +272,7 @@ def parse_settings(pairs: Sequence[str]) -> ClusterConfig:
         name, _, value = pair.partition("=")
         if name not in known:
             raise SystemExit(f"unknown setting {name!r}: choose from {', '.join(sorted(known))}")
-        if name in ("gap", "half_life"):
+        if name in ("gap", "half_life", "headline_half_life"):
             changes[name] = None if value.lower() == "none" else timedelta(hours=float(value))
         elif name == "split_sizes":
             low, high = value.split(",")

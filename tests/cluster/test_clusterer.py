@@ -75,6 +75,27 @@ def test_headlines_alone_are_clustered_too(embed: Embed) -> None:
     assert b_cubed(labels, [k.split("-")[0] for k in keys]).f1 == 1.0
 
 
+def test_a_headline_alone_joins_only_a_story_with_news_in_the_last_hours(
+    embed: Embed, make_items: MakeItems
+) -> None:
+    days = reports("holloway-1", "holloway-2", "holloway-3")  # one event, a day or more apart
+    assert len(set(stories_of(make_items(days)).values())) == 1  # with their text: one story
+
+    def headlines_of(chosen: list[Report]) -> dict[str, int]:
+        headlines = [replace(r, key=f"{r.key}/headline", text=r.title) for r in chosen]
+        vectors = embed(headlines)
+        items = [
+            ClusterItem(i, r.published, r.title, vectors[i], r.text, r.outlet)
+            for i, r in enumerate(headlines)
+        ]
+        result = cluster_stream(items)
+        return {r.key: result.labels[i] for i, r in enumerate(chosen)}
+
+    # Headlines alone are weak evidence: a day apart they are not joined, within the hour they are.
+    assert len(set(headlines_of(days).values())) == 3
+    assert len(set(headlines_of(same_day(days)).values())) == 1
+
+
 def test_an_event_that_goes_on_for_days_stays_one_story(make_items: MakeItems) -> None:
     labels = stories_of(make_items(reports("holloway-1", "orchard", "holloway-2", "holloway-3")))
     assert labels["holloway-1"] == labels["holloway-2"] == labels["holloway-3"]

@@ -36,9 +36,10 @@ class WindowStats:
         self.names.remove(member.names.keys)
 
 
-def decay(config: ClusterConfig, quiet_seconds: float) -> float:
-    """How much of its pull a story keeps after being quiet this long (1 when it has just grown)."""
-    half_life = config.half_life or config.gap
+def decay(config: ClusterConfig, quiet_seconds: float, headline_only: bool = False) -> float:
+    """How much of its pull a story keeps after being quiet this long (1 when it has just grown), for an
+    article with a body or (`headline_only`) without one."""
+    half_life = (headline_only and config.headline_half_life) or config.half_life or config.gap
     return float(0.5 ** (max(quiet_seconds, 0.0) / half_life.total_seconds()))
 
 
