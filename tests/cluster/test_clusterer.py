@@ -96,6 +96,21 @@ def test_a_headline_alone_joins_only_a_story_with_news_in_the_last_hours(
     assert len(set(headlines_of(same_day(days)).values())) == 1
 
 
+def test_a_copy_carried_later_does_not_make_a_quiet_story_fresh_for_headlines(embed: Embed) -> None:
+    first, second = (replace(r, text=r.title) for r in reports("holloway-1", "holloway-2"))
+    first, second = replace(first, hours=1), replace(second, hours=7)  # six hours of no new reporting
+    vectors = embed([first, second])
+    clusterer = StoryClusterer()
+    story = clusterer.add(ClusterItem(1, first.published, first.title, vectors[0], first.text, first.outlet))
+    copy = ClusterItem(2, second.published - timedelta(minutes=1), first.title, None, first.text, "wire",
+                       duplicate_of=1)  # fmt: skip
+    assert clusterer.add(copy).story_id == story.story_id  # a copy always joins its original's story
+    later = clusterer.add(
+        ClusterItem(3, second.published, second.title, vectors[1], second.text, second.outlet)
+    )
+    assert later.new  # the copy said nothing new: the story has been quiet for six hours
+
+
 def test_an_event_that_goes_on_for_days_stays_one_story(make_items: MakeItems) -> None:
     labels = stories_of(make_items(reports("holloway-1", "orchard", "holloway-2", "holloway-3")))
     assert labels["holloway-1"] == labels["holloway-2"] == labels["holloway-3"]

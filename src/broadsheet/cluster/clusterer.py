@@ -232,7 +232,7 @@ class StoryClusterer:
         best_score = -math.inf
         for slot in nearest:
             story = self._stories[int(self._slot_story[slot])]
-            fade = decay(config, member.published - story.last, not member.full_text)
+            fade = decay(config, member.published - story.last_original, not member.full_text)
             cosine = float(cosines[slot])
             if fade * (config.embedding_weight * cosine + ceiling) < best_score:
                 continue

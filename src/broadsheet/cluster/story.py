@@ -67,6 +67,9 @@ class Story:
         self.vectors = 0  # members with an embedding (originals)
         self.first = float("inf")
         self.last = float("-inf")
+        # The latest original: what a newcomer's similarity fades from. A copy (wire copy carried later, a
+        # second site's identical headline) is coverage, so it moves `last`, but it says nothing new.
+        self.last_original = float("-inf")
         self._max_terms = max_terms
         self._terms: dict[int, float] = {}
         self._names: dict[int, float] = {}
@@ -80,6 +83,7 @@ class Story:
         self.last = max(self.last, member.published)
         if member.embedding is None:
             return
+        self.last_original = max(self.last_original, member.published)
         self.embedding_sum += member.embedding
         self.vectors += 1
         accumulate(self._terms, member.terms)
