@@ -127,3 +127,15 @@ def test_vectors_are_stored_per_model_as_float16(store: Store, add: Add) -> None
     assert store.stories.vectors([a], "model-y") == {}
     got = store.stories.vectors([a], "model-x")[a]
     assert got.dtype == np.float32 and np.allclose(got, v, atol=1e-3)
+
+
+def test_a_big_storys_members_can_be_read_as_its_first_reports_and_its_newest(store: Store, add: Add) -> None:
+    ids = [
+        add(f"Kestrel Point ferry {i}", f"Ferry update number {i} from Kestrel Point harbour. " * 5, hours=i)
+        for i in range(10)
+    ]
+    store.stories.record([_update(1, ids[0], 9, 10, 1, centroid=np.ones(4) / 2)], [(i, 1) for i in ids])
+    assert [c.id for c in store.stories.members(1)] == ids
+    assert [c.id for c in store.stories.members(1, 5, earliest=2)] == ids[:2] + ids[-3:]
+    assert [c.id for c in store.stories.members(1, 3)] == ids[-3:]
+    assert [c.id for c in store.stories.members(1, 20, earliest=2)] == ids  # fewer than the limit: all, once

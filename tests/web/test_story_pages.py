@@ -116,3 +116,17 @@ def test_stories_api_and_feed(reader: Reader) -> None:
     feed = feedparser.parse(reader.client.get(f"/stories/{bridge}.atom").content)
     assert feed.bozo == 0 and len(feed.entries) == 4
     assert reader.client.get("/stories/999999").status_code == 404
+
+
+def test_a_story_longer_than_the_page_shows_its_first_report_and_newest_and_says_so(
+    reader: Reader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from broadsheet.web.pages import stories as story_pages
+
+    monkeypatch.setattr(story_pages, "PAGE_MEMBERS", 2)
+    monkeypatch.setattr(story_pages, "PAGE_EARLIEST", 1)
+    story = reader.story_of("strike-1")
+    text = reader.client.get(f"/stories/{story}?long").text  # its own cache entry
+    assert "Showing the first reports and the newest: 2 of" in text
+    timeline = text.split('id="timeline-h"', 1)[1].split("</ol>", 1)[0]
+    assert timeline.count("<li>") == 2 and "First report" in timeline

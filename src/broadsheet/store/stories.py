@@ -366,15 +366,21 @@ class StoryStore:
             outlets = self._outlets(conn, [r.id for r in rows])
         return [story_card(r, now, outlets.get(r.id, [])) for r in rows]
 
-    def members(self, story_id: int) -> list[ArticleCard]:
-        """Every article of the story, copies included, oldest first."""
-        query = (
-            select(*CARD_COLUMNS)
-            .where(articles.c.story_id == story_id)
-            .order_by(articles.c.sort_time, articles.c.id)
-        )
+    def members(self, story_id: int, limit: int | None = None, *, earliest: int = 0) -> list[ArticleCard]:
+        """The story's articles, copies included, oldest first: all of them, or at most `limit`: the
+        `earliest` first ones and the newest (each read down the story's index, whatever its size)."""
+        mine = select(*CARD_COLUMNS).where(articles.c.story_id == story_id)
+        oldest_first = mine.order_by(articles.c.sort_time, articles.c.id)
         with self.engine.connect() as conn:
-            return [card(row) for row in conn.execute(query)]
+            if limit is None:
+                return [card(row) for row in conn.execute(oldest_first)]
+            first = [card(row) for row in conn.execute(oldest_first.limit(min(earliest, limit)))]
+            newest = mine.order_by(articles.c.sort_time.desc(), articles.c.id.desc()).limit(
+                limit - len(first)
+            )
+            latest = [card(row) for row in conn.execute(newest)]
+        seen = {c.id for c in first}
+        return first + [c for c in reversed(latest) if c.id not in seen]
 
     def events(self, story_id: int) -> list[StoryEvent]:
         query = (

@@ -83,12 +83,26 @@ def follow_merges(ctx: WebContext, story_id: int) -> StoryCard:
     raise NotFoundError(f"story {story_id} was merged too many times to follow")
 
 
+def _headline(ctx: Ctx, headline_id: int | None, members: list[ArticleCard]) -> ArticleCard | None:
+    """The story's most central article (read on its own when the page does not list it)."""
+    for m in members:
+        if m.id == headline_id:
+            return m
+    found = ctx.store.reads.cards([headline_id]) if headline_id is not None else []
+    return found[0] if found else (members[0] if members else None)
+
+
+# A story page lists at most this many articles: the first reports and the newest (a story of thousands of
+# articles would otherwise be a page of megabytes).
+PAGE_MEMBERS = 500
+PAGE_EARLIEST = 50
+
+
 # The feed's route first: "/stories/5.atom" would otherwise reach the page's route and fail validation.
 @router.get("/stories/{story_id}.{kind}")
 def story_feed(ctx: Ctx, request: Request, story_id: int, kind: Literal["atom", "rss"]) -> Response:
     story = follow_merges(ctx, story_id)
-    members = ctx.store.stories.members(story.id)
-    newest = sorted(members, key=lambda c: (c.sort_time, c.id), reverse=True)[:FEED_SIZE]
+    newest = ctx.store.stories.members(story.id, FEED_SIZE)[::-1]
     return feed_response(ctx, request, kind, f"story: {story.title}", f"/stories/{story.id}", newest)
 
 
@@ -98,14 +112,15 @@ def story_page(ctx: Ctx, request: Request, story_id: int) -> Response:
     if story.id != story_id:
         # 302, not 301: a merge can be undone by `recluster`, and browsers keep a 301 for good.
         return RedirectResponse(f"/stories/{story.id}", status_code=302)
-    members = ctx.store.stories.members(story.id)
+    members = ctx.store.stories.members(story.id, PAGE_MEMBERS, earliest=PAGE_EARLIEST)
     return ctx.render(
         request,
         "story.html",
         story=story,
+        shown=len(members),
         coverage=coverage(members),
         timeline=timeline(members),
-        headline=next((m for m in members if m.id == story.headline_id), members[0] if members else None),
+        headline=_headline(ctx, story.headline_id, members),
         related=ctx.store.stories.related(story.id, ctx.clock()),
         events=ctx.store.stories.events(story.id),
     )
