@@ -6,11 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from sqlalchemy import update
+
+from broadsheet import stories as stories_module
 from broadsheet.config import Settings
 from broadsheet.importer import import_jsonl
 from broadsheet.pipeline import Pipeline
 from broadsheet.store import Store
-from broadsheet.stories import StoryBuilder
+from broadsheet.store.schema import leases
+from broadsheet.stories import StoriesBusyError, StoryBuilder
 from storyset import EXPECTED, coverage
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / ".cache" / "models"
@@ -40,4 +45,26 @@ def test_a_builder_rebuilds_its_window_after_another_process_grouped_stories(tmp
     for a in by_url:
         for b in by_url:
             assert (by_url[a] == by_url[b]) == (EXPECTED[a] == EXPECTED[b]), (a, b, by_url)
+    store.close()
+
+
+def test_a_builder_that_lost_its_lease_mid_run_stores_nothing_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings(home=tmp_path, models_dir=MODELS_DIR, crawl_in_server=False)  # type: ignore[call-arg]
+    store = Store.open(settings.database)
+    data = tmp_path / "all.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
+    import_jsonl(data, Pipeline(store, settings))
+    monkeypatch.setattr(stories_module, "BATCH", 4)
+    builder = StoryBuilder(store, settings)
+
+    def taken_over(done: int, _total: int) -> None:
+        # After the first batch, another process takes the lease (this one had stalled past its time).
+        with store.engine.begin() as conn:
+            conn.execute(update(leases).values(holder="another host", generation=leases.c.generation + 1))
+
+    with pytest.raises(StoriesBusyError, match="too slow to renew its lease"):
+        builder.run(taken_over)
+    assert sum(a.story_id is not None for a in store.articles.iter_all()) == 4  # the first batch only
     store.close()

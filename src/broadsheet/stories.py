@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
+from sqlalchemy import Connection
 
 from broadsheet.clock import utcnow
 from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
@@ -99,7 +100,23 @@ class StoryBuilder:
             self._clusterer = None
             raise
         finally:
+            self._release_lease()
+
+    def _hold_lease(self, conn: Connection) -> None:
+        """Every write of decisions renews the lease in its own transaction, and is undone unless this
+        builder still holds it as it took it: a process too slow to renew (a model switch re-embedding the
+        window, a suspended machine) may have lost it to another, whose stories it must not overwrite."""
+        if not self.store.leases.hold(conn, LEASE, self.holder, self._generation, LEASE_TTL, utcnow()):
+            raise StoriesBusyError(
+                f"another process took over grouping stories while this one was too slow to renew its lease "
+                f"({LEASE_TTL.seconds // 60} min); nothing of this batch was stored, and the next run goes on"
+            )
+
+    def _release_lease(self) -> None:
+        try:
             self.store.leases.release(LEASE, self.holder, utcnow())
+        except Exception:  # the error that matters (often the same database failure) is already on its way
+            log.exception("could not release the stories lease; it lapses in %s", LEASE_TTL)
 
     def _take_lease(self) -> str:
         """Take or renew the stories lease; '' when held, else who holds it. A window kept in memory is
@@ -119,14 +136,6 @@ class StoryBuilder:
         batches = 0
         while (max_batches is None or batches < max_batches) and (batch := self.store.stories.pending(BATCH)):
             batches += 1
-            if batches > 1:  # the lease is renewed every batch
-                generation = self._generation
-                busy = self._take_lease()
-                if busy or self._generation != generation:
-                    raise StoriesBusyError(
-                        f"another process ({busy or 'since gone'}) took over grouping stories while this one "
-                        f"was too slow to renew its lease ({LEASE_TTL.seconds // 60} min); the next run goes on"
-                    )
             vectors = self._vectors(batch, tally)
             started = time.perf_counter()
             touched: set[int] = set()
@@ -162,9 +171,9 @@ class StoryBuilder:
             touched.update(closed_ids)
             updates = [self._update(clusterer, sid) for sid in sorted(touched)]
             tally.cluster_seconds += time.perf_counter() - started
-            self.store.stories.record(updates, members, events)
+            self.store.stories.record(updates, members, events, self._hold_lease)
             if late:
-                self.store.stories.attach(late)
+                self.store.stories.attach(late, self._hold_lease)
             tally.articles += len(batch)
             tally.merges += len(events)
             tally.closed += len(closed_ids)
@@ -187,7 +196,7 @@ class StoryBuilder:
             self._clusterer = None
             return self.run()
         finally:
-            self.store.leases.release(LEASE, self.holder, utcnow())
+            self._release_lease()
 
     # --- parts ------------------------------------------------------------------------------------------------
 

@@ -54,3 +54,20 @@ def test_processes_asking_at_the_same_moment_get_one_lease(tmp_path: Path) -> No
     for w in workers:
         w.join(30)
     assert sum(acquired for _, acquired in outcomes) == 1, outcomes
+
+
+def test_a_write_guarded_by_the_lease_commits_only_while_its_writer_holds_it(store: Store) -> None:
+    leases = store.leases
+    mine = leases.acquire("stories", "slow", TTL, T)
+    with store.engine.begin() as conn:  # still held: renewed
+        assert leases.hold(conn, "stories", "slow", mine.generation, TTL, T + timedelta(minutes=4))
+    assert leases.acquire("stories", "fast", TTL, T + timedelta(minutes=9)).acquired  # renewed until 9:00
+    with store.engine.begin() as conn:  # lost to another holder since: refused
+        assert not leases.hold(conn, "stories", "slow", mine.generation, TTL, T + timedelta(minutes=10))
+    leases.release("stories", "fast", T + timedelta(minutes=11))
+    again = leases.acquire("stories", "slow", TTL, T + timedelta(minutes=12))
+    with (
+        store.engine.begin() as conn
+    ):  # held again, but others wrote in between: the old generation is refused
+        assert not leases.hold(conn, "stories", "slow", mine.generation, TTL, T + timedelta(minutes=12))
+        assert leases.hold(conn, "stories", "slow", again.generation, TTL, T + timedelta(minutes=12))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, case, insert, select, update
+from sqlalchemy import Connection, Engine, case, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from broadsheet.store.schema import leases
@@ -60,9 +60,21 @@ class LeaseStore:
                 raise
             with self.engine.connect() as conn:
                 row = conn.execute(select(leases).where(leases.c.name == name)).first()
-            return Lease(
-                False, holder=row.holder if row else "another process", until=row.expires_at if row else None
-            )
+            if row is None or row.holder == holder:  # nobody else has it: the database was too busy to say
+                return Lease(False, holder="another process (the database was busy)")
+            return Lease(False, holder=row.holder, until=row.expires_at)
+
+    def hold(
+        self, conn: Connection, name: str, holder: str, generation: int, ttl: timedelta, now: datetime
+    ) -> bool:
+        """Inside the transaction of `conn`: renew the lease if `holder` still has it, unchanged since
+        `generation`. Writes guarded by this commit only while their writer holds the lease."""
+        renew = (
+            update(leases)
+            .where(leases.c.name == name, leases.c.holder == holder, leases.c.generation == generation)
+            .values(expires_at=now + ttl)
+        )
+        return conn.execute(renew).rowcount == 1
 
     def release(self, name: str, holder: str, now: datetime) -> None:
         """Give the lease up now (if `holder` still has it); its generation is kept."""

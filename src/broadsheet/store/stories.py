@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +24,7 @@ from broadsheet.store.schema import articles, stories, story_events, vectors
 __all__ = [
     "HALF_LIFE_HOURS",
     "STORY_COLUMNS",
+    "Guard",
     "PendingArticle",
     "StoryStore",
     "StoryUpdate",
@@ -128,6 +129,9 @@ def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
+# Runs first inside a write's transaction and raises to undo it (the stories step checks its lease there).
+Guard = Callable[[Connection], None]
+
 _STORIES_BY_ID = select(*STORY_COLUMNS).where(stories.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -215,10 +219,14 @@ class StoryStore:
         updates: Sequence[StoryUpdate],
         members: Sequence[tuple[int, int]],
         events: Sequence[StoryEvent] = (),
+        guard: Guard | None = None,
     ) -> None:
         """Store one batch of decisions atomically: story rows (inserted or replaced), (article id, story id)
-        memberships, and merges (whose members all move to the story they merged into)."""
+        memberships, and merges (whose members all move to the story they merged into). `guard` runs first in
+        the same transaction; whatever it raises undoes the batch."""
         with self.engine.begin() as conn:
+            if guard is not None:
+                guard(conn)
             known = set()
             if updates:
                 ids = [u.id for u in updates]
@@ -289,10 +297,12 @@ class StoryStore:
                     .values(title=headline.title if headline else "", image=image)
                 )
 
-    def attach(self, members: Sequence[tuple[int, int]]) -> None:
+    def attach(self, members: Sequence[tuple[int, int]], guard: Guard | None = None) -> None:
         """Add articles to stories that are no longer in the clusterer's window (copies of their articles
-        arriving late), bringing the stories' counts and last_seen up to date."""
+        arriving late), bringing the stories' counts and last_seen up to date. `guard` as for record()."""
         with self.engine.begin() as conn:
+            if guard is not None:
+                guard(conn)
             for article_id, story_id in members:
                 conn.execute(update(articles).where(articles.c.id == article_id).values(story_id=story_id))
             for story_id in sorted({s for _, s in members}):
