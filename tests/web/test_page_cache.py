@@ -198,3 +198,42 @@ def test_a_render_begun_before_the_cache_was_emptied_is_not_stored() -> None:
     assert cache.get(b"k") is None
     cache.put(b"k", [], b"new state", b'"n"', cache.generation)
     assert cache.get(b"k") is not None
+
+
+def test_a_page_that_is_gone_when_rendered_again_stops_being_served_stale() -> None:
+    now = [1000.0]
+    cache = PageCache(max_bytes=1_000_000, ttl=30, clock=lambda: now[0], stale=60)
+    page = CountingPage()
+    app = PageCacheMiddleware(page, cache=cache)
+
+    async def scenario() -> None:
+        async with _client(app) as client:
+            assert (await client.get("/articles/7")).status_code == 200
+            page.status = 404  # the article was removed
+            now[0] += 45
+            assert (await client.get("/articles/7")).status_code == 200  # stale, while it is checked
+            for _ in range(100):
+                if len(cache) == 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert len(cache) == 0
+            assert (await client.get("/articles/7")).status_code == 404
+
+    asyncio.run(scenario())
+
+
+def test_a_reader_arriving_after_a_change_does_not_get_a_render_begun_before_it() -> None:
+    cache = PageCache(max_bytes=1_000_000, ttl=30)
+    page = CountingPage(delay=0.2)
+    app = PageCacheMiddleware(page, cache=cache)
+
+    async def scenario() -> None:
+        async with _client(app) as client:
+            before = asyncio.ensure_future(client.get("/"))
+            await asyncio.sleep(0.05)  # its render is under way
+            await client.post("/admin/sources", content=b"x")  # a change: the cache is emptied
+            after = await client.get("/")
+            assert (await before).text == "render 1"
+            assert after.text == "render 3"  # its own render (render 2 answered the POST)
+
+    asyncio.run(scenario())

@@ -117,6 +117,10 @@ def test_missing_pages_get_a_styled_404_and_the_api_json(site: Site) -> None:
     page = site.client.get("/articles/999999")
     assert page.status_code == 404 and "text/html" in page.headers["content-type"]
     assert "Page not found" in page.text and 'href="/static/style.css"' in page.text
+    # Ids that are not whole numbers, or too long for any database (5 000 digits), are pages not found too.
+    for bad in ("abc", "1e3", "-4", "٣", "9" * 20, "9" * 5000):
+        response = site.client.get(f"/articles/{bad}")
+        assert response.status_code == 404 and "whole numbers" in response.text, bad
     api = site.client.get("/api/v1/articles/999999")
     assert api.status_code == 404 and api.json()["error"]["code"] == "not_found"
     assert site.client.get("/outlets/no-such-outlet").status_code == 404

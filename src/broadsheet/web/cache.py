@@ -11,7 +11,8 @@ Left out: anything under /admin, /img and /static (which have their own rules), 
 credentials or cookies (a signed-in reader's page is theirs alone), responses that are not 200 or say
 `no-store`/`private` or set a cookie. Any request that may change data (POST, PUT, DELETE...) empties the
 cache once it is answered, so an operator sees their own change at once (in the server process that answered;
-with `serve --workers N` the others catch up within the TTL, as they do with what the crawler stores).
+with `serve --workers N` the others catch up within the TTL and the stale window, as they do with what the
+crawler stores).
 
 A page past its TTL is not dropped at once: for `page_cache_stale_seconds` more it is still served, and the
 first request to find it stale starts one fresh render in the background (stale-while-revalidate). Without
@@ -118,6 +119,11 @@ class PageCache:
             self._drop(next(iter(self._pages)))
         return page
 
+    def discard(self, key: bytes) -> None:
+        """Forget one page (if stored)."""
+        if key in self._pages:
+            self._drop(key)
+
     def clear(self) -> None:
         self._pages.clear()
         self.size = 0
@@ -184,6 +190,7 @@ class PageCacheMiddleware:
             async def clear_then_send(message: Message) -> None:
                 if message["type"] == "http.response.start":
                     self.cache.clear()
+                    self._rendering.clear()  # a render begun before the change is not handed to anyone new
                 await send(message)
 
             await self.app(scope, receive, clear_then_send)
@@ -228,7 +235,8 @@ class PageCacheMiddleware:
         try:
             page = await self._render(key, scope, receive, send)
         finally:
-            del self._rendering[key]
+            if self._rendering.get(key) is future:
+                del self._rendering[key]
             future.set_result(page)
         return page
 
@@ -249,12 +257,15 @@ class PageCacheMiddleware:
             return None
 
         async def refresh() -> None:
+            page = None
             try:
-                await self._render(key, request, receive, discard)
-            except Exception:  # the reader already has the stale page; the next stale hit tries again
+                page = await self._render(key, request, receive, discard)
+            except Exception:
                 log.exception("rendering %s again for the page cache failed", scope["path"])
             finally:
                 self._refreshing.discard(key)
+                if page is None:  # gone, moved or failing now: stop serving the old page
+                    self.cache.discard(key)
 
         task = asyncio.get_running_loop().create_task(refresh())
         self._tasks.add(task)

@@ -114,9 +114,9 @@ class WebContext:
     def outlet_options(self, selected: str) -> Markup:
         """The search form's outlet choices (every outlet) as <option> elements, `selected` marked. Written once
         per outlet list: looping over hundreds of outlets in the template took half of a search page's time."""
-        outlets = self.outlets()
+        self.outlets()
         assert self._outlets is not None
-        read_at = self._outlets[0]
+        read_at, outlets = self._outlets  # one read of the pair: another thread may replace it meanwhile
         if self._options is None or self._options[0] != read_at:
             html = "".join(f'<option value="{escape(o.slug)}">{escape(o.name)}</option>' for o in outlets)
             self._options = (read_at, html)
