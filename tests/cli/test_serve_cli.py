@@ -52,3 +52,47 @@ def test_serve_answers_and_crawls_on_schedule(
         out, err = server.communicate(timeout=30)
     assert server.returncode == 0, err
     assert f"http://localhost:{port}/" in out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_server_workers_share_the_port_and_go_when_the_server_is_killed(
+    tmp_path: Path, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROADSHEET_CRAWL_IN_SERVER", "false")
+    port = _free_port()
+    base = [sys.executable, "-m", "broadsheet", "--home", str(tmp_path / "home")]
+    server = subprocess.Popen([*base, "serve", "--port", str(port), "--workers", "2"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _answers(port)
+        # Several connections are answered, by both workers (each has its own socket on the port).
+        assert all(_answers(port) for _ in range(20))
+        # A second server on the same port is refused, not silently mixed in.
+        second = subprocess.run([*base, "serve", "--port", str(port), "--workers", "2"], capture_output=True,
+                                text=True, timeout=120)  # fmt: skip
+        assert second.returncode == 1 and "port already in use" in second.stderr
+        server.kill()  # SIGKILL: no chance to stop the workers itself
+        server.wait(10)
+        deadline = time.monotonic() + 15
+        while _answers(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _answers(port)  # the workers went with it
+    finally:
+        if server.poll() is None:
+            server.kill()

@@ -13,8 +13,10 @@ is used instead.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -29,6 +31,7 @@ __all__ = ["WorkersFailedError", "balanced_sockets_supported", "run_workers"]
 
 log = logging.getLogger(__name__)
 BACKLOG = 2048
+PR_SET_PDEATHSIG = 1  # prctl(2)
 STOP_SECONDS = 30.0  # how long a worker may take to finish its requests before it is killed
 QUICK_EXIT_SECONDS = 10.0  # a worker gone this soon after starting failed to start (port taken, bad settings)
 QUICK_EXITS = 3  # this many failed starts in a row stop the server
@@ -54,9 +57,34 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(factory: str, host: str, port: int, log_level: str) -> None:
+def check_port_free(host: str, port: int) -> None:
+    """Raise WorkersFailedError when something listens on host:port already. The workers' sockets share the
+    port with any other SO_REUSEPORT socket of this user (a second `serve` would silently take half the
+    connections), so the parent first binds it alone."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's TIME_WAIT is fine
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise WorkersFailedError(
+                f"cannot serve on {host}:{port}: port already in use ({exc.strerror}); stop what listens there "
+                "or choose another port with --port"
+            ) from exc
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to end this worker when the process that started it dies, however it dies (a SIGKILLed
+    parent would otherwise leave workers serving the port, and a restarted server would share it with them)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM) != 0 or os.getppid() != parent:
+        os._exit(1)  # could not ask, or the parent is already gone
+
+
+def _worker(factory: str, host: str, port: int, log_level: str, parent: int) -> None:
     import uvicorn
 
+    _die_with_parent(parent)
     sock = listening_socket(host, port)
     config = uvicorn.Config(factory, factory=True, log_level=log_level, server_header=False)
     uvicorn.Server(config).run(sockets=[sock])
@@ -65,6 +93,7 @@ def _worker(factory: str, host: str, port: int, log_level: str) -> None:
 def run_workers(factory: str, host: str, port: int, workers: int, log_level: str) -> None:
     """Run `workers` processes serving the app `factory` ("module:function") on host:port until SIGINT or
     SIGTERM; a worker that exits on its own is replaced."""
+    check_port_free(host, port)
     context = multiprocessing.get_context("spawn")
     stop = threading.Event()
 
@@ -72,7 +101,9 @@ def run_workers(factory: str, host: str, port: int, workers: int, log_level: str
     quick_exits = 0
 
     def start() -> BaseProcess:
-        process = context.Process(target=_worker, args=(factory, host, port, log_level), daemon=False)
+        process = context.Process(
+            target=_worker, args=(factory, host, port, log_level, os.getpid()), daemon=False
+        )
         process.start()
         started[id(process)] = time.monotonic()
         return process
@@ -100,8 +131,9 @@ def run_workers(factory: str, host: str, port: int, workers: int, log_level: str
     finally:
         for process in processes:
             process.terminate()  # SIGTERM: uvicorn finishes the requests in hand, then exits
+        deadline = time.monotonic() + STOP_SECONDS  # one deadline for all, not STOP_SECONDS each
         for process in processes:
-            process.join(STOP_SECONDS)
+            process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
                 process.join()
