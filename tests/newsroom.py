@@ -105,6 +105,7 @@ def article_page(story: Story, base: str, *, outlet: str = "The Alder Gazette") 
 <html lang="en"><head><meta charset="utf-8">
 <title>{esc(story.title)} | {esc(outlet)}</title>
 <link rel="canonical" href="{base}/news/{story.slug}">
+<link rel="icon" href="/favicon.png">
 <meta property="og:site_name" content="{esc(outlet)}">
 <meta property="og:title" content="{esc(story.title)}">
 <meta property="og:image" content="{base}{story.image}">

@@ -94,6 +94,7 @@ class Extracted:
     canonical_url: str = ""
     description: str = ""
     tags: tuple[str, ...] = ()
+    icon: str = ""  # the site's icon (absolute http(s) URL), from <link rel="icon"> and kin
 
 
 @dataclass(slots=True)
@@ -118,6 +119,9 @@ class Article:
     duplicate_of: int | None = None
     content_hash: str = ""
     extraction_note: str = ""  # why the feed's content was used instead of the page, when it was
+    icon: str = (
+        ""  # its outlet's icon as its page named it; stored per outlet (outlet_icons), not per article
+    )
     id: int | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)  # other URLs that reached this article
     also_published_at: tuple[str, ...] = field(default_factory=tuple)  # URLs of its copies on other sites

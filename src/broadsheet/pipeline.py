@@ -142,6 +142,7 @@ def article_from_entry(
         tags=tuple(dict.fromkeys((*page.tags, *entry.tags))),
         source_id=source.id if source else None,
         extraction_note="" if extracted else note,
+        icon=page.icon,
     )
 
 

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 from clirun import CliResult
+from starlette.testclient import TestClient
 
+from broadsheet.config import Settings
+from broadsheet.web import create_app
 from newsroom import Story, article_page, make_stories, rss
 from publisher import Publisher
 
@@ -55,6 +58,23 @@ def test_crawl_stores_full_text_and_metadata_from_article_pages(
     assert row["canonical_url"] == publisher.url(f"/news/{story.slug}")  # from rel=canonical
     assert row["published"] == story.published.isoformat().replace("+00:00", "Z")
     assert row["duplicate_of"] is None and row["source_id"] == 1
+
+
+def test_the_outlets_icon_named_by_its_pages_is_shown_beside_its_name(
+    cli: Cli, publisher: Publisher, tmp_path: Path
+) -> None:
+    assert cli("source", "add", serve_site(publisher, make_stories(2))).code == 0
+    assert cli("crawl", "--once").code == 0
+    settings = Settings(home=tmp_path / "home", crawl_in_server=False)  # type: ignore[call-arg]
+    icon = publisher.url("/favicon.png")
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/articles/1").text
+        assert f'<img class="badge" src="{icon}" alt=""' in page
+        assert f'<img class="badge" src="{icon}"' in client.get("/outlets").text
+    proxied = Settings(home=tmp_path / "home", crawl_in_server=False, proxy_images=True)  # type: ignore[call-arg]
+    with TestClient(create_app(proxied)) as client:
+        page = client.get("/articles/1").text
+        assert '<img class="badge" src="/img/' in page and icon not in page  # through the image proxy
 
 
 def test_unchanged_feed_costs_one_conditional_request(cli: Cli, publisher: Publisher) -> None:

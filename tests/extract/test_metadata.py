@@ -107,6 +107,18 @@ def test_rel_canonical_wins_and_is_made_absolute(make_page: Callable[..., str]) 
     assert result.canonical_url == "https://ledger.example/local/depot"
 
 
+def test_the_sites_icon_is_found_largest_kind_first_and_made_absolute(make_page: Callable[..., str]) -> None:
+    plain = '<link rel="shortcut icon" href="/favicon.ico">'
+    assert extract_article(make_page(head=plain), URL).icon == "https://ledger.example/favicon.ico"
+    both = plain + '<link rel="apple-touch-icon" sizes="180x180" href="/touch.png">'
+    assert extract_article(make_page(head=both), URL).icon == "https://ledger.example/touch.png"
+    inline = '<link rel="icon" href="data:image/png;base64,iVBORw0KGgo=">'
+    assert extract_article(make_page(head=inline), URL).icon == ""  # only what the image proxy can fetch
+    hostile = '<link rel="icon" href="javascript:alert(1)">'
+    assert extract_article(make_page(head=hostile), URL).icon == ""
+    assert extract_article(make_page(head=""), URL).icon == ""
+
+
 def test_lead_image_alt_comes_from_the_img_showing_og_image(make_page: Callable[..., str]) -> None:
     head = '<meta property="og:image" content="https://ledger.example/media/depot.jpg?w=1200">'
     figure = (

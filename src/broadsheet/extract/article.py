@@ -89,6 +89,7 @@ def _extract(html: str | bytes, url: str) -> Extracted:
         published=meta.published,
         updated=meta.updated,
         site_name=meta.site_name,
+        icon=meta.icon,
         image=image,
         image_alt=image_alt,
         lang=meta.lang,

@@ -68,6 +68,7 @@ class PageMeta:
     tags: tuple[str, ...] = ()
     base_url: str = ""
     article_body: str = ""  # JSON-LD articleBody: a fallback for pages whose markup hides the text
+    icon: str = ""
 
 
 def _meta_tags(tree: HtmlElement) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -196,10 +197,24 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
     meta.tags = clean_tags([*metas_values(metas, _TAG_KEYS[:1]), *_keywords(ld.get("keywords"))])
     if not meta.tags:
         meta.tags = clean_tags(metas_values(metas, _TAG_KEYS[1:]))
+    meta.icon = site_icon(links, base)
     meta.article_body = (
         ld.article.get("articleBody", "") if isinstance(ld.article.get("articleBody"), str) else ""
     )
     return meta
+
+
+# Best first: the touch icon is large (180 px) and square; "icon" is often 16 px or an .ico file.
+_ICON_RELS = ("apple-touch-icon", "apple-touch-icon-precomposed", "icon")
+
+
+def site_icon(links: dict[str, str], base: str) -> str:
+    """The site's icon from its <link rel> elements: an absolute http(s) URL, or "" (data: URIs and other
+    schemes are left out: icons are shown through the image proxy, which fetches http(s) only)."""
+    for rel in _ICON_RELS:
+        if url := absolute_url(base, links.get(rel, "")):
+            return url
+    return ""
 
 
 def metas_values(metas: dict[str, list[str]], keys: tuple[str, ...]) -> list[str]:

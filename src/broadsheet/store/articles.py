@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
 from broadsheet.slugs import slugify
-from broadsheet.store.schema import article_tags, article_urls, articles
+from broadsheet.store.schema import article_tags, article_urls, articles, outlet_icons
 
 __all__ = ["ArticleStore", "KnownArticle", "article_from_row"]
 
@@ -248,6 +248,7 @@ class ArticleStore:
             # Parameters passed apart from the statement: it compiles once and is reused from SQLAlchemy's cache.
             new_id = int(conn.execute(insert(articles), values).inserted_primary_key[0])  # type: ignore[index]
             self._add_urls(conn, new_id, {article.canonical_url, *urls})
+            self._set_icon(conn, values["outlet_slug"], article.icon, now)
             self._set_tags(conn, new_id, article.tags, values["sort_time"], new=True)
         return new_id
 
@@ -264,10 +265,21 @@ class ArticleStore:
         with self.engine.begin() as conn:
             conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
             self._add_urls(conn, article_id, urls)
+            self._set_icon(conn, values["outlet_slug"], article.icon, now)
             sort_time = conn.execute(
                 select(articles.c.sort_time).where(articles.c.id == article_id)
             ).scalar_one()
             self._set_tags(conn, article_id, article.tags, sort_time, new=False)
+
+    def _set_icon(self, conn: Connection, outlet_slug: str, icon: str, now: datetime) -> None:
+        """The outlet's icon, as its newest page names it (sites change icons)."""
+        if not icon or not outlet_slug:
+            return
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        row = dialect.insert(outlet_icons).values(outlet_slug=outlet_slug, url=icon, seen_at=now)
+        conn.execute(
+            row.on_conflict_do_update(index_elements=["outlet_slug"], set_={"url": icon, "seen_at": now})
+        )
 
     def add_urls(self, article_id: int, urls: Collection[str]) -> None:
         with self.engine.begin() as conn:

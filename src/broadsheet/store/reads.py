@@ -17,7 +17,7 @@ from broadsheet.models import ArticleCard, CardPage, OutletInfo, TagInfo
 from broadsheet.store.article_page import ArticlePage, read_article_page
 from broadsheet.store.cards import CARD_COLUMNS, ORIGINALS, card, cards_by_id, decode_cursor, encode_cursor
 from broadsheet.store.related import related_cards
-from broadsheet.store.schema import article_tags, articles
+from broadsheet.store.schema import article_tags, articles, outlet_icons
 
 __all__ = ["MAX_PAGE", "ReadStore"]
 
@@ -123,6 +123,11 @@ class ReadStore:
             .limit(1)
         ).one()
         return OutletInfo(slug, newest.outlet, count, latest, _site(newest.url))
+
+    def outlet_icons(self) -> dict[str, str]:
+        """Each outlet's icon URL (of those whose pages name one), by outlet slug."""
+        with self.engine.connect() as conn:
+            return {row.outlet_slug: row.url for row in conn.execute(select(outlet_icons))}
 
     def tags(self, limit: int = 50) -> list[TagInfo]:
         """The most used tags, most articles first."""

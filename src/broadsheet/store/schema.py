@@ -33,6 +33,7 @@ __all__ = [
     "include_name",
     "leases",
     "metadata",
+    "outlet_icons",
     "sources",
     "stories",
     "story_events",
@@ -246,4 +247,16 @@ leases = Table(
     Column("holder", Text, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("generation", Integer, nullable=False, server_default="1"),
+)
+
+
+# --- outlet icons (migration 0005) -----------------------------------------------------------------------------
+
+# Each outlet's icon as its newest page with one named it (<link rel="icon"> and kin), shown beside its name.
+outlet_icons = Table(
+    "outlet_icons",
+    metadata,
+    Column("outlet_slug", Text, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
 )

@@ -48,6 +48,7 @@ class WebContext:
     zone: ZoneInfo = field(init=False)
     page_cache: PageCache = field(init=False)
     _outlets: tuple[float, list[OutletInfo]] | None = field(default=None, init=False)
+    _icons: tuple[float, dict[str, str]] | None = field(default=None, init=False)
     _options: tuple[float, str] | None = field(
         default=None, init=False
     )  # (when the outlets were read, options)
@@ -74,7 +75,7 @@ class WebContext:
         # Written in Python rather than as template macros: every card calls them, and a macro call costs
         # several times as much.
         env.filters["when"] = self.when
-        env.filters["badge"] = badge
+        env.filters["badge"] = self.badge
 
     def image_url(self, url: str) -> str:
         """A publisher's image as the page should reference it: through the proxy when that is on."""
@@ -111,6 +112,22 @@ class WebContext:
         ago = escape(timefmt.relative_time(moment, self.clock(), self.zone))
         return Markup(f'<time datetime="{iso}" title="{full}">{ago}</time>')
 
+    def icons(self) -> dict[str, str]:
+        """Outlet icons by slug, read again at most once a minute (like the outlet list)."""
+        now = time.monotonic()
+        if self._icons is None or now - self._icons[0] > OUTLETS_TTL:
+            self._icons = (now, self.store.reads.outlet_icons())
+        return self._icons[1]
+
+    def badge(self, name: str | None, slug: str | None = None) -> Markup:
+        """The outlet's icon (through the image proxy when that is on) if its pages name one, else its
+        initial. Decorative either way: the outlet's name is written beside it."""
+        icon = self.icons().get(slug) if slug else None
+        if icon:
+            src = escape(self.image_url(icon))
+            return Markup(f'<img class="badge" src="{src}" alt="" width="20" height="20" loading="lazy">')
+        return letter_badge(name)
+
     def outlet_options(self, selected: str) -> Markup:
         """The search form's outlet choices (every outlet) as <option> elements, `selected` marked. Written once
         per outlet list: looping over hundreds of outlets in the template took half of a search page's time."""
@@ -136,7 +153,7 @@ class WebContext:
         return self.templates.TemplateResponse(request, name, {**shared, **context}, status_code=status)
 
 
-def badge(name: str | None) -> Markup:
+def letter_badge(name: str | None) -> Markup:
     """An outlet's letter badge (decorative: the name is written beside it)."""
     return Markup(f'<span class="badge" aria-hidden="true">{escape((name or "?")[:1].upper())}</span>')
 
