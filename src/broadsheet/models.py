@@ -192,6 +192,7 @@ class OutletInfo:
     article_count: int
     latest: datetime | None
     site_url: str = ""  # scheme://host of its newest article
+    icon: str = ""  # its icon as its pages name it (outlet_icons), "" when none does
 
 
 @dataclass(frozen=True, slots=True)

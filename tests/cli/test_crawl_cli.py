@@ -71,6 +71,8 @@ def test_the_outlets_icon_named_by_its_pages_is_shown_beside_its_name(
         page = client.get("/articles/1").text
         assert f'<img class="badge" src="{icon}" alt=""' in page
         assert f'<img class="badge" src="{icon}"' in client.get("/outlets").text
+        (outlet,) = client.get("/api/v1/outlets").json()
+        assert outlet["icon"] == icon and outlet["site_url"] == publisher.base_url
     proxied = Settings(home=tmp_path / "home", crawl_in_server=False, proxy_images=True)  # type: ignore[call-arg]
     with TestClient(create_app(proxied)) as client:
         page = client.get("/articles/1").text

@@ -103,7 +103,9 @@ class ReadStore:
             articles.c.outlet_slug, func.count().label("n"), func.max(articles.c.sort_time).label("latest")
         ).group_by(articles.c.outlet_slug)
         with self.engine.connect() as conn:
-            found = [self._outlet(conn, row.outlet_slug, row.n, row.latest) for row in conn.execute(query)]
+            counts = list(conn.execute(query))
+            icons = self._icons(conn)
+            found = [self._outlet(conn, row.outlet_slug, row.n, row.latest, icons) for row in counts]
         return sorted(found, key=lambda o: (-o.article_count, o.name.casefold(), o.slug))
 
     def outlet(self, slug: str) -> OutletInfo | None:
@@ -112,9 +114,11 @@ class ReadStore:
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).one()
-            return self._outlet(conn, slug, row.n, row.latest) if row.n else None
+            return self._outlet(conn, slug, row.n, row.latest, self._icons(conn)) if row.n else None
 
-    def _outlet(self, conn: Connection, slug: str, count: int, latest: datetime | None) -> OutletInfo:
+    def _outlet(
+        self, conn: Connection, slug: str, count: int, latest: datetime | None, icons: dict[str, str]
+    ) -> OutletInfo:
         # The name and site as its newest article gives them: outlets rename, old spellings fade.
         newest = conn.execute(
             select(articles.c.outlet, articles.c.url)
@@ -122,12 +126,15 @@ class ReadStore:
             .order_by(articles.c.sort_time.desc(), articles.c.id.desc())
             .limit(1)
         ).one()
-        return OutletInfo(slug, newest.outlet, count, latest, _site(newest.url))
+        return OutletInfo(slug, newest.outlet, count, latest, _site(newest.url), icons.get(slug, ""))
 
     def outlet_icons(self) -> dict[str, str]:
         """Each outlet's icon URL (of those whose pages name one), by outlet slug."""
         with self.engine.connect() as conn:
-            return {row.outlet_slug: row.url for row in conn.execute(select(outlet_icons))}
+            return self._icons(conn)
+
+    def _icons(self, conn: Connection) -> dict[str, str]:
+        return {row.outlet_slug: row.url for row in conn.execute(select(outlet_icons))}
 
     def tags(self, limit: int = 50) -> list[TagInfo]:
         """The most used tags, most articles first."""

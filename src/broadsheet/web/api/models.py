@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from broadsheet.models import Article, ArticleCard, OutletInfo, Source, StoryCard, StoryEvent
 
@@ -74,10 +74,13 @@ class Outlet(BaseModel):
     name: str
     article_count: int
     latest: datetime | None
+    site_url: str = Field(description="scheme://host of its newest article")
+    icon: str = Field(description="its icon as its pages name it (the publisher's URL); empty when none does")
 
     @classmethod
     def of(cls, info: OutletInfo) -> Outlet:
-        return cls(slug=info.slug, name=info.name, article_count=info.article_count, latest=info.latest)
+        return cls(slug=info.slug, name=info.name, article_count=info.article_count, latest=info.latest,
+                   site_url=info.site_url, icon=info.icon)  # fmt: skip
 
 
 class SearchResult(BaseModel):
