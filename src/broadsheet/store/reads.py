@@ -128,12 +128,8 @@ class ReadStore:
         ).one()
         return OutletInfo(slug, newest.outlet, count, latest, _site(newest.url), icons.get(slug, ""))
 
-    def outlet_icons(self) -> dict[str, str]:
-        """Each outlet's icon URL (of those whose pages name one), by outlet slug."""
-        with self.engine.connect() as conn:
-            return self._icons(conn)
-
     def _icons(self, conn: Connection) -> dict[str, str]:
+        """Each outlet's icon URL (of those whose pages name one), by outlet slug."""
         return {row.outlet_slug: row.url for row in conn.execute(select(outlet_icons))}
 
     def tags(self, limit: int = 50) -> list[TagInfo]:

@@ -48,7 +48,7 @@ class WebContext:
     zone: ZoneInfo = field(init=False)
     page_cache: PageCache = field(init=False)
     _outlets: tuple[float, list[OutletInfo]] | None = field(default=None, init=False)
-    _icons: tuple[float, dict[str, str]] | None = field(default=None, init=False)
+    _icons: tuple[float, dict[str, str]] | None = field(default=None, init=False)  # by outlet list read
     _options: tuple[float, str] | None = field(
         default=None, init=False
     )  # (when the outlets were read, options)
@@ -95,6 +95,12 @@ class WebContext:
 
         return Markup(_IMG_SRC.sub(swap, html))
 
+    def _outlet_snapshot(self) -> tuple[float, list[OutletInfo]]:
+        """(when read, the outlet list) as one pair: another thread may replace it meanwhile."""
+        self.outlets()
+        assert self._outlets is not None
+        return self._outlets
+
     def outlets(self) -> list[OutletInfo]:
         """The outlet list shown beside pages; counting every article's outlet costs tens of ms at 200 000
         articles, so it is recomputed at most once a minute."""
@@ -113,10 +119,10 @@ class WebContext:
         return Markup(f'<time datetime="{iso}" title="{full}">{ago}</time>')
 
     def icons(self) -> dict[str, str]:
-        """Outlet icons by slug, read again at most once a minute (like the outlet list)."""
-        now = time.monotonic()
-        if self._icons is None or now - self._icons[0] > OUTLETS_TTL:
-            self._icons = (now, self.store.reads.outlet_icons())
+        """Outlet icons by slug, from the outlet list (so read again at most once a minute, with it)."""
+        read_at, outlets = self._outlet_snapshot()
+        if self._icons is None or self._icons[0] != read_at:
+            self._icons = (read_at, {o.slug: o.icon for o in outlets if o.icon})
         return self._icons[1]
 
     def badge(self, name: str | None, slug: str | None = None) -> Markup:
@@ -131,9 +137,7 @@ class WebContext:
     def outlet_options(self, selected: str) -> Markup:
         """The search form's outlet choices (every outlet) as <option> elements, `selected` marked. Written once
         per outlet list: looping over hundreds of outlets in the template took half of a search page's time."""
-        self.outlets()
-        assert self._outlets is not None
-        read_at, outlets = self._outlets  # one read of the pair: another thread may replace it meanwhile
+        read_at, outlets = self._outlet_snapshot()
         if self._options is None or self._options[0] != read_at:
             html = "".join(f'<option value="{escape(o.slug)}">{escape(o.name)}</option>' for o in outlets)
             self._options = (read_at, html)
