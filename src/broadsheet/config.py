@@ -142,6 +142,15 @@ class Settings(BaseSettings):
         "in the background (stale-while-revalidate; 0: readers wait for the new render).",
     )
 
+    server_threads: int = Field(
+        4,
+        ge=1,
+        le=200,
+        description="Threads per server process running page renders and database reads. A few suit SQLite "
+        "(more only take turns at Python's interpreter lock, and the wait grows uneven); a database server on "
+        "another machine may want more, as its threads mostly wait on the network.",
+    )
+
     log_level: str = Field("WARNING", description="Python logging level.")
 
     @field_validator("time_zone")

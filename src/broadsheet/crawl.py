@@ -31,7 +31,7 @@ from broadsheet.models import Extracted, Feed, FeedEntry, Source, SourceKind
 from broadsheet.pipeline import Pipeline, article_from_entry
 from broadsheet.schedule import next_poll
 from broadsheet.sources import parse_feed
-from broadsheet.store import FetchOutcome, Store
+from broadsheet.store import FetchOutcome, Store, compact_index
 
 __all__ = ["CrawlProgress", "CrawlReport", "Crawler", "SourceReport"]
 
@@ -149,7 +149,16 @@ class Crawler:
                 run.executor.shutdown(wait=True, cancel_futures=True)
         if self.stories is not None:  # also picks up articles a failed earlier step left waiting
             await self.group_into_stories(report)
+        await self.tidy_search_index()  # a cheap look when there is nothing to do
         return report
+
+    async def tidy_search_index(self) -> None:
+        """Keep the full-text index in few segments (store.search.compact_index), in a thread. Searching works
+        either way, so a failure is only logged."""
+        try:
+            await asyncio.to_thread(compact_index, self.store)
+        except Exception:
+            log.exception("compacting the search index failed; searches still work, only slower")
 
     async def group_into_stories(self, report: CrawlReport) -> None:
         """Embed and cluster what this pass stored, in a thread (ONNX Runtime and numpy release the GIL), so

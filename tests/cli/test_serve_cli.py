@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -96,3 +97,16 @@ def test_server_workers_share_the_port_and_go_when_the_server_is_killed(
     finally:
         if server.poll() is None:
             server.kill()
+
+
+def test_a_serving_worker_puts_its_start_up_objects_out_of_the_collectors_reach(tmp_path: Path) -> None:
+    # A full garbage collection over everything start-up built stalls all requests in flight for tens of ms.
+    code = (
+        "import gc; from broadsheet.web.app import app_from_environment; "
+        "before = gc.get_freeze_count(); app_from_environment(); print(before, gc.get_freeze_count())"
+    )
+    env = {**os.environ, "BROADSHEET_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    before, after = (int(n) for n in done.stdout.split())
+    assert before == 0
+    assert after > 10_000

@@ -10,7 +10,7 @@ import pytest
 from storefill import T0, Add
 
 from broadsheet.dedupe import Action
-from broadsheet.store import SEARCH_HELP, SearchQueryError, Store, search
+from broadsheet.store import SEARCH_HELP, SearchQueryError, Store, compact_index, index_segments, search
 from newsroom import make_stories
 
 
@@ -184,3 +184,29 @@ def test_random_garbage_gives_results_or_a_query_error_never_a_crash(
 def test_help_describes_the_syntax() -> None:
     for example in ('"exact phrase"', "OR", "-council", "harb*"):
         assert example in SEARCH_HELP
+
+
+def test_compacting_the_index_merges_its_segments_and_finds_the_same(store: Store, add: Add) -> None:
+    # Each stored article is a transaction of its own, so each leaves a segment (FTS5 merges only some).
+    rng = random.Random(4)
+    words = ["ferry", "harbour", "tram", "council", "orchard", "bridge", "storm", "quay"]
+    for n in range(30):
+        add(f"Report {n} on the {rng.choice(words)}", " ".join(rng.choices(words, k=6)), hours=n)
+    segments = index_segments(store)
+    assert segments > 3
+    queries = ["ferry", "tram OR quay", '"harbour council"', "-storm bridge", "orch*"]
+    before = {
+        q: [(h.card.id, h.rank, h.snippet_html) for h in search(store, q, per_page=50).hits] for q in queries
+    }
+
+    assert compact_index(store, above=segments) == 0  # not more than asked: left alone
+    assert index_segments(store) == segments
+    assert compact_index(store, above=1) >= 1
+    assert index_segments(store) == 1
+    after = {
+        q: [(h.card.id, h.rank, h.snippet_html) for h in search(store, q, per_page=50).hits] for q in queries
+    }
+    assert after == before
+    assert all(before.values())
+    add("Late news from the quay", "The quay reopened on Friday.", hours=40)  # still indexed after the merge
+    assert search(store, "reopened").hits[0].card.title == "Late news from the quay"

@@ -13,6 +13,7 @@ from rich.progress import Progress
 
 from broadsheet.commands.common import app, err, opened, out, story_builder
 from broadsheet.errors import BroadsheetError
+from broadsheet.store import compact_index
 
 __all__ = ["export", "import_", "recluster", "stats"]
 
@@ -41,6 +42,7 @@ def import_(
                                                                                        total=total))  # fmt: skip
         else:
             report = import_jsonl(path, pipeline)
+        compact_index(store)
     for problem in report.errors[:50]:
         err.print(f"skipped {path}:{problem}")
     if len(report.errors) > 50:

@@ -33,6 +33,7 @@ def serve(
     import uvicorn
 
     from broadsheet.web import create_app
+    from broadsheet.web.app import settle_heap
     from broadsheet.web.security import load_secret
     from broadsheet.web.workers import balanced_sockets_supported, run_workers
 
@@ -46,6 +47,7 @@ def serve(
         log_level = settings.log_level.lower()
         if workers == 1:
             web = create_app(settings, store=store)
+            settle_heap()
             uvicorn.run(web, host=host, port=port, log_level=log_level, server_header=False)
             return
         load_secret(settings.home)  # created once here, not raced by the workers

@@ -9,7 +9,7 @@ from broadsheet.store.cards import BadCursorError
 from broadsheet.store.db import connect, migrate
 from broadsheet.store.leases import Lease, LeaseStore
 from broadsheet.store.reads import ReadStore
-from broadsheet.store.search import SEARCH_HELP, SearchQueryError, search
+from broadsheet.store.search import SEARCH_HELP, SearchQueryError, compact_index, index_segments, search
 from broadsheet.store.sources import FetchOutcome, SourceStore
 from broadsheet.store.stories import StoryStore
 
@@ -26,6 +26,8 @@ __all__ = [
     "SourceStore",
     "Store",
     "StoryStore",
+    "compact_index",
+    "index_segments",
     "search",
 ]
 
