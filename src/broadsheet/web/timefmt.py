@@ -8,6 +8,11 @@ from zoneinfo import ZoneInfo
 __all__ = ["absolute_time", "iso", "reading_minutes", "relative_time"]
 
 WORDS_PER_MINUTE = 230
+# English names, whatever the machine's locale (strftime's %A and %B follow it); and a table is 3x strftime,
+# which counts on a page listing 30 times.
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
 
 
 def _plural(count: int, unit: str) -> str:
@@ -26,13 +31,16 @@ def relative_time(moment: datetime, now: datetime, zone: ZoneInfo | None = None)
     if seconds < 7 * 86400:
         return _plural(int(seconds // 86400), "day")
     local = moment.astimezone(zone or UTC)
-    return f"{local.day} {local:%b %Y}"
+    return f"{local.day} {_MONTHS[local.month - 1][:3]} {local.year}"
 
 
 def absolute_time(moment: datetime, zone: ZoneInfo | None = None) -> str:
     """The full time for a tooltip: "Thursday 26 November 2026, 14:05 UTC"."""
     local = moment.astimezone(zone or UTC)
-    return f"{local:%A} {local.day} {local:%B %Y, %H:%M %Z}"
+    return (
+        f"{_DAYS[local.weekday()]} {local.day} {_MONTHS[local.month - 1]} {local.year}, "
+        f"{local.hour:02d}:{local.minute:02d} {local.tzname()}"
+    )
 
 
 def iso(moment: datetime) -> str:
