@@ -145,10 +145,11 @@ class Settings(BaseSettings):
     server_threads: int = Field(
         4,
         ge=1,
-        le=200,
+        le=12,
         description="Threads per server process running page renders and database reads. A few suit SQLite "
         "(more only take turns at Python's interpreter lock, and the wait grows uneven); a database server on "
-        "another machine may want more, as its threads mostly wait on the network.",
+        "another machine may want more, as its threads mostly wait on the network. At most 12: each process "
+        "keeps 15 database connections, shared with the crawler.",
     )
 
     log_level: str = Field("WARNING", description="Python logging level.")

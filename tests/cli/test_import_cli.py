@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from clirun import CliResult
 
+from broadsheet.store import Store, index_segments, search
 from newsroom import make_stories
 
 Cli = Callable[..., CliResult]
+# The module, not the function the package exports under the same name.
+search_module = importlib.import_module("broadsheet.store.search")
 
 
 def line(story_index: int, **override: object) -> str:
@@ -100,3 +105,24 @@ def test_imported_html_is_sanitised(cli: Cli, tmp_path: Path) -> None:
 def test_import_of_a_missing_file_says_so(cli: Cli, tmp_path: Path) -> None:
     result = cli("import", str(tmp_path / "nope.jsonl"))
     assert result.code == 1 and "is not a file" in result.err
+
+
+def test_import_leaves_the_search_index_in_one_segment(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"sqlite:///{tmp_path / 'home' / 'broadsheet.db'}"
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_text("\n".join(line(i) for i in range(3)) + "\n")
+    second.write_text("\n".join(line(i) for i in range(3, 6)) + "\n")
+
+    monkeypatch.setattr(search_module, "COMPACT_ABOVE", 100)
+    assert cli("import", str(first)).code == 0
+    store = Store.open(db)
+    assert index_segments(store) > 1  # one per stored article: what compaction is for
+
+    monkeypatch.setattr(search_module, "COMPACT_ABOVE", 1)
+    assert cli("import", str(second)).code == 0
+    assert index_segments(store) == 1
+    title = make_stories(6)[4].title
+    assert search(store, title).hits[0].card.title == title
+    store.close()

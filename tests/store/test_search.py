@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import random
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from storefill import T0, Add
 
+from broadsheet.config import Settings
+from broadsheet.crawl import Crawler
 from broadsheet.dedupe import Action
+from broadsheet.pipeline import Pipeline
 from broadsheet.store import SEARCH_HELP, SearchQueryError, Store, compact_index, index_segments, search
+from broadsheet.store.search import Compaction
 from newsroom import make_stories
+
+# The modules, not the functions the packages export under the same names.
+search_module = importlib.import_module("broadsheet.store.search")
+crawl_module = importlib.import_module("broadsheet.crawl")
 
 
 def _ids(store: Store, q: str, **kwargs: object) -> list[int]:
@@ -199,9 +210,9 @@ def test_compacting_the_index_merges_its_segments_and_finds_the_same(store: Stor
         q: [(h.card.id, h.rank, h.snippet_html) for h in search(store, q, per_page=50).hits] for q in queries
     }
 
-    assert compact_index(store, above=segments) == 0  # not more than asked: left alone
+    assert compact_index(store, above=segments) == Compaction(0, True)  # not more than asked: left alone
     assert index_segments(store) == segments
-    assert compact_index(store, above=1) >= 1
+    assert compact_index(store, above=1).finished
     assert index_segments(store) == 1
     after = {
         q: [(h.card.id, h.rank, h.snippet_html) for h in search(store, q, per_page=50).hits] for q in queries
@@ -210,3 +221,33 @@ def test_compacting_the_index_merges_its_segments_and_finds_the_same(store: Stor
     assert all(before.values())
     add("Late news from the quay", "The quay reopened on Friday.", hours=40)  # still indexed after the merge
     assert search(store, "reopened").hits[0].card.title == "Late news from the quay"
+
+
+def test_the_crawler_compacts_the_index_daily_and_finishes_merges_it_had_to_cut_short(
+    store: Store, add: Add, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def add_some(first: int, count: int) -> None:
+        for n in range(first, first + count):
+            add(f"Quay works, day {n}", f"Day {n} of the works at the quay: the crane arrived.", hours=n)
+
+    monkeypatch.setattr(search_module, "COMPACT_ABOVE", 1)
+    monkeypatch.setattr(crawl_module, "COMPACT_SECONDS", 0)  # one merge step a pass
+    now = [T0]
+    settings = Settings(home=tmp_path)
+    crawler = Crawler(settings, store, Pipeline(store, settings), clock=lambda: now[0])
+    add_some(0, 6)
+    assert index_segments(store) > 1
+
+    asyncio.run(crawler.tidy_search_index())
+    assert index_segments(store) == 1  # the one step was enough, but the crawler could not know yet
+    add_some(6, 3)
+    asyncio.run(crawler.tidy_search_index())  # the same day, but not yet finished: it goes on
+    assert index_segments(store) == 1
+    asyncio.run(crawler.tidy_search_index())  # nothing left to merge: finished
+    add_some(9, 3)
+    asyncio.run(crawler.tidy_search_index())  # done, and looked at today: left alone
+    assert index_segments(store) > 1
+    now[0] += timedelta(hours=25)
+    asyncio.run(crawler.tidy_search_index())
+    assert index_segments(store) == 1
+    assert len(search(store, "crane", per_page=50).hits) == 12

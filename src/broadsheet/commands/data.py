@@ -42,7 +42,6 @@ def import_(
                                                                                        total=total))  # fmt: skip
         else:
             report = import_jsonl(path, pipeline)
-        compact_index(store)
     for problem in report.errors[:50]:
         err.print(f"skipped {path}:{problem}")
     if len(report.errors) > 50:
@@ -54,7 +53,19 @@ def import_(
     )
     if report.lines and len(report.errors) == report.lines:
         raise typer.Exit(1)
+    _tidy_search_index()
     _group_into_stories()
+
+
+def _tidy_search_index() -> None:
+    """After a bulk load, merge the search index into one segment (store.search.compact_index). The articles
+    are stored and searchable either way, so a failure here is a warning, not the import's failure."""
+    with opened() as (_settings, store):
+        try:
+            compact_index(store)
+        except Exception as exc:  # e.g. the database stayed locked by a crawler writing beside it
+            err.print(f"warning: could not compact the search index ({exc}); searches work, only slower, "
+                      "and the crawler compacts it later")  # fmt: skip
 
 
 def _group_into_stories(since: datetime | None = None, *, rebuild: bool = False) -> None:

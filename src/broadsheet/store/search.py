@@ -8,6 +8,8 @@ from __future__ import annotations
 import functools
 import html
 import secrets
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -23,6 +25,7 @@ __all__ = [
     "MAX_PAGE",
     "MAX_PER_PAGE",
     "SEARCH_HELP",
+    "Compaction",
     "SearchQueryError",
     "compact_index",
     "index_segments",
@@ -171,18 +174,29 @@ def index_segments(source: Engine | HasEngine) -> int:
         return int(conn.execute(text("SELECT count(DISTINCT segid) FROM articles_fts_idx")).scalar_one())
 
 
-def compact_index(source: Engine | HasEngine, *, above: int = COMPACT_ABOVE) -> int:
-    """Merge the full-text index into one segment once it is in more than `above`; returns the merge steps
-    taken (0 when none was needed).
+@dataclass(frozen=True, slots=True)
+class Compaction:
+    steps: int  # merge transactions run
+    finished: bool  # the index is in one segment (or was in few enough to be left alone)
+
+
+def compact_index(
+    source: Engine | HasEngine, *, above: int | None = None, max_seconds: float | None = None
+) -> Compaction:
+    """Merge the full-text index into one segment if it is in more than `above` (default COMPACT_ABOVE),
+    for at most about `max_seconds` (default: until done). A call that runs out of time leaves the index
+    whole and searchable; the next call carries on where it stopped.
 
     FTS5 writes each transaction's words as a new segment and merges small ones as it goes, so an index fed
     by many small writes (a crawler, an import) settles at a score of segments, and every lookup of a word
-    looks in each. Finding 20 results' snippets then costs twice what it does in one segment. The merge goes
-    in steps of MERGE_STEP_PAGES pages, each its own short transaction, so a crawler writing meanwhile waits
-    for one step at most, and readers never wait (WAL)."""
+    looks in each: finding 20 results' snippets then costs twice what it does in one segment. Merging
+    rewrites the whole index, so callers do it after a bulk load or now and then, not after every write. It
+    goes in steps of MERGE_STEP_PAGES pages, each its own short transaction: a writer meanwhile waits for one
+    step at most, and readers never wait (WAL)."""
     engine = source if isinstance(source, Engine) else source.engine
-    if index_segments(engine) <= above:
-        return 0
+    if index_segments(engine) <= (COMPACT_ABOVE if above is None else above):
+        return Compaction(0, True)
+    deadline = None if max_seconds is None else time.monotonic() + max_seconds
     for step in range(1, MAX_MERGE_STEPS + 1):
         with engine.begin() as conn:
             raw = conn.connection.driver_connection
@@ -193,5 +207,7 @@ def compact_index(source: Engine | HasEngine, *, above: int = COMPACT_ABOVE) -> 
             )
             written = raw.total_changes - before  # type: ignore[union-attr]
         if written < 2:  # FTS5's sign that there was nothing left to merge
-            return step
-    return MAX_MERGE_STEPS
+            return Compaction(step, True)
+        if deadline is not None and time.monotonic() >= deadline:
+            return Compaction(step, False)
+    return Compaction(MAX_MERGE_STEPS, False)
