@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from broadsheet.web.workers import WorkersFailedError, check_port_free, listening_socket
 from newsroom import article_page, make_stories, rss
 from publisher import Publisher
 
@@ -110,3 +111,18 @@ def test_a_serving_worker_puts_its_start_up_objects_out_of_the_collectors_reach(
     before, after = (int(n) for n in done.stdout.split())
     assert before == 0
     assert after > 10_000
+
+
+def test_workers_listen_where_one_process_would_and_say_why_they_cannot() -> None:
+    port = _free_port()
+    check_port_free("localhost", port)
+    with listening_socket("localhost", port) as sock:  # IPv4, as uvicorn alone: 127.0.0.1 answers
+        assert sock.family == socket.AF_INET
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+        with pytest.raises(WorkersFailedError, match="port already in use"):
+            check_port_free("127.0.0.1", port)
+    with pytest.raises(WorkersFailedError, match="no such address"):
+        check_port_free("no-such-host.invalid", port)
+    with pytest.raises(WorkersFailedError, match="give --host an address of this machine"):
+        check_port_free("192.0.2.1", port)  # a documentation address: not this machine's

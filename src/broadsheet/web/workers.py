@@ -14,6 +14,7 @@ is used instead.
 from __future__ import annotations
 
 import ctypes
+import errno
 import logging
 import multiprocessing
 import os
@@ -45,13 +46,18 @@ def balanced_sockets_supported() -> bool:
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
+def _family(host: str) -> socket.AddressFamily:
+    """IPv6 for an IPv6 address, IPv4 otherwise, as uvicorn decides for one process: so `--host localhost`
+    listens on 127.0.0.1 with any number of workers (the first address the resolver gives may be ::1)."""
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     """A socket listening on host:port that shares the port with the other workers' sockets."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    sock = socket.socket(family, kind, proto)
+    sock = socket.socket(_family(host), socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(address)
+    sock.bind((host, port))
     sock.listen(BACKLOG)
     sock.set_inheritable(True)
     return sock
@@ -61,15 +67,24 @@ def check_port_free(host: str, port: int) -> None:
     """Raise WorkersFailedError when something listens on host:port already. The workers' sockets share the
     port with any other SO_REUSEPORT socket of this user (a second `serve` would silently take half the
     connections), so the parent first binds it alone."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-    with socket.socket(family, kind, proto) as probe:
+    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a closed connection's TIME_WAIT is fine
         try:
-            probe.bind(address)
-        except OSError as exc:
+            probe.bind((host, port))
+        except socket.gaierror as exc:
             raise WorkersFailedError(
-                f"cannot serve on {host}:{port}: port already in use ({exc.strerror}); stop what listens there "
-                "or choose another port with --port"
+                f"cannot serve on {host}: no such address ({exc.strerror}); give --host an address or name of "
+                "this machine (127.0.0.1, or 0.0.0.0 for every interface)"
+            ) from exc
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise WorkersFailedError(
+                    f"cannot serve on {host}:{port}: port already in use ({exc.strerror}); stop what listens "
+                    "there or choose another port with --port"
+                ) from exc
+            raise WorkersFailedError(
+                f"cannot serve on {host}:{port}: {exc.strerror}; give --host an address of this machine "
+                "(127.0.0.1, or 0.0.0.0 for every interface)"
             ) from exc
 
 
