@@ -1,11 +1,13 @@
 """Feeds out: Atom 1.0 and RSS 2.0 documents, parsed back with lxml and with feedparser (our own ingest parser).
 
-Checks well-formedness, required elements, absolute links, dates that round-trip, escaping and determinism.
+Checks well-formedness, required elements, absolute links, dates that round-trip, escaping and determinism, and
+the W3C feed validator's rules (read from its source, as the validator itself cannot be installed here).
 """
 
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -308,3 +310,83 @@ def test_media_types_and_article_link() -> None:
     assert ATOM_TYPE == "application/atom+xml; charset=utf-8"
     assert RSS_TYPE == "application/rss+xml; charset=utf-8"
     assert article_link("https://news.example.org/", card(42)) == "https://news.example.org/articles/42"
+
+
+# --- the W3C feed validator's rules (its source: w3c/feedvalidator), checked on our output -------------------
+
+# validators.rfc2396: the characters a link, id or thumbnail URL may hold; anything else is an error there.
+URI_CHARS = re.compile(r"[0-9A-Za-z;/?:@&=+$.\-_!~*'()%,#]+")
+# validators.rfc3339 and rfc822 (with the day of the week checked against the date).
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+RFC822 = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+                    r"\d\d:\d\d:\d\d (GMT|[+-]\d{4})")  # fmt: skip
+AWKWARD = [
+    card(
+        21, url="https://ex.example/a b|c?q=ü&r=[1]", canonical_url="", image="https://ex.example/img ü.jpg"
+    ),
+    card(22, url="https://bücher.example/straße?x=100%", canonical_url="", image="/pics/a%20b.jpg"),
+    card(23, url="https://ex.example/already%20encoded?q=%C3%BC", canonical_url="", excerpt="   "),
+]
+
+
+def uris(root: Any) -> list[str]:
+    found = [el.get(a) for el in root.iter() for a in ("href", "url") if el.get(a)]
+    found += [el.text for el in root.iter("link", "guid", "{http://www.w3.org/2005/Atom}id") if el.text]
+    return [u for u in found if not u.startswith("tag:")]
+
+
+def test_every_address_is_a_uri_even_from_publisher_addresses_that_are_not() -> None:
+    meta = replace(META, self_url=f"{BASE}/tags/café.atom?q=a|b", id=f"{BASE}/tags/café.atom?q=a|b")
+    for root in (etree.fromstring(atom_feed(meta, AWKWARD, BASE, NOW)),
+                 etree.fromstring(rss_feed(meta, AWKWARD, BASE, NOW))):  # fmt: skip
+        found = uris(root)
+        assert len(found) >= 8
+        assert all(URI_CHARS.fullmatch(u) for u in found), found
+    entry = etree.fromstring(atom_feed(meta, AWKWARD, BASE, NOW)).findall("a:entry", NS)
+    related = [e.find("a:link[@rel='related']", NS).get("href") for e in entry]
+    assert related == [
+        "https://ex.example/a%20b%7Cc?q=%C3%BC&r=%5B1%5D",
+        "https://xn--bcher-kva.example/stra%C3%9Fe?x=100%25",  # a lone % is a percent sign, not an escape
+        "https://ex.example/already%20encoded?q=%C3%BC",  # what is encoded stays as it was
+    ]
+    thumbs = [e.find("media:thumbnail", NS).get("url") for e in entry[:2]]
+    assert thumbs == ["https://ex.example/img%20%C3%BC.jpg", "https://xn--bcher-kva.example/pics/a%20b.jpg"]
+    self_link = etree.fromstring(atom_feed(meta, AWKWARD, BASE, NOW)).find("a:link[@rel='self']", NS)
+    assert self_link.get("href") == f"{BASE}/tags/caf%C3%A9.atom?q=a%7Cb"
+
+
+def test_dates_match_the_validators_formats_with_the_right_day_of_the_week() -> None:
+    cards = [card(i) for i in range(1, 40, 3)]
+    root = atom(cards)
+    stamps = [el.text for el in root.iter("{http://www.w3.org/2005/Atom}updated",
+                                          "{http://www.w3.org/2005/Atom}published")]  # fmt: skip
+    assert len(stamps) == 1 + 2 * len(cards)
+    assert all(RFC3339.fullmatch(s) for s in stamps), stamps
+    dates = [el.text for el in rss(cards).iter("pubDate", "lastBuildDate")]
+    assert all(RFC822.fullmatch(d) for d in dates), dates
+    for text in dates:
+        parsed = parsedate_to_datetime(text)
+        assert text[:3] == calendar.day_abbr[parsed.weekday()]
+
+
+def test_a_language_is_named_only_when_validators_know_it() -> None:
+    for given, written in (("en", "en"), ("pt_BR", "pt-BR"), ("yue", None), ("xx", None), ("english", None)):
+        meta = replace(META, lang=given)
+        entry = atom([card(1, lang=given)]).find("a:entry", NS)
+        assert entry.get("{http://www.w3.org/XML/1998/namespace}lang") == written
+        assert etree.fromstring(rss_feed(meta, CARDS, BASE, NOW)).findtext("channel/language") == written
+
+
+def test_bad_characters_repeated_articles_and_empty_summaries() -> None:
+    garbled = card(31, title="Caf\ufffd opens \x85again\x9f", excerpt="")
+    cards = [garbled, card(1), garbled, card(1)]
+    root = atom(cards)
+    entries = root.findall("a:entry", NS)
+    assert [e.findtext("a:id", namespaces=NS) for e in entries] == [
+        "tag:news.example.org,2026:article:31",
+        "tag:news.example.org,2026:article:1",
+    ]
+    assert entries[0].findtext("a:title", namespaces=NS) == "Caf opens again"
+    assert entries[0].findtext("a:summary", namespaces=NS) == "Caf opens again"  # the title stands in
+    guids = [g.text for g in rss(cards).iter("guid")]
+    assert len(guids) == len(set(guids)) == 2

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from lxml import etree
 
@@ -30,11 +30,27 @@ _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _RSS_DOCS = "https://www.rssboard.org/rss-specification"
 # The date in a tag: URI names when we held the authority; it is part of every entry id, so it never changes.
 _TAG_DATE = "2026"
-# Everything XML 1.0's Char production excludes: C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF.
-# lxml refuses such strings outright, and a publisher's title can carry them.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Everything XML 1.0's Char production excludes: C0 controls but tab/LF/CR, lone surrogates, U+FFFE/U+FFFF
+# (lxml refuses such strings outright, and a publisher's title can carry them); and what feed validators flag
+# as bad characters though XML allows them: C1 controls and U+FFFD, the mark of text decoded wrongly upstream.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f\ud800-\udfff\ufffd\ufffe\uffff]")
 _DNS_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
-_LANG_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+_LANG_TAG = re.compile(r"[A-Za-z]{2}(-[A-Za-z0-9]{1,8})*")
+# ISO 639-1: feed validators check a language tag's first part against the registered codes.
+_ISO_639_1_CODES = (
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee "
+    "el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is "
+    "it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms "
+    "mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk "
+    "sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi "
+    "yo za zh zu"
+)
+_ISO_639_1 = frozenset(_ISO_639_1_CODES.split())
+# What may stay as it is in each part of a URI (RFC 3986); anything else, spaces and non-ASCII included, is
+# percent-encoded, as validators accept only URIs (publishers' addresses and request paths can be IRIs).
+_PATH_SAFE = "/:@!$&'()*+,;=~%"
+_QUERY_SAFE = _PATH_SAFE + "?"
+_LONE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +78,15 @@ def atom_feed(meta: FeedMeta, cards: Sequence[ArticleCard], base_url: str, now: 
     lang = _lang(meta.lang)
     if lang:
         feed.set(_XML_LANG, lang)
-    _atom_child(feed, "id", _line(meta.id))
+    _atom_child(feed, "id", _uri(_line(meta.id)) or _line(meta.id))
     _atom_child(feed, "title", _line(meta.title), type="text")
     if _line(meta.subtitle):
         _atom_child(feed, "subtitle", _line(meta.subtitle), type="text")
     _atom_child(feed, "updated", _rfc3339(_newest(cards, now)))
-    _atom_child(feed, "link", rel="self", type="application/atom+xml", href=_text(meta.self_url))
-    _atom_child(feed, "link", rel="alternate", type="text/html", href=_text(meta.html_url))
+    _atom_child(feed, "link", rel="self", type="application/atom+xml", href=_uri(meta.self_url))
+    _atom_child(feed, "link", rel="alternate", type="text/html", href=_uri(meta.html_url))
     _atom_child(feed, "generator", _line(meta.generator))
-    for card in cards:
+    for card in _distinct(cards):
         _atom_entry(feed, card, base_url)
     return _serialise(feed)
 
@@ -81,7 +97,7 @@ def rss_feed(meta: FeedMeta, cards: Sequence[ArticleCard], base_url: str, now: d
     rss = etree.Element("rss", version="2.0", nsmap={"atom": _ATOM, "dc": _DC, "media": _MEDIA})
     channel = etree.SubElement(rss, "channel")
     _child(channel, "title", _line(meta.title))
-    _child(channel, "link", _text(meta.html_url))
+    _child(channel, "link", _uri(meta.html_url))
     # RSS requires a non-empty description; the title is the best we have when no subtitle is given.
     _child(channel, "description", _line(meta.subtitle) or _line(meta.title) or _line(meta.generator))
     if _lang(meta.lang):
@@ -91,11 +107,11 @@ def rss_feed(meta: FeedMeta, cards: Sequence[ArticleCard], base_url: str, now: d
     _child(channel, "pubDate", built)
     _child(channel, "lastBuildDate", built)
     etree.SubElement(
-        channel, f"{{{_ATOM}}}link", rel="self", type="application/rss+xml", href=_text(meta.self_url)
+        channel, f"{{{_ATOM}}}link", rel="self", type="application/rss+xml", href=_uri(meta.self_url)
     )
     _child(channel, "generator", _line(meta.generator))
     _child(channel, "docs", _RSS_DOCS)
-    for card in cards:
+    for card in _distinct(cards):
         _rss_item(channel, card, base_url)
     return _serialise(rss)
 
@@ -117,8 +133,8 @@ def _atom_entry(feed: Any, card: ArticleCard, base_url: str) -> None:
         _atom_child(entry, "link", rel="related", type="text/html", href=publisher_url)
     author = _atom_child(entry, "author")
     _atom_child(author, "name", _outlet(card))
-    if _text(card.excerpt).strip():
-        _atom_child(entry, "summary", _text(card.excerpt), type="text")
+    # Without text of its own an entry says nothing in a reader's list: its title stands in.
+    _atom_child(entry, "summary", _text(card.excerpt).strip() or _title(card), type="text")
     for tag in _tags(card):
         _atom_child(entry, "category", term=tag)
     _thumbnail(entry, card)
@@ -206,13 +222,56 @@ def _publisher_url(card: ArticleCard) -> str:
 
 
 def _http_url(url: str, base: str = "") -> str:
-    """`url` resolved against `base` if that gives absolute http(s), else "": a broken link is left out."""
+    """`url` resolved against `base` if that gives absolute http(s), as a URI; else "": a broken link is left
+    out."""
     try:
         url = urljoin(base, url) if base else url
         parts = urlsplit(url)
     except ValueError:  # "http://[oops/": the publisher's URL is broken; the rest of the feed is not
         return ""
-    return url if parts.scheme in ("http", "https") and parts.netloc else ""
+    return _uri(url) if parts.scheme in ("http", "https") and parts.netloc else ""
+
+
+def _uri(url: str) -> str:
+    """An absolute URL written as a URI: a non-ASCII host in IDNA, everything not allowed where it stands
+    percent-encoded (what is already encoded stays as it is); "" when it cannot be one."""
+    url = _text(url).strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return ""
+    if not parts.scheme or not host:
+        return ""
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return ""
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port is None else f"{host}:{port}"
+    if parts.username is not None:
+        userinfo = quote(parts.username, safe="!$&'()*+,;=~%")
+        if parts.password is not None:
+            userinfo += ":" + quote(parts.password, safe="!$&'()*+,;=~%")
+        netloc = f"{userinfo}@{netloc}"
+
+    def encode(part: str, safe: str) -> str:
+        return quote(_LONE_PERCENT.sub("%25", part), safe=safe)
+
+    uri = f"{parts.scheme}://{netloc}{encode(parts.path, _PATH_SAFE)}"
+    if parts.query:
+        uri += "?" + encode(parts.query, _QUERY_SAFE)
+    if parts.fragment:
+        uri += "#" + encode(parts.fragment, _QUERY_SAFE)
+    return uri
+
+
+def _distinct(cards: Sequence[ArticleCard]) -> list[ArticleCard]:
+    """Each article once (a repeated guid is an error in RSS, a repeated id one in Atom)."""
+    return list({card.id: card for card in reversed(cards)}.values())[::-1]
 
 
 def _require_absolute(base_url: str) -> None:
@@ -224,8 +283,9 @@ def _require_absolute(base_url: str) -> None:
 
 
 def _lang(value: str) -> str:
+    """A language tag feed readers and validators know ("en", "pt-BR"), or "" to say nothing."""
     tag = value.strip().replace("_", "-")
-    return tag if _LANG_TAG.fullmatch(tag) else ""
+    return tag if _LANG_TAG.fullmatch(tag) and tag[:2].lower() in _ISO_639_1 else ""
 
 
 def _card_time(card: ArticleCard) -> datetime:
