@@ -3,7 +3,8 @@
 The article page is the page readers land on from anywhere, and most article pages are read too rarely to be in
 any cache, so this read is the one the reader's latency rests on. Each statement is a primary-key lookup or a
 short walk down an index that stops after a few rows, whatever the size of the archive or of the story; the
-SQLAlchemy statements are built at import (building one costs more than SQLite takes to answer it).
+SQLAlchemy statements are built at import (building one costs more than SQLite takes to answer it) and run as
+`Prepared` statements (on SQLite, straight on the driver's cursor).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from broadsheet.errors import NotFoundError
 from broadsheet.models import Article, ArticleCard, StoryCard
 from broadsheet.store.articles import article_from_row
 from broadsheet.store.cards import CARD_COLUMNS, LEAD_CHARS, ORIGINALS, card, cards_by_id
+from broadsheet.store.prepared import Prepared
 from broadsheet.store.related import related_cards
 from broadsheet.store.schema import articles, stories
 from broadsheet.store.stories import STORY_COLUMNS, related_rows, story_card
@@ -38,8 +40,10 @@ class ArticlePage:
 
 _TIME = articles.c.sort_time
 _AT = tuple_(bindparam("t", type_=_TIME.type), bindparam("id"))
-_ARTICLE = select(articles, func.substr(articles.c.text, 1, LEAD_CHARS).label("lead")).where(
-    articles.c.id == bindparam("id")
+_ARTICLE = Prepared(
+    select(articles, func.substr(articles.c.text, 1, LEAD_CHARS).label("lead")).where(
+        articles.c.id == bindparam("id")
+    )
 )
 _SAME_OUTLET = select(*CARD_COLUMNS).where(articles.c.outlet_slug == bindparam("outlet"), ORIGINALS)
 _OLDER = (
@@ -53,13 +57,15 @@ _COPIES = (
 )
 # The three as one statement (a round trip through SQLAlchemy costs more than SQLite's work on each), each row
 # labelled with the list it belongs to.
-_AROUND = union_all(
-    *(
-        select(query.add_columns(literal(kind).label("kind")).subquery())
-        for kind, query in (("older", _OLDER), ("newer", _NEWER), ("copy", _COPIES))
+_AROUND = Prepared(
+    union_all(
+        *(
+            select(query.add_columns(literal(kind).label("kind")).subquery())
+            for kind, query in (("older", _OLDER), ("newer", _NEWER), ("copy", _COPIES))
+        )
     )
 )
-_STORY = select(*STORY_COLUMNS, stories.c.related).where(stories.c.id == bindparam("story"))
+_STORY = Prepared(select(*STORY_COLUMNS, stories.c.related).where(stories.c.id == bindparam("story")))
 
 # The story's other articles, newest first, down its (story_id, sort_time, id) index: never the article, its
 # original (`o`, the article itself when it is none) or a copy of either.
@@ -75,21 +81,21 @@ _COVERAGE = (
     .order_by(_TIME.desc(), articles.c.id.desc())
     .limit(bindparam("n"))
 )
-_OTHER_OUTLETS = _COVERAGE.where(articles.c.outlet_slug != bindparam("outlet"))
-_OWN_OUTLET = _COVERAGE.where(articles.c.outlet_slug == bindparam("outlet"))
+_OTHER_OUTLETS = Prepared(_COVERAGE.where(articles.c.outlet_slug != bindparam("outlet")))
+_OWN_OUTLET = Prepared(_COVERAGE.where(articles.c.outlet_slug == bindparam("outlet")))
 
 
 def read_article_page(engine: Engine, article_id: int, now: datetime, related: int = 6) -> ArticlePage:
     """The article `article_id` with its neighbours, copies, story and up to `related` related articles (see
     `_related`). Raises NotFoundError when there is no such article."""
     with engine.connect() as conn:
-        row = conn.execute(_ARTICLE, {"id": article_id}).first()
+        row = _ARTICLE.first(conn, {"id": article_id})
         if row is None:
             raise NotFoundError(f"no article with id {article_id}")
         article, own = article_from_row(row), card(row)
         at = {"outlet": own.outlet_slug, "t": own.sort_time, "id": article_id}
         around: dict[str, list[ArticleCard]] = {"older": [], "newer": [], "copy": []}
-        for r in conn.execute(_AROUND, at):
+        for r in _AROUND.rows(conn, at):
             around[r.kind].append(card(r))
         original = None
         if article.duplicate_of is not None:
@@ -116,7 +122,7 @@ def _related(
     assert article.id is not None
     if article.story_id is None:
         return None, related_cards(conn, article.id, limit)
-    row = conn.execute(_STORY, {"story": article.story_id}).first()
+    row = _STORY.first(conn, {"story": article.story_id})
     if row is None:  # its story was dissolved by a recluster that has not finished yet
         return None, related_cards(conn, article.id, limit)
     params = {
@@ -126,9 +132,9 @@ def _related(
         "outlet": own.outlet_slug,
         "n": limit,
     }
-    found = [card(r) for r in conn.execute(_OTHER_OUTLETS, params)]
+    found = [card(r) for r in _OTHER_OUTLETS.rows(conn, params)]
     if len(found) < limit:
-        found += [card(r) for r in conn.execute(_OWN_OUTLET, {**params, "n": limit - len(found)})]
+        found += [card(r) for r in _OWN_OUTLET.rows(conn, {**params, "n": limit - len(found)})]
     if len(found) < limit:
         near = related_rows(conn, row.id, row.related, limit - len(found))
         heads = [r.headline_id for r in near if r.headline_id is not None]
