@@ -251,3 +251,15 @@ def test_the_crawler_compacts_the_index_daily_and_finishes_merges_it_had_to_cut_
     asyncio.run(crawler.tidy_search_index())
     assert index_segments(store) == 1
     assert len(search(store, "crane", per_page=50).hits) == 12
+
+
+def test_a_very_common_word_is_ranked_among_its_newest_matches(
+    store: Store, add: Add, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oldest = add("Lighthouse lighthouse lighthouse", "The lighthouse keeper retired.", hours=0)
+    newer = [
+        add(f"Coast notes {n}", f"Walkers passed the lighthouse on day {n}.", hours=n) for n in range(1, 5)
+    ]
+    assert _ids(store, "lighthouse")[0] == oldest  # the best match, while every match is ranked
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 3)
+    assert sorted(_ids(store, "lighthouse")) == sorted(newer[-3:])
