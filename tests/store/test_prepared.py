@@ -61,3 +61,14 @@ def test_statements_with_expanding_parameters_are_refused(store: Store) -> None:
     by_ids = Prepared(select(*CARD_COLUMNS).where(articles.c.id.in_(bindparam("ids", expanding=True))))
     with store.engine.connect() as conn, pytest.raises(TypeError, match="expanding"):
         by_ids.rows(conn, {"ids": [1, 2]})
+
+
+def test_cards_are_read_by_position_from_rows_that_start_with_the_card_columns() -> None:
+    # card() unpacks the first columns in this order; a change to CARD_COLUMNS must change it too.
+    assert [c.key for c in CARD_COLUMNS] == [
+        "id", "title", "url", "canonical_url", "outlet", "outlet_slug", "published", "sort_time", "image",
+        "image_alt", "description", "lead", "lang", "tags", "duplicate_of",
+    ]  # fmt: skip
+    assert [c.key for c in _ARTICLE.statement.selected_columns][: len(CARD_COLUMNS)] == [
+        c.key for c in CARD_COLUMNS
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from broadsheet.dedupe import Action
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
 from broadsheet.store import BadCursorError, Store
+from broadsheet.store.cards import excerpt
 from newsroom import make_stories
 
 
@@ -151,6 +153,27 @@ def test_a_card_has_a_short_plain_excerpt_and_no_full_text(store: Store, add: Ad
     assert card.outlet_slug == "the-alder-gazette" and card.url.startswith("https://thealdergazette.example/")
     with pytest.raises(NotFoundError):
         store.reads.card(9999)
+
+
+def test_excerpts_collapse_whitespace_and_cut_between_words_whatever_the_spacing() -> None:
+    def reference(text: str, limit: int = 300) -> str:  # the whole text collapsed, then cut
+        flat = " ".join(text.split())
+        if len(flat) <= limit:
+            return flat
+        cut = flat[: limit - 1]
+        if flat[limit - 1] != " " and " " in cut:
+            cut = cut.rsplit(" ", 1)[0]
+        return cut.rstrip(" ,;:.-–—") + "…"
+
+    rng = random.Random(5)
+    spaces = [" ", "  ", "\n\n", " " * 60, "\t"]
+    for _ in range(2000):
+        words = [
+            "".join(rng.choices("abcdefghij,.-", k=rng.randint(1, 12))) for _ in range(rng.randint(0, 90))
+        ]
+        text = "".join(w + rng.choice(spaces) for w in words)[: rng.randint(0, 600)]
+        assert excerpt("", text) == reference(text), text
+        assert excerpt(text, "ignored lead") == reference(text or "ignored lead")
 
 
 def test_outlets_and_tags_are_counted_and_named(store: Store, add: Add) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, bindparam, func, literal, select, tuple_, union_all
+from sqlalchemy import Connection, Engine, bindparam, literal, select, tuple_, union_all
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article, ArticleCard, StoryCard
 from broadsheet.store.articles import article_from_row
-from broadsheet.store.cards import CARD_COLUMNS, LEAD_CHARS, ORIGINALS, card, cards_by_id
+from broadsheet.store.cards import CARD_COLUMNS, ORIGINALS, card, cards_by_id
 from broadsheet.store.prepared import Prepared
 from broadsheet.store.related import related_cards
 from broadsheet.store.schema import articles, stories
@@ -40,8 +40,9 @@ class ArticlePage:
 
 _TIME = articles.c.sort_time
 _AT = tuple_(bindparam("t", type_=_TIME.type), bindparam("id"))
+# The card's columns first (card() reads them by position), then the rest of the article.
 _ARTICLE = Prepared(
-    select(articles, func.substr(articles.c.text, 1, LEAD_CHARS).label("lead")).where(
+    select(*CARD_COLUMNS, *(c for c in articles.c if c.key not in {k.key for k in CARD_COLUMNS})).where(
         articles.c.id == bindparam("id")
     )
 )
