@@ -18,11 +18,12 @@ def test_migrations_create_exactly_the_declared_schema(tmp_path: Path) -> None:
     assert diff == []
 
 
-def test_database_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
+def test_database_uses_wal_with_a_size_limit_and_foreign_keys(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
     with store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA journal_size_limit")).scalar() == 64 * 1024 * 1024
     assert {"sources", "articles", "article_urls"} <= set(inspect(store.engine).get_table_names())
 
 

@@ -22,6 +22,7 @@ from broadsheet.errors import StoreError
 __all__ = ["connect", "migrate"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -32,6 +33,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # The log of a big write (an import, the search index's merge) shrinks back to this once checkpointed,
+    # instead of keeping its largest size on disk while any process has the database open.
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
     cursor.close()
 
 
