@@ -390,3 +390,32 @@ def test_bad_characters_repeated_articles_and_empty_summaries() -> None:
     assert entries[0].findtext("a:summary", namespaces=NS) == "Caf opens again"  # the title stands in
     guids = [g.text for g in rss(cards).iter("guid")]
     assert len(guids) == len(set(guids)) == 2
+
+
+def test_hosts_are_written_as_browsers_map_them_and_bad_ones_are_left_out() -> None:
+    cards = [
+        card(41, url="https://straße.example/news", canonical_url=""),  # IDNA 2008: not strasse.example
+        card(42, url="https://exa mple.example/news", canonical_url="", image="https://img.example/x.jpg"),
+        card(43, url="https://user%zz:pw@host.example:8443/a", canonical_url=""),
+    ]
+    entries = atom(cards).findall("a:entry", NS)
+    related = [e.find("a:link[@rel='related']", NS) for e in entries]
+    assert related[0].get("href") == "https://xn--strae-oqa.example/news"
+    assert related[1] is None  # a host with a space is no address: left out, the entry kept
+    assert related[2].get("href") == "https://user%25zz:pw@host.example:8443/a"
+
+
+def test_a_repeated_article_stays_where_it_first_appears() -> None:
+    entries = atom([card(1), card(2), card(1, title="Changed"), card(3)]).findall("a:entry", NS)
+    assert [e.findtext("a:title", namespaces=NS) for e in entries] == [
+        card(1).title,
+        card(2).title,
+        card(3).title,
+    ]
+
+
+def test_the_feeds_own_addresses_are_kept_when_they_cannot_be_rewritten() -> None:
+    meta = replace(META, self_url=f"{BASE}:99999/feed.atom", id="tag:news.example.org,2026:feed")
+    root = etree.fromstring(atom_feed(meta, CARDS, BASE, NOW))
+    assert root.find("a:link[@rel='self']", NS).get("href") == f"{BASE}:99999/feed.atom"
+    assert root.findtext("a:id", namespaces=NS) == "tag:news.example.org,2026:feed"

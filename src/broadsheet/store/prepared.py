@@ -5,8 +5,9 @@ objects: about 25 µs) costs more than SQLite takes to answer an index lookup, a
 readers land on and few caches hold, runs four to seven of them. A `Prepared` statement is compiled by
 SQLAlchemy once, so the SQL sent is exactly what SQLAlchemy would send; on SQLite it then goes to the DBAPI
 cursor, with the bind values and result columns passed through the columns' own type processors (the same
-conversions SQLAlchemy applies), and rows come back as named tuples. On other databases it is an ordinary
-`Connection.execute`: there the round trip dominates, not Python.
+conversions SQLAlchemy applies), and rows come back as named tuples. With any other driver it is an ordinary
+`Connection.execute`: on a database server the round trip dominates, not Python. Errors on the fast path are
+the driver's own (sqlite3.Error), not SQLAlchemy's wrappers.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ from sqlalchemy.sql.selectable import CompoundSelect, Select
 __all__ = ["Prepared"]
 
 Processor = Callable[[Any], Any] | None
+_REQUIRED = object()
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    # Per placeholder, in order: the parameter's name (None for a value fixed in the statement), that fixed
-    # value, and the bind processor.
-    binds: tuple[tuple[str | None, Any, Processor], ...]
+    # Per placeholder, in order: the parameter's name, its value when the caller gives none (_REQUIRED when
+    # the caller must), and its bind processor.
+    binds: tuple[tuple[str, Any, Processor], ...]
     row: type[tuple[Any, ...]]  # a namedtuple class with the statement's column names (its _make builds rows)
     results: tuple[Processor, ...]
     converts: bool  # any result processor at all
@@ -44,13 +46,13 @@ class Prepared:
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[Any]:
         """All rows for `params`, each with the columns as attributes."""
-        if conn.dialect.name != "sqlite":
+        if conn.dialect.driver != "pysqlite":
             return conn.execute(self.statement, dict(params)).all()
         compiled = self._sqlite or self._compile(conn.dialect)
         args = []
-        for name, fixed, process in compiled.binds:
-            value = fixed if name is None else params[name]
-            args.append(process(value) if process else value)
+        for name, default, process in compiled.binds:
+            value = params[name] if default is _REQUIRED else params.get(name, default)
+            args.append(process(value) if process is not None and value is not None else value)
         driver = conn.connection.driver_connection
         assert driver is not None
         cursor = driver.execute(compiled.sql, args)
@@ -75,14 +77,12 @@ class Prepared:
         compiled = self.statement.compile(dialect=dialect)
         if compiled.positiontup is None or compiled.post_compile_params or compiled.literal_execute_params:
             raise TypeError("Prepared takes statements with plain positional parameters (no expanding IN)")
-        binds: list[tuple[str | None, Any, Processor]] = []
+        binds: list[tuple[str, Any, Processor]] = []
         for name in compiled.positiontup:
             bind = compiled.binds[name]
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if bind.required:
-                binds.append((name, None, process))
-            else:  # a value written into the statement (a LIMIT, a literal): fixed, processed once
-                binds.append((None, process(bind.value) if process else bind.value, None))
+            # A value written into the statement (a LIMIT, a literal) unless the caller gives another.
+            binds.append((name, _REQUIRED if bind.required else bind.effective_value, process))
         columns = list(self.statement.selected_columns)
         results = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns

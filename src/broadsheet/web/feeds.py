@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
+import idna
 from lxml import etree
 
 from broadsheet.models import ArticleCard
@@ -50,6 +51,8 @@ _ISO_639_1 = frozenset(_ISO_639_1_CODES.split())
 # percent-encoded, as validators accept only URIs (publishers' addresses and request paths can be IRIs).
 _PATH_SAFE = "/:@!$&'()*+,;=~%"
 _QUERY_SAFE = _PATH_SAFE + "?"
+_USER_SAFE = "!$&'()*+,;=~%"
+_HOST = re.compile(r"[A-Za-z0-9._-]+")
 _LONE_PERCENT = re.compile("%(?![0-9A-Fa-f]{2})")
 
 
@@ -78,13 +81,13 @@ def atom_feed(meta: FeedMeta, cards: Sequence[ArticleCard], base_url: str, now: 
     lang = _lang(meta.lang)
     if lang:
         feed.set(_XML_LANG, lang)
-    _atom_child(feed, "id", _uri(_line(meta.id)) or _line(meta.id))
+    _atom_child(feed, "id", _meta_uri(_line(meta.id)))
     _atom_child(feed, "title", _line(meta.title), type="text")
     if _line(meta.subtitle):
         _atom_child(feed, "subtitle", _line(meta.subtitle), type="text")
     _atom_child(feed, "updated", _rfc3339(_newest(cards, now)))
-    _atom_child(feed, "link", rel="self", type="application/atom+xml", href=_uri(meta.self_url))
-    _atom_child(feed, "link", rel="alternate", type="text/html", href=_uri(meta.html_url))
+    _atom_child(feed, "link", rel="self", type="application/atom+xml", href=_meta_uri(meta.self_url))
+    _atom_child(feed, "link", rel="alternate", type="text/html", href=_meta_uri(meta.html_url))
     _atom_child(feed, "generator", _line(meta.generator))
     for card in _distinct(cards):
         _atom_entry(feed, card, base_url)
@@ -97,7 +100,7 @@ def rss_feed(meta: FeedMeta, cards: Sequence[ArticleCard], base_url: str, now: d
     rss = etree.Element("rss", version="2.0", nsmap={"atom": _ATOM, "dc": _DC, "media": _MEDIA})
     channel = etree.SubElement(rss, "channel")
     _child(channel, "title", _line(meta.title))
-    _child(channel, "link", _uri(meta.html_url))
+    _child(channel, "link", _meta_uri(meta.html_url))
     # RSS requires a non-empty description; the title is the best we have when no subtitle is given.
     _child(channel, "description", _line(meta.subtitle) or _line(meta.title) or _line(meta.generator))
     if _lang(meta.lang):
@@ -107,7 +110,7 @@ def rss_feed(meta: FeedMeta, cards: Sequence[ArticleCard], base_url: str, now: d
     _child(channel, "pubDate", built)
     _child(channel, "lastBuildDate", built)
     etree.SubElement(
-        channel, f"{{{_ATOM}}}link", rel="self", type="application/rss+xml", href=_uri(meta.self_url)
+        channel, f"{{{_ATOM}}}link", rel="self", type="application/rss+xml", href=_meta_uri(meta.self_url)
     )
     _child(channel, "generator", _line(meta.generator))
     _child(channel, "docs", _RSS_DOCS)
@@ -233,34 +236,38 @@ def _http_url(url: str, base: str = "") -> str:
 
 
 def _uri(url: str) -> str:
-    """An absolute URL written as a URI: a non-ASCII host in IDNA, everything not allowed where it stands
-    percent-encoded (what is already encoded stays as it is); "" when it cannot be one."""
+    """An absolute URL written as a URI: a non-ASCII host in IDNA (UTS #46, as browsers map it), everything
+    not allowed where it stands percent-encoded (what is already encoded stays as it is); "" when it cannot be
+    one."""
     url = _text(url).strip()
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
         port = parts.port
-    except ValueError:
+    except ValueError:  # a port out of range, a broken IPv6 literal
         return ""
     if not parts.scheme or not host:
         return ""
-    if not host.isascii():
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
+    if ":" in host:  # an IPv6 literal, already checked by urlsplit
+        host = f"[{_LONE_PERCENT.sub('%25', host)}]"
+    else:
+        if not host.isascii():
+            try:
+                host = idna.encode(host, uts46=True).decode("ascii")
+            except idna.IDNAError:
+                return ""
+        if not _HOST.fullmatch(host):
             return ""
-    if ":" in host:  # an IPv6 literal
-        host = f"[{host}]"
     netloc = host if port is None else f"{host}:{port}"
-    if parts.username is not None:
-        userinfo = quote(parts.username, safe="!$&'()*+,;=~%")
-        if parts.password is not None:
-            userinfo += ":" + quote(parts.password, safe="!$&'()*+,;=~%")
-        netloc = f"{userinfo}@{netloc}"
 
     def encode(part: str, safe: str) -> str:
         return quote(_LONE_PERCENT.sub("%25", part), safe=safe)
 
+    if parts.username is not None:
+        userinfo = encode(parts.username, _USER_SAFE)
+        if parts.password is not None:
+            userinfo += ":" + encode(parts.password, _USER_SAFE)
+        netloc = f"{userinfo}@{netloc}"
     uri = f"{parts.scheme}://{netloc}{encode(parts.path, _PATH_SAFE)}"
     if parts.query:
         uri += "?" + encode(parts.query, _QUERY_SAFE)
@@ -269,9 +276,21 @@ def _uri(url: str) -> str:
     return uri
 
 
+def _meta_uri(url: str) -> str:
+    """The feed's own addresses (ours, or an id such as tag:...) as URIs where they are URLs, else as given."""
+    return _uri(url) or _line(url)
+
+
 def _distinct(cards: Sequence[ArticleCard]) -> list[ArticleCard]:
-    """Each article once (a repeated guid is an error in RSS, a repeated id one in Atom)."""
-    return list({card.id: card for card in reversed(cards)}.values())[::-1]
+    """Each article once, where it first appears (a repeated guid is an error in RSS, a repeated id one in
+    Atom)."""
+    seen: set[int] = set()
+    kept = []
+    for card in cards:
+        if card.id not in seen:
+            seen.add(card.id)
+            kept.append(card)
+    return kept
 
 
 def _require_absolute(base_url: str) -> None:
