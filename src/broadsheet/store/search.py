@@ -62,6 +62,10 @@ class HasEngine(Protocol):
     def engine(self) -> Engine: ...
 
 
+def _engine(source: Engine | HasEngine) -> Engine:
+    return source if isinstance(source, Engine) else source.engine
+
+
 _FILTERS = {
     "outlet_slug": "outlet_slug = :outlet_slug",
     "lang": "lang = :lang",
@@ -135,7 +139,7 @@ def search(
     """Articles matching `q`, best first (bm25, headline weighted 10:1 over text); copies never appear.
     `since` is inclusive and `until` exclusive, on the date lists are ordered by. A query that cannot run
     raises SearchQueryError saying what to change."""
-    engine = source if isinstance(source, Engine) else source.engine
+    engine = _engine(source)
     if engine.dialect.name != "sqlite":
         raise StoreError("search needs SQLite for now: full-text search on PostgreSQL is not built yet")
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -167,7 +171,7 @@ def search(
 
 def index_segments(source: Engine | HasEngine) -> int:
     """How many segments the full-text index is in (0 on a database without one)."""
-    engine = source if isinstance(source, Engine) else source.engine
+    engine = _engine(source)
     if engine.dialect.name != "sqlite":
         return 0
     with engine.connect() as conn:
@@ -193,7 +197,7 @@ def compact_index(
     rewrites the whole index, so callers do it after a bulk load or now and then, not after every write. It
     goes in steps of MERGE_STEP_PAGES pages, each its own short transaction: a writer meanwhile waits for one
     step at most, and readers never wait (WAL)."""
-    engine = source if isinstance(source, Engine) else source.engine
+    engine = _engine(source)
     if index_segments(engine) <= (COMPACT_ABOVE if above is None else above):
         return Compaction(0, True)
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
