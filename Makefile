@@ -6,19 +6,31 @@ HOME_DIR ?= broadsheet-data
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint typecheck unit bench clean system-deps
+.PHONY: run test lint typecheck unit bench clean system-deps lock
+
+# Exact versions, with hashes, of everything `make run` (requirements.lock) and `make test`
+# (requirements-test.lock: the same pins plus the `test` extra) install; `make lock` writes both.
+LOCK := requirements.lock
+TEST_LOCK := requirements-test.lock
+# The installers are pinned too: pip-tools reads pip's internals, as the code reads its libraries'.
+PIP_VERSION := 26.3
+PIP_TOOLS_VERSION := 7.6.2
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q pip==$(PIP_VERSION)
 
-# Reinstall only when the project's declared dependencies change.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+# Reinstall when a lock file changes, or pyproject.toml (the project's own metadata and entry points). The
+# project goes in without its dependencies, which the lock already installed; an editable install cannot be
+# hash-checked, and it builds with the locked setuptools instead of fetching one.
+$(VENV)/.installed: $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.installed-test: $(TEST_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r $(TEST_LOCK)
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e .
 	touch $@
 
 PORT ?= 8000
@@ -47,6 +59,24 @@ test: lint typecheck unit
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/extraction.py
+
+# Rewrites both lock files from pyproject.toml, keeping every pin that still satisfies it; add
+# LOCK_ARGS=--upgrade to move everything to its newest release, or LOCK_ARGS='-P sqlalchemy' for one package.
+# The test lock is resolved first and the runtime one within it, so the two never pin a package differently.
+# Run it with the Python the project is tested on (3.11), where pip's configuration offers the CPU build of
+# torch (see pyproject.toml): the locks name no index, and pip's own configuration supplies it at install time.
+LOCK_TOOLS := $(VENV)/lock-tools
+LOCK_ARGS ?=
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_TOOLS)/bin/pip-compile -q --generate-hashes \
+	--allow-unsafe --build-deps-for=editable --strip-extras --no-emit-index-url --no-emit-find-links $(LOCK_ARGS)
+
+$(LOCK_TOOLS)/bin/pip-compile:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/pip install -q pip==$(PIP_VERSION) pip-tools==$(PIP_TOOLS_VERSION)
+
+lock: $(LOCK_TOOLS)/bin/pip-compile
+	$(PIP_COMPILE) --extra test -o $(TEST_LOCK) pyproject.toml
+	$(PIP_COMPILE) -c $(TEST_LOCK) -o $(LOCK) pyproject.toml
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -42,6 +42,7 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
         super().__init__(limits=limits, trust_env=False)
         # httpx takes no network_backend argument, so the pool it just built is replaced by an equal one that
         # has it. `_pool` is the transport's only state; no proxy is ever configured, so it is a plain pool.
+        # tests/fetch/test_client_contract.py holds these internals to the httpx and httpcore the locks pin.
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,

@@ -74,6 +74,8 @@ class Prepared:
         return found[0] if found else None
 
     def _compile(self, dialect: Dialect) -> _Compiled:
+        # positiontup, binds, post_compile_params and literal_execute_params are SQLCompiler internals:
+        # tests/store/test_prepared_contract.py holds them to the SQLAlchemy release the lock files pin.
         compiled = self.statement.compile(dialect=dialect)
         if compiled.positiontup is None or compiled.post_compile_params or compiled.literal_execute_params:
             raise TypeError("Prepared takes statements with plain positional parameters (no expanding IN)")
