@@ -29,10 +29,10 @@ import trafilatura
 
 from broadsheet.errors import ExtractError
 from broadsheet.extract import extract_article
+from broadsheet.text import collapse_whitespace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "extraction-dev"
-_WS_RE = re.compile(r"\s+")
 _TOKEN_RE = re.compile(r"\w+")
 
 Extractor = Callable[[bytes, str], str]
@@ -76,10 +76,6 @@ class Score:
         return self.pages / self.seconds if self.seconds else 0.0
 
 
-def normalise(text: str) -> str:
-    return _WS_RE.sub(" ", text).strip()
-
-
 def load_evaldata(data: Path) -> Iterator[Page]:
     items: dict[str, dict[str, Any]] = json.loads((data / "evaldata.json").read_text(encoding="utf-8"))
     for url, item in items.items():
@@ -106,13 +102,13 @@ def load_dir(data: Path) -> Iterator[Page]:
 
 
 def score_snippets(score: Score, page: Page, text: str) -> None:
-    found = normalise(text)
+    found = collapse_whitespace(text)
     for snippet in page.must:
-        if normalise(snippet) in found:
+        if collapse_whitespace(snippet) in found:
             score.tp += 1
         else:
             score.fn += 1
-    score.fp += sum(1 for snippet in page.must_not if normalise(snippet) in found)
+    score.fp += sum(1 for snippet in page.must_not if collapse_whitespace(snippet) in found)
 
 
 def score_tokens(score: Score, page: Page, text: str) -> None:

@@ -10,7 +10,7 @@ import pytest
 from broadsheet.config import Settings
 from broadsheet.dedupe import Action
 from broadsheet.models import Article
-from broadsheet.pipeline import Pipeline
+from broadsheet.pipeline.ingest import Ingester
 from broadsheet.store import Store
 
 WIRE = (
@@ -24,9 +24,9 @@ WIRE = (
 
 
 @pytest.fixture
-def pipeline(tmp_path: Path) -> Pipeline:
+def pipeline(tmp_path: Path) -> Ingester:
     settings = Settings(home=tmp_path)
-    return Pipeline(Store.open(settings.database), settings)
+    return Ingester(Store.open(settings.database), settings)
 
 
 def article(
@@ -43,7 +43,7 @@ def article(
     )
 
 
-def test_same_article_through_tracking_link_is_stored_once(pipeline: Pipeline) -> None:
+def test_same_article_through_tracking_link_is_stored_once(pipeline: Ingester) -> None:
     first = pipeline.ingest(article("https://courier.example/dam"))
     again = pipeline.ingest(article("http://courier.example/dam?utm_source=rss&fbclid=abc"))
     assert (first.action, again.action) == (Action.NEW, Action.SAME)
@@ -51,7 +51,7 @@ def test_same_article_through_tracking_link_is_stored_once(pipeline: Pipeline) -
     assert pipeline.store.articles.count() == 1
 
 
-def test_syndicated_copy_on_another_site_is_stored_as_duplicate(pipeline: Pipeline) -> None:
+def test_syndicated_copy_on_another_site_is_stored_as_duplicate(pipeline: Ingester) -> None:
     original = pipeline.ingest(article("https://wire.example/veltra"))
     copy = pipeline.ingest(article("https://herald.example/news/veltra-dam", title="New gates at Veltra Dam"))
     assert copy.action is Action.COPY
@@ -59,7 +59,7 @@ def test_syndicated_copy_on_another_site_is_stored_as_duplicate(pipeline: Pipeli
     assert stored.duplicate_of == original.article_id
 
 
-def test_lightly_edited_wire_copy_is_a_near_duplicate(pipeline: Pipeline) -> None:
+def test_lightly_edited_wire_copy_is_a_near_duplicate(pipeline: Ingester) -> None:
     original = pipeline.ingest(article("https://wire.example/veltra"))
     edited = WIRE.replace("on Sunday", "on Sunday morning") + " The Herald's reporter visited the site."
     copy = pipeline.ingest(article("https://herald.example/veltra", text=edited, title="Dam gates replaced"))
@@ -67,7 +67,7 @@ def test_lightly_edited_wire_copy_is_a_near_duplicate(pipeline: Pipeline) -> Non
     assert pipeline.store.articles.get(copy.article_id).duplicate_of == original.article_id
 
 
-def test_updated_article_at_the_same_url_keeps_its_id(pipeline: Pipeline) -> None:
+def test_updated_article_at_the_same_url_keeps_its_id(pipeline: Ingester) -> None:
     first = pipeline.ingest(article("https://courier.example/dam"))
     updated_text = WIRE + " Update: the board has published the inspection schedule."
     update = pipeline.ingest(article("https://courier.example/dam", text=updated_text))
@@ -77,7 +77,7 @@ def test_updated_article_at_the_same_url_keeps_its_id(pipeline: Pipeline) -> Non
 
 
 def test_edited_version_under_a_new_url_on_the_same_site_is_kept_as_a_near_duplicate(
-    pipeline: Pipeline,
+    pipeline: Ingester,
 ) -> None:
     first = pipeline.ingest(article("https://courier.example/2026/dam-gates"))
     edited = WIRE.replace("two weeks ahead", "a fortnight ahead") + " More inspections follow."
@@ -95,14 +95,14 @@ def test_edited_version_under_a_new_url_on_the_same_site_is_kept_as_a_near_dupli
     )
 
 
-def test_same_text_under_another_url_of_the_same_site_is_one_article(pipeline: Pipeline) -> None:
+def test_same_text_under_another_url_of_the_same_site_is_one_article(pipeline: Ingester) -> None:
     first = pipeline.ingest(article("https://courier.example/world/dam"))
     again = pipeline.ingest(article("https://courier.example/europe/dam"))
     assert again.action is Action.SAME and again.article_id == first.article_id
     assert "https://courier.example/europe/dam" in pipeline.store.articles.get(first.article_id).aliases
 
 
-def test_different_stories_with_shared_words_are_not_folded(pipeline: Pipeline) -> None:
+def test_different_stories_with_shared_words_are_not_folded(pipeline: Ingester) -> None:
     pipeline.ingest(article("https://wire.example/veltra"))
     other = (
         "The Veltra regional water board opened bids on Monday for a new treatment plant on the eastern bank. "
@@ -115,7 +115,7 @@ def test_different_stories_with_shared_words_are_not_folded(pipeline: Pipeline) 
     assert result.action is Action.NEW
 
 
-def test_headline_only_articles_are_folded_only_when_identical(pipeline: Pipeline) -> None:
+def test_headline_only_articles_are_folded_only_when_identical(pipeline: Ingester) -> None:
     a = pipeline.ingest(article("https://a.example/1", text="", title="Storm closes coastal road"))
     b = pipeline.ingest(article("https://b.example/1", text="", title="Storm closes coastal road"))
     c = pipeline.ingest(article("https://c.example/1", text="", title="Storm closes mountain pass"))
@@ -124,11 +124,11 @@ def test_headline_only_articles_are_folded_only_when_identical(pipeline: Pipelin
 
 def test_near_duplicate_index_is_rebuilt_from_the_database(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path)
-    first = Pipeline(Store.open(settings.database), settings)
+    first = Ingester(Store.open(settings.database), settings)
     original = first.ingest(article("https://wire.example/veltra"))
     first.store.close()
     # A new process: the in-memory index starts from what the file holds.
-    second = Pipeline(Store.open(settings.database), settings)
+    second = Ingester(Store.open(settings.database), settings)
     edited = WIRE.replace("Sunday", "Saturday") + " Crews celebrated with the villagers."
     copy = second.ingest(article("https://herald.example/x", text=edited, title="Dam work done"))
     assert copy.action is Action.COPY and second.store.articles.get(copy.article_id).duplicate_of == (

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from broadsheet.config import Settings
-from broadsheet.schedule import next_poll
+from broadsheet.pipeline.schedule import next_poll
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

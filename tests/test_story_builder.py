@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from broadsheet import stories as stories_module
 from broadsheet.config import Settings
-from broadsheet.importer import import_jsonl
-from broadsheet.pipeline import Pipeline
+from broadsheet.errors import StoriesBusyError
+from broadsheet.pipeline.ingest import Ingester
+from broadsheet.pipeline.jsonl import import_jsonl
+from broadsheet.pipeline.stories import StoryBuilder
 from broadsheet.store import Store
 from broadsheet.store.schema import leases
-from broadsheet.stories import StoriesBusyError, StoryBuilder
 from storyset import EXPECTED, coverage
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / ".cache" / "models"
@@ -24,7 +24,7 @@ MODELS_DIR = Path(__file__).resolve().parents[1] / ".cache" / "models"
 def test_a_builder_rebuilds_its_window_after_another_process_grouped_stories(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path, models_dir=MODELS_DIR, crawl_in_server=False)  # type: ignore[call-arg]
     store = Store.open(settings.database)
-    pipeline = Pipeline(store, settings)
+    pipeline = Ingester(store, settings)
     server, importer = StoryBuilder(store, settings), StoryBuilder(store, settings)
     importer._embedder = server.embedder  # one model in memory for both
     rows = coverage()
@@ -49,15 +49,14 @@ def test_a_builder_rebuilds_its_window_after_another_process_grouped_stories(tmp
 
 
 def test_a_builder_that_lost_its_lease_mid_run_stores_nothing_more(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     settings = Settings(home=tmp_path, models_dir=MODELS_DIR, crawl_in_server=False)  # type: ignore[call-arg]
     store = Store.open(settings.database)
     data = tmp_path / "all.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
-    import_jsonl(data, Pipeline(store, settings))
-    monkeypatch.setattr(stories_module, "BATCH", 4)
-    builder = StoryBuilder(store, settings)
+    import_jsonl(data, Ingester(store, settings))
+    builder = StoryBuilder(store, settings, batch_size=4)
 
     def taken_over(done: int, _total: int) -> None:
         # After the first batch, another process takes the lease (this one had stalled past its time).

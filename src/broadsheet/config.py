@@ -106,6 +106,31 @@ class Settings(BaseSettings):
     story_gap_hours: float = Field(
         72.0, gt=0, le=24 * 60, description="A story with no new article for this long closes."
     )
+    step_batches_per_pass: int = Field(
+        20,
+        ge=1,
+        le=10_000,
+        description="Batches (of 256 articles) each step over stored articles, such as stories, works off per "
+        "crawl pass; a big backlog is worked off over several passes while sources keep being polled.",
+    )
+
+    # --- the search index
+    search_max_segments: int = Field(
+        8,
+        ge=1,
+        le=1000,
+        description="The full-text index is merged into one segment once it is in more than this many (after "
+        "an import, and by the crawler); each segment is one more place a search looks.",
+    )
+    search_compact_every_hours: float = Field(
+        24.0, gt=0, le=24 * 365, description="How often the crawler looks whether the index needs merging."
+    )
+    search_compact_seconds: float = Field(
+        3.0,
+        ge=0,
+        le=3600,
+        description="Longest a crawl pass spends merging the index; an unfinished merge goes on next pass.",
+    )
 
     # --- the web reader (`broadsheet serve`)
     site_name: str = Field("broadsheet", min_length=1, max_length=80, description="Name shown in the header.")
@@ -115,6 +140,15 @@ class Settings(BaseSettings):
     )
     page_size: int = Field(30, ge=5, le=200, description="Articles per page on home, outlet and tag pages.")
     search_page_size: int = Field(20, ge=5, le=100, description="Results per search page.")
+    story_page_articles: int = Field(
+        500,
+        ge=2,
+        le=10_000,
+        description="Most articles a story page lists: its first reports and the newest.",
+    )
+    story_page_first_reports: int = Field(
+        50, ge=1, le=10_000, description="Of those, how many are the story's first reports."
+    )
     crawl_in_server: bool = Field(
         True,
         description="Run the crawl scheduler inside `broadsheet serve` (off: run `broadsheet crawl` apart).",
@@ -177,6 +211,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 "poll intervals must satisfy min_poll_interval <= default_poll_interval <= max_poll_interval"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _story_page_fits(self) -> Settings:
+        if self.story_page_first_reports >= self.story_page_articles:
+            raise ValueError("story_page_first_reports must be less than story_page_articles")
         return self
 
     @property

@@ -7,6 +7,7 @@ recorded on the source and shown by `source list`; they never stop a crawl.
 from __future__ import annotations
 
 __all__ = [
+    "BadCursorError",
     "BroadsheetError",
     "ConfigError",
     "ContentTypeError",
@@ -20,11 +21,14 @@ __all__ = [
     "RedirectError",
     "ResponseTooLargeError",
     "RobotsDisallowedError",
+    "SearchQueryError",
     "SourceError",
     "StoreError",
+    "StoriesBusyError",
     "TimeoutError_",
     "UnsafeURLError",
     "UnsafeXMLError",
+    "WorkersFailedError",
 ]
 
 
@@ -130,3 +134,25 @@ class ImportLineError(BroadsheetError):
     def __init__(self, message: str, line: int) -> None:
         super().__init__(f"line {line}: {message}")
         self.line = line
+
+
+class StoriesBusyError(BroadsheetError):
+    """Another process is grouping articles into stories right now."""
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+
+class BadCursorError(BroadsheetError):
+    """A list's page cursor was not one this store handed out (edited, truncated, or from another list)."""
+
+
+class SearchQueryError(BroadsheetError):
+    """A search query that cannot be run; the message says what to change."""
+
+
+# --- serving -----------------------------------------------------------------------------------------------
+
+
+class WorkersFailedError(BroadsheetError):
+    """Server workers exit as soon as they start, so starting more would only repeat the failure."""

@@ -65,6 +65,16 @@ class Feed:
     lang: str = ""
     entries: tuple[FeedEntry, ...] = ()
     sitemaps: tuple[str, ...] = ()
+    problems: str = ""  # what the parser found wrong, where ("not well-formed XML at line 3, column 7: ...")
+    skipped: int = 0  # entries left out: no address to read them at
+
+    @property
+    def warning(self) -> str:
+        """'' for a clean document; else, for the reader, what was wrong and what could still be read."""
+        if not self.problems:
+            return ""
+        kept = len(self.entries) + len(self.sitemaps)
+        return f"the feed has errors ({self.problems}); {kept} {'entry' if kept == 1 else 'entries'} could be read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +162,7 @@ class Source:
     interval_seconds: int
     next_fetch_at: datetime
     article_count: int = 0
+    last_warning: str | None = None  # the last good fetch had errors: what the parser said, what was kept
 
 
 # --- what the reader sees: shapes returned by the read queries, shared by pages, the API and feeds out ------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +14,6 @@ from newsroom import make_stories
 
 Cli = Callable[..., CliResult]
 # The module, not the function the package exports under the same name.
-search_module = importlib.import_module("broadsheet.store.search")
 
 
 def line(story_index: int, **override: object) -> str:
@@ -115,12 +113,12 @@ def test_import_leaves_the_search_index_in_one_segment(
     first.write_text("\n".join(line(i) for i in range(3)) + "\n")
     second.write_text("\n".join(line(i) for i in range(3, 6)) + "\n")
 
-    monkeypatch.setattr(search_module, "COMPACT_ABOVE", 100)
+    monkeypatch.setenv("BROADSHEET_SEARCH_MAX_SEGMENTS", "100")
     assert cli("import", str(first)).code == 0
     store = Store.open(db)
     assert index_segments(store) > 1  # one per stored article: what compaction is for
 
-    monkeypatch.setattr(search_module, "COMPACT_ABOVE", 1)
+    monkeypatch.setenv("BROADSHEET_SEARCH_MAX_SEGMENTS", "1")
     assert cli("import", str(second)).code == 0
     assert index_segments(store) == 1
     title = make_stories(6)[4].title

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from broadsheet.web.workers import WorkersFailedError, check_port_free, listening_socket
+from broadsheet.errors import WorkersFailedError
+from broadsheet.web.workers import check_port_free, listening_socket
 from newsroom import article_page, make_stories, rss
 from publisher import Publisher
 
@@ -98,6 +99,9 @@ def test_server_workers_share_the_port_and_go_when_the_server_is_killed(
     finally:
         if server.poll() is None:
             server.kill()
+        server.wait(10)
+        assert server.stderr is not None
+        server.stderr.close()
 
 
 def test_a_serving_worker_puts_its_start_up_objects_out_of_the_collectors_reach(tmp_path: Path) -> None:

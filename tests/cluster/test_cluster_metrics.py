@@ -58,4 +58,5 @@ def test_scores_come_from_counts_not_pairs() -> None:
     started = time.perf_counter()
     assert pairwise(labels, gold).recall == pytest.approx(199 / 399)
     assert b_cubed(labels, gold).precision == 1.0
-    assert time.perf_counter() - started < 2
+    # Counting 4e10 pairs one by one would take hours: a bound this loose still tells the two apart.
+    assert time.perf_counter() - started < 60

@@ -1,33 +1,11 @@
-"""Value cleaning on its own: dates, bylines, language tags, alt text and the boilerplate block rules."""
+"""Value cleaning on its own: bylines, language tags, alt text and the boilerplate block rules."""
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 import pytest
 
 from broadsheet.extract.clean import is_credit, is_date_line, is_read_also, is_related_heading
-from broadsheet.extract.values import clean_alt, clean_authors, normalise_lang, parse_date
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("2026-03-03T09:30:00+01:00", datetime(2026, 3, 3, 8, 30, tzinfo=UTC)),
-        ("2026-03-03T09:30:00Z", datetime(2026, 3, 3, 9, 30, tzinfo=UTC)),
-        ("2026-03-03 09:30", datetime(2026, 3, 3, 9, 30, tzinfo=UTC)),
-        ("Tue, 03 Mar 2026 09:30:00 +0100", datetime(2026, 3, 3, 8, 30, tzinfo=UTC)),
-        ("3 March 2026 09:30 CET", datetime(2026, 3, 3, 8, 30, tzinfo=UTC)),
-        ("3 March 2026 09:30 XYZT", datetime(2026, 3, 3, 9, 30, tzinfo=UTC)),
-    ],
-)
-def test_dates_become_timezone_aware_utc(raw: str, expected: datetime) -> None:
-    assert parse_date(raw) == expected
-
-
-@pytest.mark.parametrize("raw", ["", "yesterday", "0001-01-01", None, 20260303])
-def test_non_dates_give_none(raw: object) -> None:
-    assert parse_date(raw) is None
+from broadsheet.extract.values import clean_alt, clean_authors, normalise_lang
 
 
 def test_byline_words_handles_and_job_titles_are_dropped() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import time
 from collections.abc import Callable
 
 import brotli  # type: ignore[import-untyped]
@@ -122,11 +121,9 @@ def test_trickling_server_is_cut_off_at_request_timeout(publisher: Publisher, se
     publisher.add_handler("/slow", trickle(publisher, interval=0.05))
     quick = settings.model_copy(update={"request_timeout": 0.6, "connect_timeout": 0.3, "retries": 0})
 
-    started = time.monotonic()
-    with pytest.raises(TimeoutError_, match="request_timeout"):
+    # The trickle never ends: only the whole-request deadline stops it.
+    with pytest.raises(TimeoutError_, match=r"took longer than 0\.6 s \(request_timeout\)"):
         fetch(quick, publisher.url("/slow"))
-
-    assert time.monotonic() - started < 1.5
 
 
 @pytest.mark.parametrize("after_headers", [False, True])
@@ -134,11 +131,9 @@ def test_stalled_server_times_out(publisher: Publisher, settings: Settings, afte
     publisher.add_handler("/stall", stall(publisher, after_headers=after_headers))
     quick = settings.model_copy(update={"connect_timeout": 0.3, "retries": 0})
 
-    started = time.monotonic()
-    with pytest.raises(TimeoutError_):
+    # Cut off by the stall timeout (0.3 s), long before the whole-request deadline (5 s) would have been.
+    with pytest.raises(TimeoutError_, match="stalled past connect_timeout"):
         fetch(quick, publisher.url("/stall"))
-
-    assert time.monotonic() - started < 1.5
 
 
 def test_image_is_refused_as_a_page(publisher: Publisher, settings: Settings) -> None:

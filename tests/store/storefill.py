@@ -9,7 +9,7 @@ from typing import Protocol
 from broadsheet.config import Settings
 from broadsheet.dedupe import Action
 from broadsheet.models import Article
-from broadsheet.pipeline import Pipeline
+from broadsheet.pipeline.ingest import Ingester
 from broadsheet.store import Store
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -34,7 +34,7 @@ class Add(Protocol):
 def adder(store: Store, home: Path) -> Add:
     """Ingest one article through the pipeline (so dedupe runs as in a crawl); returns its id.
     `hours` after T0 is its published time; None means the publisher gave no date."""
-    pipeline = Pipeline(store, Settings(home=home), clock=lambda: T0 + timedelta(days=30))
+    pipeline = Ingester(store, Settings(home=home), clock=lambda: T0 + timedelta(days=30))
     count = 0
 
     def add(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from broadsheet.store.ftsquery import SearchQueryError, to_fts
+from broadsheet.errors import SearchQueryError
+from broadsheet.store.ftsquery import to_fts
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ import pytest
 from storefill import T0, Add
 
 from broadsheet.dedupe import Action
-from broadsheet.errors import NotFoundError
+from broadsheet.errors import BadCursorError, NotFoundError
 from broadsheet.models import Article
-from broadsheet.store import BadCursorError, Store
+from broadsheet.store import Store
 from broadsheet.store.cards import excerpt
 from newsroom import make_stories
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import random
 from collections import Counter
 from datetime import timedelta
@@ -13,16 +12,15 @@ import pytest
 from storefill import T0, Add
 
 from broadsheet.config import Settings
-from broadsheet.crawl import Crawler
 from broadsheet.dedupe import Action
-from broadsheet.pipeline import Pipeline
-from broadsheet.store import SEARCH_HELP, SearchQueryError, Store, compact_index, index_segments, search
+from broadsheet.errors import SearchQueryError
+from broadsheet.pipeline.crawl import Crawler
+from broadsheet.pipeline.ingest import Ingester
+from broadsheet.store import SEARCH_HELP, Store, compact_index, index_segments, search
 from broadsheet.store.search import Compaction
 from newsroom import make_stories
 
 # The modules, not the functions the packages export under the same names.
-search_module = importlib.import_module("broadsheet.store.search")
-crawl_module = importlib.import_module("broadsheet.crawl")
 
 
 def _ids(store: Store, q: str, **kwargs: object) -> list[int]:
@@ -224,17 +222,16 @@ def test_compacting_the_index_merges_its_segments_and_finds_the_same(store: Stor
 
 
 def test_the_crawler_compacts_the_index_daily_and_finishes_merges_it_had_to_cut_short(
-    store: Store, add: Add, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, add: Add, tmp_path: Path
 ) -> None:
     def add_some(first: int, count: int) -> None:
         for n in range(first, first + count):
             add(f"Quay works, day {n}", f"Day {n} of the works at the quay: the crane arrived.", hours=n)
 
-    monkeypatch.setattr(search_module, "COMPACT_ABOVE", 1)
-    monkeypatch.setattr(crawl_module, "COMPACT_SECONDS", 0)  # one merge step a pass
     now = [T0]
-    settings = Settings(home=tmp_path)
-    crawler = Crawler(settings, store, Pipeline(store, settings), clock=lambda: now[0])
+    # one merge step a pass, whatever is left
+    settings = Settings(home=tmp_path, search_max_segments=1, search_compact_seconds=0)
+    crawler = Crawler(settings, store, Ingester(store, settings), clock=lambda: now[0])
     add_some(0, 6)
     assert index_segments(store) > 1
 
@@ -253,13 +250,10 @@ def test_the_crawler_compacts_the_index_daily_and_finishes_merges_it_had_to_cut_
     assert len(search(store, "crane", per_page=50).hits) == 12
 
 
-def test_a_very_common_word_is_ranked_among_its_newest_matches(
-    store: Store, add: Add, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_very_common_word_is_ranked_among_its_newest_matches(store: Store, add: Add) -> None:
     oldest = add("Lighthouse lighthouse lighthouse", "The lighthouse keeper retired.", hours=0)
     newer = [
         add(f"Coast notes {n}", f"Walkers passed the lighthouse on day {n}.", hours=n) for n in range(1, 5)
     ]
     assert _ids(store, "lighthouse")[0] == oldest  # the best match, while every match is ranked
-    monkeypatch.setattr(search_module, "RANK_WINDOW", 3)
-    assert sorted(_ids(store, "lighthouse")) == sorted(newer[-3:])
+    assert sorted(_ids(store, "lighthouse", rank_window=3)) == sorted(newer[-3:])

@@ -10,10 +10,10 @@ import pytest
 from website import ADMIN_PASSWORD, MODELS_DIR, Site, records, running
 
 from broadsheet.config import Settings
-from broadsheet.importer import import_jsonl
-from broadsheet.pipeline import Pipeline
+from broadsheet.pipeline.ingest import Ingester
+from broadsheet.pipeline.jsonl import import_jsonl
+from broadsheet.pipeline.stories import StoryBuilder
 from broadsheet.store import Store
-from broadsheet.stories import StoryBuilder
 from broadsheet.web import create_app
 
 
@@ -26,7 +26,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     store = Store.open(settings.database)
     data = home / "articles.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in records()) + "\n")
-    import_jsonl(data, Pipeline(store, settings))
+    import_jsonl(data, Ingester(store, settings))
     StoryBuilder(store, settings).run()
 
     with running(create_app(settings, store=store)) as url, httpx.Client(base_url=url, timeout=10) as client:

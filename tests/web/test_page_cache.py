@@ -12,8 +12,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from website import ADMIN_PASSWORD, records, running
 
 from broadsheet.config import Settings
-from broadsheet.importer import import_jsonl
-from broadsheet.pipeline import Pipeline
+from broadsheet.pipeline.ingest import Ingester
+from broadsheet.pipeline.jsonl import import_jsonl
 from broadsheet.store import Store
 from broadsheet.web import create_app
 from broadsheet.web.cache import PageCache, PageCacheMiddleware, etag_matches
@@ -22,7 +22,7 @@ from broadsheet.web.cache import PageCache, PageCacheMiddleware, etag_matches
 def _import(home: Path, store: Store, settings: Settings, rows: list[dict[str, object]]) -> None:
     data = home / "more.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    import_jsonl(data, Pipeline(store, settings))
+    import_jsonl(data, Ingester(store, settings))
 
 
 def _site(tmp_path: Path, **overrides: object) -> tuple[Settings, Store]:

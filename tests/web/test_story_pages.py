@@ -14,18 +14,22 @@ import pytest
 from website import MODELS_DIR, running
 
 from broadsheet.config import Settings
-from broadsheet.importer import import_jsonl
-from broadsheet.pipeline import Pipeline
+from broadsheet.pipeline.ingest import Ingester
+from broadsheet.pipeline.jsonl import import_jsonl
+from broadsheet.pipeline.stories import StoryBuilder
 from broadsheet.store import Store
-from broadsheet.stories import StoryBuilder
 from broadsheet.web import create_app
 from storyset import coverage
 
+NOW = datetime(2026, 11, 3, 6, tzinfo=UTC)
+
 
 class Reader:
-    def __init__(self, client: httpx.Client, ids: dict[str, int]) -> None:
+    def __init__(self, client: httpx.Client, ids: dict[str, int], settings: Settings, store: Store) -> None:
         self.client = client
         self.ids = ids  # storyset key -> article id
+        self.settings = settings
+        self.store = store
 
     def story_of(self, key: str) -> int:
         story: int = self.client.get(f"/api/v1/articles/{self.ids[key]}").json()["story_id"]
@@ -39,14 +43,14 @@ def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
     store = Store.open(settings.database)
     data = home / "coverage.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
-    import_jsonl(data, Pipeline(store, settings))
+    import_jsonl(data, Ingester(store, settings))
     StoryBuilder(store, settings).run()
     ids = {a.url.rsplit("/", 1)[1]: a.id for a in store.articles.iter_all() if a.id is not None}
     app = create_app(settings, store=store)
     # "Now" is the day after the bridge story, so it is among the top stories and times read "... hours ago".
-    app.state.context.clock = lambda: datetime(2026, 11, 3, 6, tzinfo=UTC)
+    app.state.context.clock = lambda: NOW
     with running(app) as url, httpx.Client(base_url=url, timeout=10) as client:
-        yield Reader(client, ids)
+        yield Reader(client, ids, settings, store)
 
 
 def test_story_page_shows_every_outlet_side_by_side_with_copies_folded(reader: Reader) -> None:
@@ -119,14 +123,14 @@ def test_stories_api_and_feed(reader: Reader) -> None:
 
 
 def test_a_story_longer_than_the_page_shows_its_first_report_and_newest_and_says_so(
-    reader: Reader, monkeypatch: pytest.MonkeyPatch
+    reader: Reader,
 ) -> None:
-    from broadsheet.web.pages import stories as story_pages
-
-    monkeypatch.setattr(story_pages, "PAGE_MEMBERS", 2)
-    monkeypatch.setattr(story_pages, "PAGE_EARLIEST", 1)
     story = reader.story_of("strike-1")
-    text = reader.client.get(f"/stories/{story}?long").text  # its own cache entry
+    short = reader.settings.model_copy(update={"story_page_articles": 2, "story_page_first_reports": 1})
+    app = create_app(short, store=reader.store)
+    app.state.context.clock = lambda: NOW
+    with running(app) as url, httpx.Client(base_url=url, timeout=10) as client:
+        text = client.get(f"/stories/{story}").text
     assert "Showing the first reports and the newest: 2 of" in text
     timeline = text.split('id="timeline-h"', 1)[1].split("</ol>", 1)[0]
     assert timeline.count("<li>") == 2 and "First report" in timeline

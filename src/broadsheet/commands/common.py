@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,10 +18,7 @@ from broadsheet import __version__
 from broadsheet.config import Settings, load_settings
 from broadsheet.store import Store
 
-if TYPE_CHECKING:
-    from broadsheet.stories import StoryBuilder
-
-__all__ = ["ago", "app", "err", "opened", "out", "source_app", "story_builder"]
+__all__ = ["ago", "app", "err", "opened", "out", "print_json", "source_app"]
 
 app = typer.Typer(
     help="broadsheet: a self-hosted news aggregator. Sources -> fetch -> extract -> dedupe -> store.",
@@ -59,14 +57,9 @@ def opened() -> Iterator[tuple[Settings, Store]]:
         store.close()
 
 
-def story_builder(settings: Settings, store: Store) -> StoryBuilder | None:
-    """The stories step for crawls and imports, or None when the `stories` setting is off. The model loads on
-    first use, not here."""
-    if not settings.stories:
-        return None
-    from broadsheet.stories import StoryBuilder
-
-    return StoryBuilder(store, settings)
+def print_json(value: object) -> None:
+    """JSON for scripts, on standard output as it is (no colours, no wrapping)."""
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
 def ago(moment: datetime | None, now: datetime | None = None) -> str:

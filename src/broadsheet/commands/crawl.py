@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from broadsheet.commands.common import app, err, opened, out, story_builder
+from broadsheet.commands.common import app, err, opened, out
 
 if TYPE_CHECKING:  # the crawler pulls in extraction and dedupe: imported only when a crawl runs
-    from broadsheet.crawl import Crawler, CrawlReport, SourceReport
+    from broadsheet.pipeline.crawl import Crawler
+    from broadsheet.pipeline.report import CrawlReport, SourceReport
 
-__all__ = ["crawl", "print_summary"]
+__all__ = ["crawl"]
 
 
 class BarProgress:
@@ -42,19 +43,8 @@ class BarProgress:
 
 
 def print_summary(report: CrawlReport) -> None:
-    ok, failed = report.ok, report.failed
-    unchanged = sum(1 for s in ok if s.status == "not_modified")
-    out.print(
-        f"crawled {len(report.sources)} sources: {len(ok)} ok ({unchanged} unchanged), {len(failed)} failed; "
-        f"{report.total('new')} new articles, {report.total('duplicates')} duplicates, "
-        f"{report.total('updated')} updated, {report.total('fallbacks')} from feed content"
-    )
-    for s in failed:
-        out.print(f"  failed: source {s.source_id} {s.title or s.url}: {s.error}")
-    if report.stories is not None and (report.stories.articles or report.stories.busy):
-        out.print(f"stories: {report.stories.summary()}")
-    if report.stories_error:
-        out.print(f"stories: not updated this time ({report.stories_error}); the next pass tries again")
+    for line in report.summary_lines():
+        out.print(line)
 
 
 @app.command()
@@ -65,8 +55,7 @@ def crawl(
     ] = False,
 ) -> None:
     """Fetch due sources, extract and store new articles. Without --once, keeps polling until stopped."""
-    from broadsheet.crawl import Crawler
-    from broadsheet.pipeline import Pipeline
+    from broadsheet.pipeline.assemble import build_crawler
 
     with opened() as (settings, store):
         if not store.sources.all():
@@ -74,8 +63,6 @@ def crawl(
                 err.print("no sources to crawl; add one with: broadsheet source add URL")
                 raise typer.Exit(1)
             out.print("no sources yet: add one from another terminal with `broadsheet source add URL`")
-        pipeline = Pipeline(store, settings)
-        stories = story_builder(settings, store)
         if once:
             if out.is_terminal:
                 columns = (
@@ -85,10 +72,10 @@ def crawl(
                     TimeElapsedColumn(),
                 )
                 with Progress(*columns, console=out, transient=True) as bars:
-                    crawler = Crawler(settings, store, pipeline, progress=BarProgress(bars), stories=stories)
+                    crawler = build_crawler(settings, store, progress=BarProgress(bars))
                     report = asyncio.run(crawler.run_once(all_sources=all_sources))
             else:
-                crawler = Crawler(settings, store, pipeline, stories=stories)
+                crawler = build_crawler(settings, store)
                 report = asyncio.run(crawler.run_once(all_sources=all_sources))
             if not report.sources:
                 next_due = store.sources.next_due_at()
@@ -99,7 +86,7 @@ def crawl(
             if not report.ok:
                 raise typer.Exit(1)  # nothing could run at all: every source failed
             return
-        asyncio.run(_forever(Crawler(settings, store, pipeline, stories=stories)))
+        asyncio.run(_forever(build_crawler(settings, store)))
 
 
 async def _forever(crawler: Crawler) -> None:

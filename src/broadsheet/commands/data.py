@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.progress import Progress
+from rich.progress import Progress as RichProgress
 
-from broadsheet.commands.common import app, err, opened, out, story_builder
+from broadsheet.commands.common import app, err, opened, out, print_json
+from broadsheet.dates import iso_utc
 from broadsheet.errors import BroadsheetError
+from broadsheet.pipeline.steps import Progress
 from broadsheet.store import compact_index
 
 __all__ = ["export", "import_", "recluster", "stats"]
@@ -28,25 +32,20 @@ def import_(
     ],
 ) -> None:
     """Import articles from a JSON Lines file, oldest first, through the same dedupe as crawled articles."""
-    from broadsheet.importer import import_jsonl
-    from broadsheet.pipeline import Pipeline
+    from broadsheet.pipeline.assemble import build_ingester
+    from broadsheet.pipeline.jsonl import import_jsonl
 
     if not path.is_file():
         raise BroadsheetError(f"{path} is not a file; give the path of a .jsonl file")
     with opened() as (settings, store):
-        pipeline = Pipeline(store, settings)
-        if out.is_terminal:
-            with Progress(console=out, transient=True) as bar:
-                task = bar.add_task("importing", total=None)
-                report = import_jsonl(path, pipeline, lambda done, total: bar.update(task, completed=done,
-                                                                                       total=total))  # fmt: skip
-        else:
-            report = import_jsonl(path, pipeline)
+        ingester = build_ingester(settings, store)
+        with _bar("importing") as progress:
+            report = import_jsonl(path, ingester, progress)
     for problem in report.errors[:50]:
         err.print(f"skipped {path}:{problem}")
     if len(report.errors) > 50:
         err.print(f"... and {len(report.errors) - 50} more bad lines")
-    tally = pipeline.tally
+    tally = ingester.tally
     out.print(
         f"imported {path}: {report.lines} lines, {tally.new} new, {tally.duplicates} duplicates, "
         f"{tally.updated} updated, {tally.unchanged} already stored, {len(report.errors)} bad lines skipped"
@@ -54,40 +53,41 @@ def import_(
     if report.lines and len(report.errors) == report.lines:
         raise typer.Exit(1)
     _tidy_search_index()
-    _group_into_stories()
+    _run_steps()
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[Progress | None]:
+    """A transient progress bar on a terminal, reporting (done, total); nothing when piped."""
+    if not out.is_terminal:
+        yield None
+        return
+    with RichProgress(console=out, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total or None)
 
 
 def _tidy_search_index() -> None:
     """After a bulk load, merge the search index into one segment (store.search.compact_index). The articles
     are stored and searchable either way, so a failure here is a warning, not the import's failure."""
-    with opened() as (_settings, store):
+    with opened() as (settings, store):
         try:
-            compact_index(store)
+            compact_index(store, above=settings.search_max_segments)
         except Exception as exc:  # e.g. the database stayed locked by a crawler writing beside it
             err.print(f"warning: could not compact the search index ({exc}); searches work, only slower, "
                       "and the crawler compacts it later")  # fmt: skip
 
 
-def _group_into_stories(since: datetime | None = None, *, rebuild: bool = False) -> None:
+def _run_steps() -> None:
+    """The steps over stored articles (stories, ...), each over everything the import left waiting."""
+    from broadsheet.pipeline.assemble import build_steps
+
     with opened() as (settings, store):
-        builder = story_builder(settings, store)
-        if builder is None:
-            if rebuild:
-                raise BroadsheetError("stories are turned off (setting `stories`); turn them on to recluster")
-            return
-        started = time.perf_counter()
-        if out.is_terminal:
-            with Progress(console=out, transient=True) as bar:
-                task = bar.add_task("grouping into stories", total=None)
-                tally = (
-                    builder.recluster(since)
-                    if rebuild
-                    else builder.run(lambda done, _: bar.update(task, completed=done))
-                )
-        else:
-            tally = builder.recluster(since) if rebuild else builder.run()
-    seconds = time.perf_counter() - started
-    out.print(f"stories: {tally.summary()}; {seconds:.1f} s in all")
+        for step in build_steps(settings, store):
+            started = time.perf_counter()
+            with _bar(f"{step.name}") as progress:
+                tally = step.run(progress)
+            out.print(f"{step.name}: {tally.summary()}; {time.perf_counter() - started:.1f} s in all")
 
 
 @app.command()
@@ -102,7 +102,13 @@ def recluster(
     ] = None,
 ) -> None:
     """Rebuild stories from the stored articles (after changing clustering settings, or a newer model)."""
-    _group_into_stories(since.replace(tzinfo=UTC) if since else None, rebuild=True)
+    from broadsheet.pipeline.assemble import story_builder
+
+    with opened() as (settings, store):
+        started = time.perf_counter()
+        with _bar("grouping into stories"):
+            tally = story_builder(settings, store).recluster(since.replace(tzinfo=UTC) if since else None)
+    out.print(f"stories: {tally.summary()}; {time.perf_counter() - started:.1f} s in all")
 
 
 @app.command()
@@ -113,7 +119,7 @@ def export(
     ] = None,
 ) -> None:
     """Write every stored article as JSON Lines (one object per line)."""
-    from broadsheet.importer import export_jsonl
+    from broadsheet.pipeline.jsonl import export_jsonl
 
     with opened() as (_settings, store):
         if output is None:
@@ -127,7 +133,9 @@ def export(
 
 
 @app.command()
-def stats() -> None:
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object, for scripts.")] = False,
+) -> None:
     """Counts: sources and their health, articles, duplicates, outlets, dates, database size."""
     with opened() as (settings, store):
         sources = store.sources.all()
@@ -136,13 +144,32 @@ def stats() -> None:
         outlets = store.articles.top_outlets(10)
         first, last = store.articles.date_range()
     failing = [s for s in sources if s.last_status == "error"]
+    warned = [s for s in sources if s.last_status != "error" and s.last_warning]
+    db = settings.home / "broadsheet.db"
+    size = db.stat().st_size if not settings.database_url and db.exists() else None
+    if as_json:
+        print_json(
+            {
+                "home": str(settings.home.resolve()),
+                "sources": len(sources),
+                "failing_sources": len(failing),
+                "sources_with_warnings": len(warned),
+                "articles": total,
+                "originals": total - copies,
+                "duplicates": copies,
+                "published_from": iso_utc(first),
+                "published_to": iso_utc(last),
+                "top_outlets": [{"outlet": name, "articles": n} for name, n in outlets],
+                "database_bytes": size,
+            }
+        )
+        return
     out.print(f"home: {settings.home.resolve()}")
-    out.print(f"sources: {len(sources)} ({len(failing)} failing)")
+    out.print(f"sources: {len(sources)} ({len(failing)} failing, {len(warned)} with warnings)")
     out.print(f"articles: {total} ({total - copies} originals, {copies} duplicates)")
     if first and last:
         out.print(f"published: {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC")
     if outlets:
         out.print("top outlets: " + ", ".join(f"{name or '(unknown)'} {n}" for name, n in outlets))
-    db = settings.home / "broadsheet.db"
-    if not settings.database_url and db.exists():
-        out.print(f"database: {db.stat().st_size / 1e6:.1f} MB")
+    if size is not None:
+        out.print(f"database: {size / 1e6:.1f} MB")

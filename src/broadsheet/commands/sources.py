@@ -10,13 +10,14 @@ import typer
 from rich.table import Table
 
 from broadsheet.clock import utcnow
-from broadsheet.commands.common import ago, opened, out, source_app
+from broadsheet.commands.common import ago, opened, out, print_json, source_app
+from broadsheet.dates import iso_utc
 from broadsheet.errors import SourceError
-from broadsheet.models import Outline, SourceKind
+from broadsheet.models import Outline, Source, SourceKind
 from broadsheet.sources import parse_opml, write_opml
 
 if TYPE_CHECKING:
-    from broadsheet.subscribe import Resolved
+    from broadsheet.pipeline.subscribe import Resolved
 
 __all__ = ["add", "export", "import_opml", "list_sources", "remove"]
 
@@ -30,7 +31,7 @@ def add(
 ) -> None:
     """Subscribe to a feed, a sitemap, or the feed a site's page links to."""
     from broadsheet.fetch import Fetcher
-    from broadsheet.subscribe import resolve_source
+    from broadsheet.pipeline.subscribe import resolve_source
 
     with opened() as (settings, store):
 
@@ -48,22 +49,30 @@ def add(
             site_url=resolved.site_url,
             folder=folder,
             format=resolved.format,
+            warning=resolved.warning,
         )
     what = {SourceKind.FEED: "feed", SourceKind.SITEMAP: "sitemap", SourceKind.PAGE: "single page"}[
         source.kind
     ]
     out.print(f"added source {source.id}: {source.title or '(untitled)'}")
     out.print(f"  {what} ({resolved.format}) at {source.url}, {resolved.entries} entries now")
+    if resolved.warning:
+        out.print(f"  warning: {resolved.warning}")
     for other in resolved.alternatives:
         out.print(f"  the site also offers: {other}")
     out.print("  fetch it now with: broadsheet crawl --once")
 
 
 @source_app.command("list")
-def list_sources() -> None:
-    """Every source with its health: last status and error, article count, next fetch."""
+def list_sources(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, for scripts.")] = False,
+) -> None:
+    """Every source with its health: last status, error or warning, article count, next fetch."""
     with opened() as (_settings, store):
         sources = store.sources.all()
+    if as_json:
+        print_json([source_record(s) for s in sources])
+        return
     if not sources:
         out.print("no sources yet; add one with: broadsheet source add URL")
         return
@@ -79,6 +88,31 @@ def list_sources() -> None:
     for s in sources:
         if s.last_error:
             out.print(f"source {s.id} ({s.url}) failed {s.error_count}x: {s.last_error}")
+        elif s.last_warning:
+            out.print(f"source {s.id} ({s.url}) warning: {s.last_warning}")
+
+
+def source_record(s: Source) -> dict[str, object]:
+    """A source as `source list --json` writes it: the table's fields, whole, with times in ISO 8601."""
+    return {
+        "id": s.id,
+        "url": s.url,
+        "title": s.title,
+        "kind": s.kind.value,
+        "format": s.format,
+        "folder": s.folder,
+        "status": s.last_status,
+        "http_status": s.last_http_status,
+        "error": s.last_error,
+        "warning": s.last_warning,
+        "error_count": s.error_count,
+        "articles": s.article_count,
+        "last_fetch_at": iso_utc(s.last_fetch_at),
+        "last_success_at": iso_utc(s.last_success_at),
+        "last_new_at": iso_utc(s.last_new_at),
+        "next_fetch_at": iso_utc(s.next_fetch_at),
+        "site_url": s.site_url,
+    }
 
 
 @source_app.command("remove")

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from datasketch import MinHash
 
-from broadsheet.dedupe.fingerprint import signature_from_bytes
+from broadsheet.dedupe.fingerprint import fingerprint, signature_bytes, signature_from_bytes
 from broadsheet.dedupe.index import NearDuplicateIndex
 from broadsheet.dedupe.urls import canonical_url, same_site
 from broadsheet.models import Article
@@ -24,7 +24,9 @@ __all__ = [
     "Deduplicator",
     "Verdict",
     "canonical_url",
+    "fingerprint",
     "same_site",
+    "signature_bytes",
 ]
 
 

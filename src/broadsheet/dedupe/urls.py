@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from broadsheet.urls import ascii_host, host_of
+
 __all__ = ["TRACKING_PARAMS", "canonical_url", "registrable_domain", "same_site"]
 
 # Parameters that only say where a click came from. Prefix matches end with "_".
@@ -42,12 +44,15 @@ def canonical_url(url: str) -> str:
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         return url.strip()
-    host = (parts.hostname or "").rstrip(".")
+    hostname = (parts.hostname or "").rstrip(".")
+    host = ascii_host(hostname)
     try:
         port = parts.port
     except ValueError:  # a port that is not a number: keep the URL as given rather than guess
         return url.strip()
-    netloc = host.encode("idna").decode("ascii") if not host.isascii() else host
+    if hostname and not host:  # a name IDNA refuses: likewise
+        return url.strip()
+    netloc = f"[{host}]" if ":" in host else host  # urlsplit took the brackets off an IPv6 literal
     if port and port != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
     path = quote(unquote(parts.path), safe=_UNRESERVED_PATH) or "/"
@@ -75,5 +80,5 @@ def registrable_domain(host: str) -> str:
 def same_site(a: str, b: str) -> bool:
     """True when two URLs belong to one publisher's site: www.example.com and news.example.com do,
     example.co.uk and other.co.uk don't."""
-    ha, hb = urlsplit(a).hostname or "", urlsplit(b).hostname or ""
+    ha, hb = host_of(a), host_of(b)
     return bool(ha and hb) and registrable_domain(ha) == registrable_domain(hb)

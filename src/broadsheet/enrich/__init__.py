@@ -4,3 +4,7 @@ Each step takes plain text and returns plain data; storing the results is the st
 """
 
 from __future__ import annotations
+
+from broadsheet.enrich.embed import Embedder, embedding_text, load_embedder
+
+__all__ = ["Embedder", "embedding_text", "load_embedder"]

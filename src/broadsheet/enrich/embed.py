@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from broadsheet.enrich.onnx_export import Variant, ensure_onnx_model, offline
 from broadsheet.errors import ConfigError
+from broadsheet.text import collapse_whitespace
 
 __all__ = [
     "DEFAULT_KIND",
@@ -61,8 +62,8 @@ def embedding_text(title: str, lead: str, *, lead_words: int = LEAD_WORDS) -> st
     `lead` may be the whole body; whitespace is collapsed, and a body that opens by repeating the headline
     (common in feeds and in extracted text) does not repeat it here.
     """
-    title = " ".join(title.split())
-    body = " ".join(lead.split())
+    title = collapse_whitespace(title)
+    body = collapse_whitespace(lead)
     repeated = body[: len(title)].casefold() == title.casefold()
     if title and repeated and not body[len(title) : len(title) + 1].isalnum():
         body = body[len(title) :].lstrip()

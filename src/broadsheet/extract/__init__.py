@@ -6,5 +6,6 @@ Fetching the page and storing the result belong to other steps; this package doe
 from __future__ import annotations
 
 from broadsheet.extract.article import extract_article
+from broadsheet.extract.sanitize import sanitize_html
 
-__all__ = ["extract_article"]
+__all__ = ["extract_article", "sanitize_html"]

@@ -13,10 +13,10 @@ from lxml import etree
 
 from broadsheet.extract import phrases
 from broadsheet.extract.body import remove_element
+from broadsheet.text import collapse_whitespace
 
 __all__ = ["BLOCK_RULES", "clean_body", "is_boilerplate"]
 
-_WS_RE = re.compile(r"\s+")
 _BLOCK_TAGS = ("p", "head", "quote")
 # Teasers after a "related" heading are short lines or lists; a long paragraph means the article goes on.
 _TEASER_MAX_CHARS = 160
@@ -25,11 +25,11 @@ _LONGEST_RULED_BLOCK = 300
 
 
 def _text(elem: etree._Element) -> str:
-    return _WS_RE.sub(" ", "".join(elem.itertext())).strip()
+    return collapse_whitespace("".join(elem.itertext()))
 
 
 def _link_share(elem: etree._Element, text: str) -> float:
-    linked = sum(len(_WS_RE.sub(" ", "".join(ref.itertext())).strip()) for ref in elem.iter("ref"))
+    linked = sum(len(collapse_whitespace("".join(ref.itertext()))) for ref in elem.iter("ref"))
     return linked / len(text) if text else 0.0
 
 
@@ -120,7 +120,7 @@ def clean_body(
         raw = "".join(elem.itertext())
         if len(raw) > _LONGEST_RULED_BLOCK * 2:
             continue  # every rule is for short blocks: skip the cost of normalising long paragraphs
-        text = _WS_RE.sub(" ", raw).strip()
+        text = collapse_whitespace(raw)
         if index == 0 and _is_title(text, title):
             remove_element(elem)  # the headline is kept apart, in Extracted.title
         elif "related" in active and is_related_heading(text):

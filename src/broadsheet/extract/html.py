@@ -12,7 +12,7 @@ from trafilatura.htmlprocessing import convert_to_html
 
 from broadsheet.extract.body import remove_element
 from broadsheet.extract.sanitize import LINK_SCHEMES, sanitize_html
-from broadsheet.extract.values import absolute_url
+from broadsheet.urls import absolute_url
 
 __all__ = ["body_to_html"]
 
@@ -27,7 +27,7 @@ def body_to_html(body: etree._Element, base_url: str) -> str:
         if elem.tag in _HEADINGS:
             elem.tag = _HEADINGS[str(elem.tag)]
         elif elem.tag == "a":
-            href = absolute_url(base_url, elem.get("href"), LINK_SCHEMES)
+            href = absolute_url(base_url, elem.get("href"), schemes=LINK_SCHEMES)
             if href:
                 elem.set("href", href)
             else:

@@ -9,7 +9,8 @@ from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from broadsheet.extract.values import absolute_url, clean_alt
+from broadsheet.extract.values import clean_alt
+from broadsheet.urls import absolute_url
 
 __all__ = ["find_image_alt", "first_figure_image"]
 

@@ -11,9 +11,10 @@ import re
 from lxml import etree
 from lxml.html import HtmlElement
 
+from broadsheet.text import collapse_whitespace
+
 __all__ = ["add_lead", "find_lead"]
 
-_WS_RE = re.compile(r"\s+")
 _SKIPPED = frozenset(
     {"script", "style", "noscript", "template", "textarea", "title", "meta", "option", "select"}
 )
@@ -24,14 +25,10 @@ _PREFIX = 40
 _TRAILING_DOTS_RE = re.compile(r"[.…\s]+$")  # a description cut short ends in "..." the page does not have
 
 
-def _norm(text: str) -> str:
-    return _WS_RE.sub(" ", text).strip()
-
-
 def find_lead(tree: HtmlElement, description: str, text: str) -> str:
     """The page's visible lead paragraph when it starts like `description` and is missing from `text`; else ""."""
-    prefix = _TRAILING_DOTS_RE.sub("", _norm(description))[:_PREFIX]
-    if len(prefix) < _MIN_LEAD or prefix in _norm(text):
+    prefix = _TRAILING_DOTS_RE.sub("", collapse_whitespace(description))[:_PREFIX]
+    if len(prefix) < _MIN_LEAD or prefix in collapse_whitespace(text):
         return ""
     body = tree.find("body")
     if body is None:
@@ -39,10 +36,10 @@ def find_lead(tree: HtmlElement, description: str, text: str) -> str:
     for elem in body.iter():
         if not isinstance(elem.tag, str) or elem.tag in _SKIPPED or not elem.text:
             continue
-        if prefix in _norm(elem.text):
+        if prefix in collapse_whitespace(elem.text):
             while elem.tag in _INLINE and elem.getparent() is not None:
                 elem = elem.getparent()  # the whole paragraph, not the link or span that starts it
-            lead = _norm(elem.text_content())
+            lead = collapse_whitespace(elem.text_content())
             return lead if _MIN_LEAD <= len(lead) <= _MAX_LEAD else ""
     return ""
 
@@ -77,10 +74,10 @@ def find_marked_lead(tree: HtmlElement, text: str) -> str:
     scope = [ancestor for _, ancestor in zip(range(_LEAD_DISTANCE), h1.iterancestors(), strict=False)]
     if scope and not any(ancestor is scope[-1] for ancestor in candidate.iterancestors()):
         return ""
-    lead = _norm(candidate.text_content())
+    lead = collapse_whitespace(candidate.text_content())
     if (
         not _MIN_LEAD <= len(lead) <= _MAX_LEAD
-        or lead[:_PREFIX] in _norm(text)
+        or lead[:_PREFIX] in collapse_whitespace(text)
         or _TEASER_END_RE.search(lead)
     ):
         return ""

@@ -12,16 +12,10 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from broadsheet.dates import parse_date
 from broadsheet.extract.jsonld import JsonLd, read_jsonld
-from broadsheet.extract.values import (
-    absolute_url,
-    clean_authors,
-    clean_tags,
-    host_of,
-    normalise_lang,
-    parse_date,
-    plain,
-)
+from broadsheet.extract.values import clean_authors, clean_tags, normalise_lang, plain
+from broadsheet.urls import absolute_url, host_of
 
 __all__ = ["PageMeta", "read_metadata"]
 

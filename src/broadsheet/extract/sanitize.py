@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import nh3
 
-from broadsheet.extract.values import absolute_url
+from broadsheet.urls import WEB_SCHEMES, absolute_url
 
 __all__ = ["ALLOWED_ATTRIBUTES", "ALLOWED_TAGS", "LINK_SCHEMES", "sanitize_html"]
 
@@ -26,15 +26,15 @@ ALLOWED_TAGS = frozenset(
 )
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {"a": {"href"}, "img": {"src", "alt"}}
 LINK_SCHEMES = ("http", "https", "mailto")
-IMAGE_SCHEMES = ("http", "https")
+IMAGE_SCHEMES = WEB_SCHEMES
 
 
 def _absolute(base_url: str) -> Callable[[str, str, str], str | None]:
     def resolve(element: str, attribute: str, value: str) -> str | None:
         if attribute == "href":
-            return absolute_url(base_url, value, LINK_SCHEMES) or None
+            return absolute_url(base_url, value, schemes=LINK_SCHEMES) or None
         if attribute == "src":
-            return absolute_url(base_url, value, IMAGE_SCHEMES) or None
+            return absolute_url(base_url, value, schemes=IMAGE_SCHEMES) or None
         return value
 
     return resolve

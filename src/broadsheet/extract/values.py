@@ -1,30 +1,16 @@
-"""Normalising raw metadata values: dates to aware UTC, bylines to author names, language tags, tag lists, alt text.
+"""Normalising raw metadata values: bylines to author names, language tags, tag lists, alt text.
 
-Owns the string-level cleaning only; where each value is read from (JSON-LD, meta tags, markup) is `metadata.py`.
+Owns the string-level cleaning only; where each value is read from is `metadata.py`, dates are `dates.py`'s.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
 
-from dateutil import parser as dateparser
+from broadsheet.text import collapse_whitespace
 
-__all__ = [
-    "absolute_url",
-    "clean_alt",
-    "clean_authors",
-    "clean_tags",
-    "host_of",
-    "normalise_lang",
-    "parse_date",
-    "plain",
-]
-
-_WS_RE = re.compile(r"\s+")
-_MIN_YEAR, _MAX_YEAR = 1990, 2100
+__all__ = ["clean_alt", "clean_authors", "clean_tags", "normalise_lang", "plain"]
 
 # "By", "Von", "Par", "Por", "Door", "Av" in front of a byline; not "De"/"Di", which start surnames.
 _BY_RE = re.compile(
@@ -44,76 +30,18 @@ _FILENAME_RE = re.compile(
     r"^\S+\.(?:jpe?g|png|gif|webp|avif|svg|bmp|tiff?)$|^(?:img|dsc|image)[_-]?\d+$", re.I
 )
 _LANG_RE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
-# Zone abbreviations publishers print; dateutil alone would read them from the machine's local zone, or not at all.
-_ZONES = {
-    **dict.fromkeys(("UTC", "GMT", "UT", "Z", "WET"), 0),
-    **dict.fromkeys(("CET", "MEZ", "WEST", "BST"), 3600),
-    **dict.fromkeys(("CEST", "MESZ", "EET"), 7200),
-    "EEST": 10800,
-    **{"EST": -18000, "EDT": -14400, "CST": -21600, "CDT": -18000},
-    **{"MST": -25200, "MDT": -21600, "PST": -28800, "PDT": -25200},
-    **{"JST": 32400, "AEST": 36000, "AEDT": 39600},
-}
 _PLACEHOLDER_ALTS = {"image", "photo", "picture", "img", "bild", "foto", "lead image", "featured image"}
 
 
 def plain(value: object) -> str:
     """A metadata value as one trimmed line of text; non-strings give ""."""
-    return _WS_RE.sub(" ", value).strip() if isinstance(value, str) else ""
-
-
-def absolute_url(base: str, value: str | None, schemes: tuple[str, ...] = ("http", "https")) -> str:
-    """`value` resolved against `base`; "" when it is empty, malformed or of another scheme (javascript:, data:)."""
-    value = (value or "").strip()
-    if not value:
-        return ""
-    try:
-        joined = urljoin(base, value)
-    except ValueError:
-        return ""  # e.g. "http://[bad": a malformed address is no address
-    return joined if joined.split(":", 1)[0].lower() in schemes else ""
-
-
-def host_of(url: str) -> str:
-    """The host name of `url` without "www."; "" when the URL is malformed."""
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return ""  # a malformed page URL simply has no usable host
-    return host.removeprefix("www.")
-
-
-def _zone(name: str | None, offset: int | None) -> int | None:
-    """dateutil's tzinfos hook: a numeric offset wins; unknown names give None, i.e. naive, i.e. UTC below."""
-    if offset is not None:
-        return offset
-    return _ZONES.get((name or "").upper())
-
-
-def parse_date(value: object) -> datetime | None:
-    """Parse an ISO 8601 or common human date; naive times are taken as UTC. None when it is not a plausible date."""
-    text = plain(value)
-    if not text or not _DATEISH_RE.search(text):
-        return None
-    try:
-        parsed = dateparser.isoparse(text)
-    except ValueError:
-        # Not ISO 8601: publishers also write "Tue, 3 Mar 2026 10:00:00 +0100" and similar.
-        try:
-            parsed = dateparser.parse(text, fuzzy=False, tzinfos=_zone)
-        except (ValueError, OverflowError):
-            return None  # an unparseable date string is the "no date here" answer, not an error
-    if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
-        return None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return collapse_whitespace(value) if isinstance(value, str) else ""
 
 
 def _clean_name(part: str) -> str:
     name = _HANDLE_RE.sub(" ", part)
     name = _BY_RE.sub("", name)
-    name = _WS_RE.sub(" ", name).strip(" .:-–—()[]\"'")
+    name = collapse_whitespace(name).strip(" .:-–—()[]\"'")
     words = name.split()
     if not words or len(words) > 5 or len(name) > 60 or _DATEISH_RE.search(name) or _JOB_WORDS.search(name):
         return ""

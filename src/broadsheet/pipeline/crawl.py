@@ -1,25 +1,19 @@
-"""The crawl orchestrator: for each due source, fetch -> parse -> (fetch page -> extract) -> pipeline.
+"""The crawl: for each due source, fetch -> parse -> (fetch page -> extract) -> ingest, then the steps over
+stored articles (stories, ...) and a tidy search index.
 
-The one place that knows the order of the steps. A failure on one source or one entry is recorded and the
-run goes on. A source's validators (ETag, Last-Modified) are saved only after all its entries are stored,
-so a crawl killed midway re-reads the feed next time instead of being told "304, nothing new".
+A failure on one source or one entry is recorded and the run goes on. A source's validators (ETag,
+Last-Modified) are saved only after all its entries are stored, so a crawl killed midway re-reads the feed
+next time instead of being told "304, nothing new".
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
-import multiprocessing
-import os
-import signal
-import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import BrokenExecutor, Executor
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
 
 from broadsheet.clock import utcnow
 from broadsheet.config import Settings
@@ -28,88 +22,18 @@ from broadsheet.errors import BroadsheetError, ExtractError, FetchError, HTTPSta
 from broadsheet.extract import extract_article
 from broadsheet.fetch import Fetcher, FetchKind, FetchResult
 from broadsheet.models import Extracted, Feed, FeedEntry, Source, SourceKind
-from broadsheet.pipeline import Pipeline, article_from_entry
-from broadsheet.schedule import next_poll
+from broadsheet.pipeline.ingest import Ingester, article_from_entry
+from broadsheet.pipeline.pool import StartMethod, extraction_pool
+from broadsheet.pipeline.report import CrawlProgress, CrawlReport, SourceReport
+from broadsheet.pipeline.schedule import next_poll
+from broadsheet.pipeline.steps import Step, run_step
 from broadsheet.sources import parse_feed
 from broadsheet.store import FetchOutcome, Store, compact_index
 
-__all__ = ["CrawlProgress", "CrawlReport", "Crawler", "SourceReport"]
-
-if TYPE_CHECKING:  # the stories step loads a model: imported only where one is configured
-    from broadsheet.stories import StoryBuilder, StoryTally
+__all__ = ["Crawler"]
 
 log = logging.getLogger(__name__)
-STORY_BATCHES_PER_PASS = 20  # of 256 articles: about half a minute of embedding on two cores
-# Merging the search index rewrites all of it (~5 s at 200 000 articles): looked at daily, done in slices.
-COMPACT_EVERY = timedelta(hours=24)
-COMPACT_SECONDS = 3.0
-
 MAX_CHILD_SITEMAPS = 5
-
-
-class CrawlProgress(Protocol):
-    def sources_total(self, count: int) -> None: ...
-    def entries_found(self, count: int) -> None: ...
-    def entry_done(self) -> None: ...
-    def source_done(self, report: SourceReport) -> None: ...
-
-
-@dataclass
-class SourceReport:
-    source_id: int
-    url: str
-    title: str
-    status: str = "ok"  # ok | not_modified | error
-    error: str = ""
-    entries: int = 0
-    new: int = 0
-    duplicates: int = 0
-    updated: int = 0
-    fallbacks: int = 0  # entries stored from the feed's own content because the page failed
-
-
-@dataclass
-class CrawlReport:
-    sources: list[SourceReport] = field(default_factory=list)
-    stories: StoryTally | None = None  # what the stories step did after the pass, when it ran
-    stories_error: str = ""  # why it failed (the articles are stored; the next pass tries again)
-
-    @property
-    def failed(self) -> list[SourceReport]:
-        return [s for s in self.sources if s.status == "error"]
-
-    @property
-    def ok(self) -> list[SourceReport]:
-        return [s for s in self.sources if s.status != "error"]
-
-    def total(self, name: str) -> int:
-        return sum(getattr(s, name) for s in self.sources)
-
-
-def _die_with_parent(parent: int | None) -> None:
-    """Worker initializer: on Linux, ask the kernel to kill this worker when its parent dies, so a crawler
-    killed with SIGKILL leaves no orphaned extraction processes behind."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if parent is not None and os.getppid() != parent:  # the parent died before prctl took effect
-        os._exit(1)
-
-
-def _make_executor(workers: int, start_method: str = "fork") -> Executor:
-    """Extraction is CPU-bound: in worker processes it runs beside the event loop instead of fighting it for
-    the GIL. "fork" shares the already-imported extractor; a process with threads of its own (the web
-    server) uses "forkserver", whose workers start from a clean, single-threaded process."""
-    context = multiprocessing.get_context(start_method)
-    if start_method == "forkserver":
-        context.set_forkserver_preload(["broadsheet.extract"])
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=context,
-        initializer=_die_with_parent,
-        # a forkserver's workers are its children, not ours; it exits when we do
-        initargs=(os.getpid() if start_method == "fork" else None,),
-    )
 
 
 class Crawler:
@@ -117,18 +41,18 @@ class Crawler:
         self,
         settings: Settings,
         store: Store,
-        pipeline: Pipeline,
+        ingester: Ingester,
         *,
+        steps: Sequence[Step] = (),
         progress: CrawlProgress | None = None,
         clock: Callable[[], datetime] = utcnow,
-        start_method: str = "fork",
-        stories: StoryBuilder | None = None,
+        start_method: StartMethod = "fork",
     ) -> None:
-        self.start_method = start_method
-        self.stories = stories
+        self.start_method: StartMethod = start_method
+        self.steps = tuple(steps)
         self.settings = settings
         self.store = store
-        self.pipeline = pipeline
+        self.ingester = ingester
         self.progress = progress
         self.clock = clock
         # When the search index was last left tidy; until then (a merge cut short included) each pass looks.
@@ -147,26 +71,32 @@ class Crawler:
         run: _Run | None = None
         try:
             async with Fetcher(self.settings) as fetcher:
-                run = _Run(self, fetcher, _make_executor(self.settings.workers, self.start_method))
+                run = _Run(self, fetcher, extraction_pool(self.settings.workers, self.start_method))
                 report.sources = list(await asyncio.gather(*(run.source(s) for s in due)))
         finally:
             if run is not None:  # waits for at most the extractions already running
                 run.executor.shutdown(wait=True, cancel_futures=True)
-        if self.stories is not None:  # also picks up articles a failed earlier step left waiting
-            await self.group_into_stories(report)
+        for step in self.steps:  # also picks up articles a failed earlier pass left waiting
+            await self.run_step(step, report)
         await self.tidy_search_index()  # a cheap look when there is nothing to do
         return report
 
     async def tidy_search_index(self) -> None:
         """Keep the full-text index in few segments (store.search.compact_index): looked at once every
-        COMPACT_EVERY, then merged in slices of at most COMPACT_SECONDS a pass until done, so a pass (and a
-        shutdown) never waits long and the whole index is not rewritten often. Searching works either way,
-        so a failure is only logged."""
+        `search_compact_every_hours`, then merged in slices of at most `search_compact_seconds` a pass until
+        done, so a pass (and a shutdown) never waits long and the whole index is not rewritten often.
+        Searching works either way, so a failure is only logged."""
         now = self.clock()
-        if self._compacted_at is not None and now - self._compacted_at < COMPACT_EVERY:
+        every = timedelta(hours=self.settings.search_compact_every_hours)
+        if self._compacted_at is not None and now - self._compacted_at < every:
             return
         try:
-            done = await asyncio.to_thread(compact_index, self.store, max_seconds=COMPACT_SECONDS)
+            done = await asyncio.to_thread(
+                compact_index,
+                self.store,
+                above=self.settings.search_max_segments,
+                max_seconds=self.settings.search_compact_seconds,
+            )
         except Exception:
             log.exception("compacting the search index failed; searches still work, only slower")
             return
@@ -177,20 +107,16 @@ class Crawler:
                 "search index: %d merge steps, %s", done.steps, "done" if done.finished else "more next pass"
             )
 
-    async def group_into_stories(self, report: CrawlReport) -> None:
-        """Embed and cluster what this pass stored, in a thread (ONNX Runtime and numpy release the GIL), so
-        the server beside it keeps answering. A failure here loses nothing: the articles are stored and wait
-        for the next pass."""
-        assert self.stories is not None
-        try:
-            # A bounded share per pass: a big backlog (a first start on an old database) is worked off over
-            # several passes, and sources keep being polled meanwhile.
-            report.stories = await asyncio.to_thread(self.stories.run, None, STORY_BATCHES_PER_PASS)
-        except Exception as exc:  # whatever went wrong, the crawl goes on; the reason is reported and logged
-            report.stories_error = (
-                str(exc) if isinstance(exc, BroadsheetError) else f"{type(exc).__name__}: {exc}"
-            )
-            log.exception("grouping articles into stories failed")
+    async def run_step(self, step: Step, report: CrawlReport) -> None:
+        """Run one step over stored articles in a thread (ONNX Runtime and numpy release the GIL), so the server
+        beside it keeps answering; a bounded share per pass, so a big backlog (a first start on an old
+        database) is worked off over several passes while sources keep being polled. A failure here loses
+        nothing: the articles are stored and wait for the next pass."""
+        tally, error = await asyncio.to_thread(run_step, step, self.settings.step_batches_per_pass)
+        if tally is not None:
+            report.steps[step.name] = tally
+        if error:
+            report.step_errors[step.name] = error
 
     async def run_forever(self, stop: asyncio.Event, on_report: Callable[[CrawlReport], None]) -> None:
         """Poll on schedule until `stop` is set; sleeps until the next source is due (at most a minute, so
@@ -251,7 +177,8 @@ class _Run:
             error_count=source.error_count,
             retry_after=retry_after,
         )
-        status = exc.status if isinstance(exc, HTTPStatusError) else None
+        # A server that answered 200 with something unreadable is told apart from one that never answered.
+        status = exc.status if isinstance(exc, HTTPStatusError) else report.http_status
         return FetchOutcome(started, "error", due, interval, http_status=status, error=message)
 
     async def _poll(self, source: Source, report: SourceReport, started: datetime) -> FetchOutcome:
@@ -259,6 +186,7 @@ class _Run:
         result = await self.fetcher.fetch(
             source.url, kind=kind, etag=source.etag, last_modified=source.last_modified
         )
+        report.http_status = result.status
         title: str | None = None
         if result.not_modified:
             report.status = "not_modified"
@@ -269,6 +197,7 @@ class _Run:
             feed = parse_feed(result.content, result.url, result.content_type)
             entries = await self._entries(feed)
             title = feed.title or None
+            report.warning = feed.warning
             report.entries = len(entries)
             fresh = self._fresh(entries)
             if self.c.progress:
@@ -294,6 +223,7 @@ class _Run:
             etag=result.etag,
             last_modified=result.last_modified,
             title=title if not source.title else None,
+            warning=report.warning or None,
         )
 
     async def _entries(self, feed: Feed) -> list[FeedEntry]:
@@ -343,7 +273,7 @@ class _Run:
         if not article.text and not article.title:
             self._tick()
             return
-        result = self.c.pipeline.ingest(article, urls=(entry.url, page_url))
+        result = self.c.ingester.ingest(article, urls=(entry.url, page_url))
         counter = {"new": "new", "copy": "duplicates", "update": "updated"}.get(result.action.value)
         if counter:
             setattr(report, counter, getattr(report, counter) + 1)
@@ -373,7 +303,7 @@ class _Run:
             log.error("extraction worker died on %s; restarting the pool", page.url)
             if self.executor is pool:  # the first of the pages it took down restarts it
                 pool.shutdown(wait=False, cancel_futures=True)
-                self.executor = _make_executor(self.c.settings.workers, self.c.start_method)
+                self.executor = extraction_pool(self.c.settings.workers, self.c.start_method)
             return None, "the extraction worker crashed on this page", page.url
         except Exception as exc:  # an extractor bug on one page must not lose the entry
             log.exception("extraction failed on %s", page.url)

@@ -19,14 +19,22 @@ from lxml import etree
 
 from broadsheet.clock import utcnow
 from broadsheet.config import Settings
-from broadsheet.dedupe import Action, Deduplicator, Verdict, canonical_url, same_site
-from broadsheet.dedupe.fingerprint import fingerprint, signature_bytes
-from broadsheet.extract.sanitize import sanitize_html
-from broadsheet.extract.values import host_of
+from broadsheet.dedupe import (
+    Action,
+    Deduplicator,
+    Verdict,
+    canonical_url,
+    fingerprint,
+    same_site,
+    signature_bytes,
+)
+from broadsheet.extract import sanitize_html
 from broadsheet.models import Article, Extracted, FeedEntry, Source
 from broadsheet.store import Store
+from broadsheet.text import collapse_whitespace
+from broadsheet.urls import host_of
 
-__all__ = ["IngestResult", "Pipeline", "article_from_entry", "html_to_text"]
+__all__ = ["IngestResult", "Ingester", "article_from_entry", "html_to_text"]
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +109,7 @@ def html_to_text(fragment: str) -> str:
         if element.tail:
             parts.append(element.tail)
     text = "".join(parts)
-    paragraphs = [re.sub(r"\s+", " ", p).strip() for p in re.split(r"\n\s*\n", text)]
+    paragraphs = [collapse_whitespace(p) for p in re.split(r"\n\s*\n", text)]
     return "\n\n".join(p for p in paragraphs if p)
 
 
@@ -146,7 +154,7 @@ def article_from_entry(
     )
 
 
-class Pipeline:
+class Ingester:
     """Dedupes and stores articles one at a time; each call is one transaction."""
 
     def __init__(self, store: Store, settings: Settings, clock: Callable[[], datetime] = utcnow) -> None:

@@ -16,10 +16,11 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from broadsheet.dates import iso_utc
 from broadsheet.errors import ImportLineError
-from broadsheet.extract.sanitize import sanitize_html
+from broadsheet.extract import sanitize_html
 from broadsheet.models import Article
-from broadsheet.pipeline import IngestResult, Pipeline
+from broadsheet.pipeline.ingest import Ingester, IngestResult
 
 __all__ = ["ImportReport", "ImportedArticle", "export_jsonl", "import_jsonl", "parse_line"]
 
@@ -108,7 +109,7 @@ def _scan(handle: IO[bytes], report: ImportReport) -> list[tuple[datetime, int, 
 
 
 def import_jsonl(
-    path: Path, pipeline: Pipeline, progress: Callable[[int, int], None] | None = None
+    path: Path, pipeline: Ingester, progress: Callable[[int, int], None] | None = None
 ) -> ImportReport:
     """Import every valid line of `path` in publish order. Each article is committed on its own, so an
     interrupted import can be run again: what was stored is recognised by URL and not stored twice."""
@@ -124,10 +125,6 @@ def import_jsonl(
     return report
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
-
-
 def article_record(article: Article) -> dict[str, Any]:
     return {
         "id": article.id,
@@ -136,8 +133,8 @@ def article_record(article: Article) -> dict[str, Any]:
         "title": article.title,
         "text": article.text,
         "html": article.html,
-        "published": _iso(article.published),
-        "updated": _iso(article.updated),
+        "published": iso_utc(article.published),
+        "updated": iso_utc(article.updated),
         "outlet": article.outlet,
         "author": article.author,
         "image": article.image,

@@ -23,24 +23,19 @@ from sqlalchemy import Connection
 from broadsheet.clock import utcnow
 from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
 from broadsheet.config import Settings
-from broadsheet.enrich.embed import Embedder, embedding_text, load_embedder
-from broadsheet.errors import BroadsheetError
+from broadsheet.enrich import Embedder, embedding_text, load_embedder
+from broadsheet.errors import StoriesBusyError
 from broadsheet.models import StoryEvent
-from broadsheet.store import Store
-from broadsheet.store.stories import PendingArticle, StoryUpdate
+from broadsheet.store import PendingArticle, Store, StoryUpdate
 
-__all__ = ["StoriesBusyError", "StoryBuilder", "StoryTally"]
+__all__ = ["StoryBuilder", "StoryTally"]
 
 log = logging.getLogger(__name__)
-BATCH = 256
+BATCH = 256  # articles embedded and placed per transaction
 RELATED_STORIES = 8  # related stories kept per story
 RELATED_MIN_COSINE = 0.3  # centroids less alike than this are not related, however few others there are
 LEASE = "stories"  # one process at a time clusters (see store/leases.py)
 LEASE_TTL = timedelta(minutes=5)  # renewed every batch; a holder that died frees it after this
-
-
-class StoriesBusyError(BroadsheetError):
-    """Another process is grouping articles into stories right now."""
 
 
 @dataclass
@@ -67,7 +62,14 @@ class StoryTally:
 
 
 class StoryBuilder:
-    def __init__(self, store: Store, settings: Settings, embedder: Embedder | None = None) -> None:
+    """The stories step (a pipeline.steps.Step)."""
+
+    name = "stories"
+
+    def __init__(
+        self, store: Store, settings: Settings, embedder: Embedder | None = None, *, batch_size: int = BATCH
+    ) -> None:
+        self.batch_size = batch_size
         self.store = store
         self.settings = settings
         self._embedder = embedder
@@ -87,7 +89,7 @@ class StoryBuilder:
     def run(
         self, progress: Callable[[int, int], None] | None = None, max_batches: int | None = None
     ) -> StoryTally:
-        """Cluster the articles that have no story yet (at most `max_batches` batches of BATCH, or all);
+        """Cluster the articles that have no story yet (at most `max_batches` batches, or all);
         returns what was done. On any error the in-memory window is dropped, so the next run rebuilds it
         from what the database holds, never counting the failed batch twice. While another process holds the
         stories step, nothing is done and the tally says who (`busy`)."""
@@ -134,7 +136,9 @@ class StoryBuilder:
         tally = StoryTally()
         clusterer = self._open_window(tally)
         batches = 0
-        while (max_batches is None or batches < max_batches) and (batch := self.store.stories.pending(BATCH)):
+        while (max_batches is None or batches < max_batches) and (
+            batch := self.store.stories.pending(self.batch_size)
+        ):
             batches += 1
             vectors = self._vectors(batch, tally)
             started = time.perf_counter()

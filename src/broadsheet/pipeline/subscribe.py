@@ -29,6 +29,7 @@ class Resolved:
     format: str = ""
     entries: int = 0
     alternatives: tuple[str, ...] = ()  # other feeds the site offers
+    warning: str = ""  # the feed had errors; what could still be read
     tried: tuple[str, ...] = field(default=())
 
 
@@ -41,6 +42,7 @@ def _from_feed(url: str, feed: Feed, alternatives: tuple[str, ...] = ()) -> Reso
         format=feed.format,
         entries=len(feed.entries) + len(feed.sitemaps),
         alternatives=alternatives,
+        warning=feed.warning,
     )
 
 

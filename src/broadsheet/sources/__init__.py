@@ -9,7 +9,7 @@ import re
 import zlib
 
 from broadsheet.errors import FeedError
-from broadsheet.models import Feed
+from broadsheet.models import Feed, SourceKind
 
 from .discover import COMMON_FEED_PATHS, discover_feeds
 from .feeds import parse_xml_feed
@@ -85,8 +85,31 @@ def _html_error(url: str) -> FeedError:
 def parse_feed(content: bytes, url: str, content_type: str = "") -> Feed:
     """Detect the format from the bytes (Content-Type is only a hint: servers lie) and parse it.
 
-    Raises UnsafeXMLError for XML that declares entities, FeedError for anything that is not a usable feed.
+    Raises UnsafeXMLError for XML that declares entities, FeedError for anything that is not a usable feed:
+    one that is broken and yields nothing, or lists entries none of which can be read. What a lenient parser
+    recovers from a feed with errors is kept, and `Feed.problems` says what the errors were.
     """
+    return _usable(_parse(content, url, content_type), url)
+
+
+def _usable(feed: Feed, url: str) -> Feed:
+    if feed.entries or feed.sitemaps:
+        return feed
+    what = "sitemap" if feed.kind is SourceKind.SITEMAP else "feed"
+    if feed.problems:
+        raise FeedError(
+            f"not a valid {what}: {feed.problems}; nothing usable could be read from {url}. Ask the publisher "
+            f"to fix the {what}, or check the URL"
+        )
+    if feed.skipped:
+        raise FeedError(
+            f"the {what} at {url} lists {feed.skipped} entries, but none has an http(s) address to read it at; "
+            f"ask the publisher to fix the {what}"
+        )
+    return feed  # a valid feed with nothing in it yet: new sites start that way
+
+
+def _parse(content: bytes, url: str, content_type: str) -> Feed:
     if content.startswith(_GZIP_MAGIC):
         content = _gunzip(content, url)
     if not content.strip():

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from .normalize import absolute_url
+from broadsheet.urls import absolute_url, host_of
 
 __all__ = ["COMMON_FEED_PATHS", "discover_feeds"]
 
@@ -67,10 +67,6 @@ def _parse(page: bytes | str) -> Any:
     return etree.fromstring(page, lxml_html.HTMLParser(no_network=True))
 
 
-def _host(url: str) -> str:
-    return (urlsplit(url).hostname or "").removeprefix("www.")
-
-
 def _is_feed_link(element: Any) -> bool:
     rel = str(element.get("rel") or "").lower().split()
     if "feed" in rel:
@@ -81,7 +77,7 @@ def _is_feed_link(element: Any) -> bool:
 
 def _is_feed_anchor(url: str, page_host: str) -> bool:
     parts = urlsplit(url)
-    host = _host(url)
+    host = host_of(url)
     if host != page_host and host not in _FEED_HOSTS:
         return False
     return bool(_FEED_PATH.search(parts.path) or _FEED_QUERY.search(parts.query))
@@ -94,13 +90,13 @@ def discover_feeds(html: bytes | str, page_url: str) -> list[str]:
         return []
     base = page_url
     for element in root.iter("base"):
-        base = absolute_url(str(element.get("href") or ""), page_url) or page_url
+        base = absolute_url(page_url, element.get("href")) or page_url
         break
-    page_host = _host(page_url)
+    page_host = host_of(page_url)
     advertised: list[str] = []
     anchors: list[str] = []
     for element in root.iter("link", "a"):
-        url = absolute_url(str(element.get("href") or ""), base)
+        url = absolute_url(base, element.get("href"))
         if not url or _NOT_A_FEED.search(url):
             continue
         if element.tag == "link" and _is_feed_link(element):

@@ -15,10 +15,14 @@ from typing import Any
 
 import feedparser
 
+from broadsheet.dates import parse_date
 from broadsheet.errors import FeedError
 from broadsheet.models import Feed, FeedEntry, SourceKind
+from broadsheet.text import clean_text
+from broadsheet.urls import absolute_url
 
-from .normalize import absolute_url, clean_text, dedupe_tags, parse_datetime, struct_to_utc
+from .normalize import dedupe_tags
+from .xmlparse import xml_problem
 
 __all__ = ["parse_xml_feed"]
 
@@ -40,19 +44,18 @@ def parse_xml_feed(content: bytes, url: str, content_type: str = "") -> Feed:
     meta: Raw = result.get("feed", {})
     raw_entries: Sequence[Raw] = result.get("entries", [])
     version: str = result.get("version", "")
-    if result.get("bozo") and not raw_entries and not meta.get("title"):
-        problem = result.get("bozo_exception") or "unknown error"
-        raise FeedError(
-            f"the feed at {url} is malformed and nothing could be recovered from it (parser said: "
-            f"{problem}); check that the URL serves RSS or Atom, or ask the publisher to fix the feed"
-        )
-    if not version and not raw_entries:
+    # feedparser also flags documents that are well-formed but, say, declared the wrong encoding: only a
+    # document that is not well-formed XML has "errors" a reader is told about.
+    problems = xml_problem(content) if result.get("bozo") else ""
+    if result.get("bozo") and not raw_entries and not problems:
+        problems = str(result.get("bozo_exception") or "")
+    if not version and not raw_entries and not problems:
         raise FeedError(
             f"the document at {url} is XML but neither RSS nor Atom; give the feed's own URL, or the site's "
             "home page to discover its feeds"
         )
     feed_lang = str(meta.get("language") or "").strip()
-    entries = []
+    entries: list[FeedEntry] = []
     for raw in raw_entries:
         entry = _entry(raw, url, feed_lang, rss=version.startswith("rss"))
         if entry is not None:
@@ -61,19 +64,21 @@ def parse_xml_feed(content: bytes, url: str, content_type: str = "") -> Feed:
         kind=SourceKind.FEED,
         format=version or "unknown",
         title=clean_text(str(meta.get("title", ""))),
-        site_url=absolute_url(str(meta.get("link", "")), url),
+        site_url=absolute_url(url, str(meta.get("link", ""))),
         description=clean_text(str(meta.get("subtitle", ""))),
         lang=feed_lang,
         entries=tuple(entries),
+        problems=problems,
+        skipped=len(raw_entries) - len(entries),
     )
 
 
 def _entry(raw: Raw, feed_url: str, feed_lang: str, *, rss: bool) -> FeedEntry | None:
     """One entry, or None when it has no http(s) URL to point a reader at."""
     guid = str(raw.get("id", "")).strip()
-    link = absolute_url(str(raw.get("link", "")), feed_url)
+    link = absolute_url(feed_url, str(raw.get("link", "")))
     if not link and raw.get("guidislink"):
-        link = absolute_url(guid, feed_url)
+        link = absolute_url(feed_url, guid)
     if not link:
         return None
     published = _date(raw, "published")
@@ -101,11 +106,9 @@ def _entry(raw: Raw, feed_url: str, feed_lang: str, *, rss: bool) -> FeedEntry |
 
 
 def _date(raw: Raw, key: str) -> datetime | None:
-    """feedparser's own parse when it managed one; else ours, which also accepts dates without a zone."""
-    parsed = struct_to_utc(raw.get(f"{key}_parsed"))
-    if parsed is None and raw.get(key):
-        parsed = parse_datetime(str(raw[key]))
-    return parsed
+    """The entry's date as written, read by the one date parser every source and page goes through
+    (feedparser's own reading disagrees with it on zone names such as CEST)."""
+    return parse_date(raw.get(key))
 
 
 def _authors(raw: Raw) -> str:
@@ -143,16 +146,16 @@ def _image(raw: Raw, base: str) -> str:
     for media in raw.get("media_content", []):
         url = str(media.get("url", ""))
         if _is_image(str(media.get("medium", "")), str(media.get("type", "")), url):
-            found = absolute_url(url, base)
+            found = absolute_url(base, url)
             if found:
                 return found
     for thumb in raw.get("media_thumbnail", []):
-        found = absolute_url(str(thumb.get("url", "")), base)
+        found = absolute_url(base, str(thumb.get("url", "")))
         if found:
             return found
     for link in raw.get("links", []):
         if link.get("rel") == "enclosure" and str(link.get("type", "")).startswith("image/"):
-            found = absolute_url(str(link.get("href", "")), base)
+            found = absolute_url(base, str(link.get("href", "")))
             if found:
                 return found
     return ""

@@ -11,10 +11,13 @@ from typing import Any
 
 import nh3
 
+from broadsheet.dates import parse_date
 from broadsheet.errors import FeedError
 from broadsheet.models import Feed, FeedEntry, SourceKind
+from broadsheet.text import clean_text
+from broadsheet.urls import absolute_url
 
-from .normalize import absolute_url, clean_text, dedupe_tags, parse_datetime
+from .normalize import dedupe_tags
 
 __all__ = ["parse_json_feed"]
 
@@ -75,7 +78,8 @@ def parse_json_feed(content: bytes, url: str) -> Feed:
     feed_lang = _str(data, "language")
     feed_author = _author_names(data)
     entries = []
-    for item in _dicts(data.get("items")):
+    items = _dicts(data.get("items"))
+    for item in items:
         entry = _entry(item, url, feed_lang, feed_author)
         if entry is not None:
             entries.append(entry)
@@ -83,10 +87,11 @@ def parse_json_feed(content: bytes, url: str) -> Feed:
         kind=SourceKind.FEED,
         format="json" + number.replace(".", "").ljust(2, "0"),
         title=clean_text(_str(data, "title")),
-        site_url=absolute_url(_str(data, "home_page_url"), url),
+        site_url=absolute_url(url, _str(data, "home_page_url")),
         description=clean_text(_str(data, "description")),
         lang=feed_lang,
         entries=tuple(entries),
+        skipped=len(items) - len(entries),
     )
 
 
@@ -95,9 +100,9 @@ def _entry(item: Mapping[str, Any], feed_url: str, feed_lang: str, feed_author: 
     # `id` may legally be a number in 1.0 feeds; keep it as text.
     guid_text = str(guid).strip() if isinstance(guid, str | int) else ""
     link = (
-        absolute_url(_str(item, "url"), feed_url)
-        or absolute_url(_str(item, "external_url"), feed_url)
-        or absolute_url(guid_text, "")
+        absolute_url(feed_url, _str(item, "url"))
+        or absolute_url(feed_url, _str(item, "external_url"))
+        or absolute_url("", guid_text)
     )
     if not link:
         return None
@@ -106,13 +111,13 @@ def _entry(item: Mapping[str, Any], feed_url: str, feed_lang: str, feed_author: 
     return FeedEntry(
         url=link,
         title=clean_text(_str(item, "title")),
-        published=parse_datetime(_str(item, "date_published")),
-        updated=parse_datetime(_str(item, "date_modified")),
+        published=parse_date(_str(item, "date_published")),
+        updated=parse_date(_str(item, "date_modified")),
         author=_author_names(item) or feed_author,
         summary=_str(item, "summary") or _str(item, "content_text"),
         # feedparser sanitises RSS and Atom content; JSON Feed content gets the same treatment here.
         content_html=nh3.clean(content_html) if content_html else "",
-        image=absolute_url(_str(item, "image") or _str(item, "banner_image"), feed_url),
+        image=absolute_url(feed_url, _str(item, "image") or _str(item, "banner_image")),
         tags=dedupe_tags(tag for tag in tags if isinstance(tag, str)) if isinstance(tags, list) else (),
         guid=guid_text,
         lang=_str(item, "language") or feed_lang,

@@ -15,9 +15,10 @@ from lxml import etree
 
 from broadsheet.errors import FeedError
 from broadsheet.models import Outline
+from broadsheet.text import collapse_whitespace
+from broadsheet.urls import absolute_url
 
-from .normalize import absolute_url
-from .sitemap import safe_xml_parser
+from .xmlparse import safe_xml_parser
 from .xmlsafety import ensure_safe_xml, read_prolog
 
 __all__ = ["parse_opml", "write_opml"]
@@ -62,15 +63,15 @@ def _walk(parent: Any, folder: str) -> Iterator[Outline]:
         if node.tag != "outline":
             continue
         # Attribute values are plain text once the XML parser has decoded them: only whitespace needs tidying.
-        name = " ".join((node.get("title") or node.get("text") or "").split())
-        url = absolute_url(node.get("xmlUrl") or node.get("xmlurl") or "", "")
+        name = collapse_whitespace(node.get("title") or node.get("text") or "")
+        url = absolute_url("", node.get("xmlUrl") or node.get("xmlurl"))
         if name == url:
             name = ""  # exporters fill text= with the URL when they know no title; that is not a title
         if url and (node.get("type") or "").strip().lower() in _FEED_TYPES:
             yield Outline(
                 url=url,
                 title=name,
-                site_url=absolute_url(node.get("htmlUrl") or node.get("htmlurl") or "", ""),
+                site_url=absolute_url("", node.get("htmlUrl") or node.get("htmlurl")),
                 folder=folder,
             )
             # Some exporters nest items under a feed; they belong to the same folder, not a new one.

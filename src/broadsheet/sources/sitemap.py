@@ -9,25 +9,16 @@ from typing import Any
 
 from lxml import etree
 
+from broadsheet.dates import parse_date
 from broadsheet.errors import FeedError
 from broadsheet.models import Feed, FeedEntry, SourceKind
+from broadsheet.text import clean_text
+from broadsheet.urls import absolute_url
 
-from .normalize import absolute_url, clean_text, dedupe_tags, parse_datetime
+from .normalize import dedupe_tags
+from .xmlparse import describe_xml_error, safe_xml_parser
 
-__all__ = ["parse_sitemap", "safe_xml_parser"]
-
-
-def safe_xml_parser(*, recover: bool = False) -> Any:
-    """An lxml parser that never expands entities, never fetches a DTD or anything else, caps tree depth."""
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        huge_tree=False,
-        load_dtd=False,
-        remove_comments=True,
-        remove_pis=True,
-        recover=recover,
-    )
+__all__ = ["parse_sitemap"]
 
 
 def _local(element: Any) -> str:
@@ -40,35 +31,38 @@ def _text(element: Any) -> str:
     return str(element.text or "").strip()
 
 
-def _parse_root(content: bytes, url: str) -> Any:
+def _parse_root(content: bytes, url: str) -> tuple[Any, str]:
+    """The root element, and what was wrong with the document ('' when nothing was)."""
     try:
-        return etree.fromstring(content, safe_xml_parser())
+        return etree.fromstring(content, safe_xml_parser()), ""
     except etree.XMLSyntaxError as exc:
-        strict_error = exc
+        problem = describe_xml_error(exc)
     # A sitemap cut off mid-download still lists thousands of good URLs: keep what lxml can recover.
     root = etree.fromstring(content, safe_xml_parser(recover=True))
     if root is None or not any(True for _ in root.iterchildren()):
         raise FeedError(
-            f"the sitemap at {url} is malformed XML and nothing could be recovered (line "
-            f"{strict_error.lineno}: {strict_error.msg}); check the URL, or ask the publisher to fix it"
+            f"not a valid sitemap: {problem}; nothing could be read from it at {url}. Check the URL, or ask "
+            "the publisher to fix it"
         )
-    return root
+    return root, problem
 
 
 def parse_sitemap(content: bytes, url: str) -> Feed:
     """Parse a urlset or sitemapindex document. The caller has already checked it declares no entities."""
-    root = _parse_root(content, url)
+    root, problems = _parse_root(content, url)
     if _local(root) == "sitemapindex":
-        children = (absolute_url(_text(loc), url) for sm in root for loc in sm if _local(loc) == "loc")
+        children = (absolute_url(url, _text(loc)) for sm in root for loc in sm if _local(loc) == "loc")
         return Feed(
             kind=SourceKind.SITEMAP,
             format="sitemapindex",
             sitemaps=tuple(dict.fromkeys(c for c in children if c)),
+            problems=problems,
         )
     entries: list[FeedEntry] = []
     publication = ""
     publication_lang = ""
     is_news = False
+    skipped = 0
     for node in root:
         if _local(node) != "url":
             continue
@@ -88,8 +82,9 @@ def parse_sitemap(content: bytes, url: str) -> Feed:
                         fields.setdefault(part_name, _text(part))
                     elif part_name == "keywords":
                         keywords = _text(part)
-        link = absolute_url(fields.get("loc", ""), url)
+        link = absolute_url(url, fields.get("loc", ""))
         if not link:
+            skipped += 1
             continue
         publication = publication or fields.get("name", "")
         publication_lang = publication_lang or fields.get("language", "")
@@ -97,9 +92,9 @@ def parse_sitemap(content: bytes, url: str) -> Feed:
             FeedEntry(
                 url=link,
                 title=clean_text(fields.get("title", "")),
-                published=parse_datetime(fields.get("publication_date", "")),
-                updated=parse_datetime(fields.get("lastmod", "")),
-                image=absolute_url(fields.get("image", ""), url),
+                published=parse_date(fields.get("publication_date", "")),
+                updated=parse_date(fields.get("lastmod", "")),
+                image=absolute_url(url, fields.get("image", "")),
                 tags=dedupe_tags(keywords.split(",")) if keywords else (),
                 lang=fields.get("language", ""),
             )
@@ -110,4 +105,6 @@ def parse_sitemap(content: bytes, url: str) -> Feed:
         title=clean_text(publication),
         lang=publication_lang,
         entries=tuple(entries),
+        problems=problems,
+        skipped=skipped,
     )

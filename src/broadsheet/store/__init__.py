@@ -5,27 +5,26 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from broadsheet.store.articles import ArticleStore, KnownArticle
-from broadsheet.store.cards import BadCursorError
 from broadsheet.store.db import connect, migrate
 from broadsheet.store.leases import Lease, LeaseStore
 from broadsheet.store.reads import ReadStore
-from broadsheet.store.search import SEARCH_HELP, SearchQueryError, compact_index, index_segments, search
+from broadsheet.store.search import SEARCH_HELP, compact_index, index_segments, search
 from broadsheet.store.sources import FetchOutcome, SourceStore
-from broadsheet.store.stories import StoryStore
+from broadsheet.store.stories import PendingArticle, StoryStore, StoryUpdate
 
 __all__ = [
     "SEARCH_HELP",
     "ArticleStore",
-    "BadCursorError",
     "FetchOutcome",
     "KnownArticle",
     "Lease",
     "LeaseStore",
+    "PendingArticle",
     "ReadStore",
-    "SearchQueryError",
     "SourceStore",
     "Store",
     "StoryStore",
+    "StoryUpdate",
     "compact_index",
     "index_segments",
     "search",

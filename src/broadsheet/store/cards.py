@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, func, select
 
-from broadsheet.errors import BroadsheetError
+from broadsheet.errors import BadCursorError
 from broadsheet.models import ArticleCard
 from broadsheet.store.schema import articles
+from broadsheet.text import collapse_whitespace
 
 __all__ = [
     "CARD_COLUMNS",
     "ORIGINALS",
-    "BadCursorError",
     "card",
     "cards_by_id",
     "decode_cursor",
@@ -32,10 +32,6 @@ __all__ = [
 EXCERPT_CHARS = 300
 # Enough of the text for an excerpt after whitespace is collapsed, without reading whole articles.
 LEAD_CHARS = 600
-
-
-class BadCursorError(BroadsheetError):
-    """A list's page cursor was not one this store handed out (edited, truncated, or from another list)."""
 
 
 CARD_COLUMNS: tuple[ColumnElement[Any], ...] = (
@@ -77,11 +73,11 @@ def cards_by_id(conn: Connection, ids: Sequence[int]) -> dict[int, ArticleCard]:
 def excerpt(description: str, lead: str, limit: int = EXCERPT_CHARS) -> str:
     """The description if there is one, else the opening of the text: one line, cut at a word, with "…"."""
     source = description or lead
-    # Whitespace collapsed (split() is 10x a regex here) in the opening only, when that is long enough to cut:
+    # Whitespace collapsed in the opening only, when that is long enough to cut:
     # a page builds dozens of cards.
-    text = " ".join(source[: limit + limit // 4].split())
+    text = collapse_whitespace(source[: limit + limit // 4])
     if len(text) <= limit:
-        text = " ".join(source.split())
+        text = collapse_whitespace(source)
         if len(text) <= limit:
             return text
     cut = text[: limit - 1]

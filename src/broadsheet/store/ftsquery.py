@@ -9,16 +9,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from broadsheet.errors import BroadsheetError
+from broadsheet.errors import SearchQueryError
 
-__all__ = ["MAX_QUERY_CHARS", "SearchQueryError", "Term", "fts_phrase", "parse_query", "to_fts"]
+__all__ = ["MAX_QUERY_CHARS", "Term", "fts_phrase", "parse_query", "to_fts"]
 
 MAX_QUERY_CHARS = 300
 MIN_PREFIX_CHARS = 2  # "a*" would expand to most of the vocabulary
-
-
-class SearchQueryError(BroadsheetError):
-    """A search query that cannot be run; the message says what to change."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,7 @@ sources = Table(
     Column("last_status", String(16), nullable=False, server_default="never"),  # never|ok|not_modified|error
     Column("last_http_status", Integer),
     Column("last_error", Text),
+    Column("last_warning", Text),  # the last good fetch had errors: what the parser said, what was kept
     Column("error_count", Integer, nullable=False, server_default="0"),
     # schedule
     Column("interval_seconds", Integer, nullable=False),

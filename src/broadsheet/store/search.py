@@ -15,10 +15,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, TextClause, bindparam, text
 
-from broadsheet.errors import StoreError
+from broadsheet.errors import SearchQueryError, StoreError
 from broadsheet.models import SearchHit, SearchPage
 from broadsheet.store.cards import cards_by_id
-from broadsheet.store.ftsquery import MAX_QUERY_CHARS, SearchQueryError, to_fts
+from broadsheet.store.ftsquery import MAX_QUERY_CHARS, to_fts
 from broadsheet.store.schema import articles
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "MAX_PER_PAGE",
     "SEARCH_HELP",
     "Compaction",
-    "SearchQueryError",
     "compact_index",
     "index_segments",
     "search",
@@ -36,7 +35,6 @@ MAX_PAGE = 50  # ranked results past this are not worth reading: narrow the sear
 MAX_PER_PAGE = 100
 SNIPPET_TOKENS = 24
 RANK_WINDOW = 2_000  # newest matches ranked; see _ranked
-COMPACT_ABOVE = 8  # index segments; see compact_index
 MERGE_STEP_PAGES = 2_000  # index pages one merge transaction writes (~8 MB, ~0.15 s)
 MAX_MERGE_STEPS = 100_000  # a guard: an index of 800 GB would need this many
 
@@ -97,9 +95,9 @@ def _ranked_statement(filters: tuple[str, ...]) -> TextClause:
 
 
 def _ranked(
-    conn: Connection, match: str, filters: dict[str, Any], limit: int, offset: int
+    conn: Connection, match: str, filters: dict[str, Any], limit: int, offset: int, window: int
 ) -> list[tuple[int, float]]:
-    params: dict[str, Any] = {"q": match, "window": RANK_WINDOW, "limit": limit, "offset": offset, **filters}
+    params: dict[str, Any] = {"q": match, "window": window, "limit": limit, "offset": offset, **filters}
     statement = _ranked_statement(tuple(name for name in _FILTERS if name in filters))
     return [(row.id, row.rank) for row in conn.execute(statement, params)]
 
@@ -135,6 +133,7 @@ def search(
     lang: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    rank_window: int = RANK_WINDOW,
 ) -> SearchPage:
     """Articles matching `q`, best first (bm25, headline weighted 10:1 over text); copies never appear.
     `since` is inclusive and `until` exclusive, on the date lists are ordered by. A query that cannot run
@@ -152,7 +151,7 @@ def search(
     given = {"outlet_slug": outlet_slug, "lang": lang, "since": since, "until": until}
     filters = {name: value for name, value in given.items() if value is not None}
     with engine.connect() as conn:
-        ranked = _ranked(conn, match, filters, per_page + 1, (page - 1) * per_page)
+        ranked = _ranked(conn, match, filters, per_page + 1, (page - 1) * per_page, rank_window)
         has_next = len(ranked) > per_page
         ranked = ranked[:per_page]
         ids = [article_id for article_id, _ in ranked]
@@ -184,10 +183,8 @@ class Compaction:
     finished: bool  # the index is in one segment (or was in few enough to be left alone)
 
 
-def compact_index(
-    source: Engine | HasEngine, *, above: int | None = None, max_seconds: float | None = None
-) -> Compaction:
-    """Merge the full-text index into one segment if it is in more than `above` (default COMPACT_ABOVE),
+def compact_index(source: Engine | HasEngine, *, above: int, max_seconds: float | None = None) -> Compaction:
+    """Merge the full-text index into one segment if it is in more than `above` (search_max_segments),
     for at most about `max_seconds` (default: until done). A call that runs out of time leaves the index
     whole and searchable; the next call carries on where it stopped.
 
@@ -198,7 +195,7 @@ def compact_index(
     goes in steps of MERGE_STEP_PAGES pages, each its own short transaction: a writer meanwhile waits for one
     step at most, and readers never wait (WAL)."""
     engine = _engine(source)
-    if index_segments(engine) <= (COMPACT_ABOVE if above is None else above):
+    if index_segments(engine) <= above:
         return Compaction(0, True)
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     for step in range(1, MAX_MERGE_STEPS + 1):

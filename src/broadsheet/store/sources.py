@@ -31,6 +31,7 @@ class FetchOutcome:
     etag: str | None = None
     last_modified: str | None = None
     title: str | None = None  # refreshed feed title, when the feed gave one
+    warning: str | None = None  # the document had errors but could be read; what and how much
 
 
 def _source(row: Any) -> Source:
@@ -51,6 +52,7 @@ def _source(row: Any) -> Source:
         last_status=row.last_status,
         last_http_status=row.last_http_status,
         last_error=row.last_error,
+        last_warning=row.last_warning,
         error_count=row.error_count,
         interval_seconds=row.interval_seconds,
         next_fetch_at=row.next_fetch_at,
@@ -73,6 +75,7 @@ class SourceStore:
         site_url: str = "",
         folder: str = "",
         format: str = "",
+        warning: str = "",
     ) -> Source:
         """Subscribe; raises SourceError if the URL is already a source."""
         values = {
@@ -85,6 +88,7 @@ class SourceStore:
             "created_at": now,
             "interval_seconds": interval_seconds,
             "next_fetch_at": now,
+            "last_warning": warning or None,
         }
         try:
             with self.engine.begin() as conn:
@@ -155,8 +159,10 @@ class SourceStore:
             values["error_count"] = sources.c.error_count + 1
         else:
             values.update(last_error=None, error_count=0, last_success_at=outcome.at)
-            if outcome.status == "ok":
-                values.update(etag=outcome.etag, last_modified=outcome.last_modified)
+            if outcome.status == "ok":  # a document left unchanged (304) keeps its warning
+                values.update(
+                    etag=outcome.etag, last_modified=outcome.last_modified, last_warning=outcome.warning
+                )
             if outcome.new_articles:
                 values["last_new_at"] = outcome.at
             if outcome.title:

@@ -1,6 +1,6 @@
 """Stories in the database: what the clusterer decided (write side) and what the reader shows (read side).
 
-The clusterer itself (cluster/) is pure; `stories.py` at the package root runs it over stored articles and
+The clusterer itself (cluster/) is pure; `pipeline/stories.py` runs it over stored articles and
 hands its decisions to `StoryStore.record`, one transaction per batch.
 """
 
@@ -358,6 +358,15 @@ class StoryStore:
                 raise NotFoundError(f"no story with id {story_id}")
             outlets = self._outlets(conn, [story_id]).get(story_id, [])
         return story_card(row, now, outlets)
+
+    def follow_merges(self, story_id: int, now: datetime) -> StoryCard:
+        """The story, or the one it was merged into (and so on); a cycle or a dead end is NotFoundError."""
+        story = self.get(story_id, now)
+        for _ in range(20):
+            if story.status != "merged" or story.merged_into is None:
+                return story
+            story = self.get(story.merged_into, now)
+        raise NotFoundError(f"story {story_id} was merged too many times to follow")
 
     def top(
         self, now: datetime, limit: int, window: timedelta = TOP_WINDOW, min_outlets: int = 1

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from broadsheet import __version__
 from broadsheet.config import Settings
+from broadsheet.pipeline.report import CrawlReport
 from broadsheet.store import Store
 from broadsheet.web.cache import PageCacheMiddleware
 from broadsheet.web.context import WebContext
@@ -29,16 +30,16 @@ STATIC = Path(__file__).parent / "static"
 
 
 async def _scheduler(context: WebContext, stop: asyncio.Event) -> None:
-    from broadsheet.commands.crawl import print_summary
-    from broadsheet.crawl import Crawler
-    from broadsheet.pipeline import Pipeline
-    from broadsheet.stories import StoryBuilder
+    from broadsheet.pipeline.assemble import build_crawler
 
-    pipeline = Pipeline(context.store, context.settings)
-    stories = StoryBuilder(context.store, context.settings) if context.settings.stories else None
     # The server has threads of its own, so extraction workers start from a clean forkserver.
-    crawler = Crawler(context.settings, context.store, pipeline, start_method="forkserver", stories=stories)
-    await crawler.run_forever(stop, print_summary)
+    crawler = build_crawler(context.settings, context.store, start_method="forkserver")
+    await crawler.run_forever(stop, _print_report)
+
+
+def _print_report(report: CrawlReport) -> None:
+    """What each pass did, on the server's standard output, as `broadsheet crawl` prints it."""
+    print("\n".join(report.summary_lines()), flush=True)
 
 
 def create_app(settings: Settings, *, store: Store | None = None, scheduler: bool | None = None) -> FastAPI:

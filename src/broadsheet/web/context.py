@@ -28,7 +28,7 @@ from broadsheet.slugs import slugify
 from broadsheet.store import Store
 from broadsheet.web import timefmt
 from broadsheet.web.cache import PageCache
-from broadsheet.web.security import csrf_token
+from broadsheet.web.security import csrf_token, proxied_image
 
 __all__ = ["Ctx", "WebContext", "get_context"]
 
@@ -79,9 +79,7 @@ class WebContext:
 
     def image_url(self, url: str) -> str:
         """A publisher's image as the page should reference it: through the proxy when that is on."""
-        from broadsheet.web.images import proxied
-
-        return proxied(self.secret, url) if self.settings.proxy_images else url
+        return proxied_image(self.secret, url) if self.settings.proxy_images else url
 
     def body_images(self, html: str) -> Markup:
         """Stored (sanitised) article HTML, its images pointed at the proxy when that is on: with the proxy's

@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 from typing import Any
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import quote, urlsplit
 
-import idna
 from lxml import etree
 
 from broadsheet.models import ArticleCard
+from broadsheet.text import collapse_whitespace
+from broadsheet.urls import absolute_url, ascii_host
 
 __all__ = ["ATOM_TYPE", "RSS_TYPE", "FeedMeta", "article_link", "atom_feed", "rss_feed"]
 
@@ -198,7 +199,7 @@ def _text(value: str) -> str:
 
 def _line(value: str) -> str:
     """Single-line text: invalid characters gone, runs of whitespace (newlines included) made one space."""
-    return " ".join(_text(value).split())
+    return collapse_whitespace(_text(value))
 
 
 def _title(card: ArticleCard) -> str:
@@ -227,12 +228,7 @@ def _publisher_url(card: ArticleCard) -> str:
 def _http_url(url: str, base: str = "") -> str:
     """`url` resolved against `base` if that gives absolute http(s), as a URI; else "": a broken link is left
     out."""
-    try:
-        url = urljoin(base, url) if base else url
-        parts = urlsplit(url)
-    except ValueError:  # "http://[oops/": the publisher's URL is broken; the rest of the feed is not
-        return ""
-    return _uri(url) if parts.scheme in ("http", "https") and parts.netloc else ""
+    return _uri(absolute_url(base, url))
 
 
 def _uri(url: str) -> str:
@@ -251,11 +247,7 @@ def _uri(url: str) -> str:
     if ":" in host:  # an IPv6 literal, already checked by urlsplit
         host = f"[{_LONE_PERCENT.sub('%25', host)}]"
     else:
-        if not host.isascii():
-            try:
-                host = idna.encode(host, uts46=True).decode("ascii")
-            except idna.IDNAError:
-                return ""
+        host = ascii_host(host)
         if not _HOST.fullmatch(host):
             return ""
     netloc = host if port is None else f"{host}:{port}"

@@ -4,10 +4,7 @@ through the same SSRF guard, size and time caps as the crawler."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query
 from starlette.responses import Response
@@ -15,27 +12,18 @@ from starlette.responses import Response
 from broadsheet.errors import FetchError
 from broadsheet.fetch import Fetcher
 from broadsheet.web.context import Ctx
+from broadsheet.web.security import image_signature
 
-__all__ = ["proxied", "router", "signature"]
+__all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
-
-
-def signature(secret: bytes, url: str) -> str:
-    mac = hmac.new(secret, f"img|{url}".encode(), hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-
-def proxied(secret: bytes, url: str) -> str:
-    """Our address for a publisher's image."""
-    return f"/img/{signature(secret, url)}?u={quote(url, safe='')}" if url else ""
 
 
 @router.get("/img/{sig}")
 async def image(ctx: Ctx, sig: str, u: str = Query(max_length=4000)) -> Response:
     if not ctx.settings.proxy_images:
         raise HTTPException(404, "The image proxy is off.")
-    if not hmac.compare_digest(sig, signature(ctx.secret, u)):
+    if not hmac.compare_digest(sig, image_signature(ctx.secret, u)):
         raise HTTPException(403, "This image address was not made by this site.")
     try:
         async with Fetcher(ctx.settings) as fetcher:

@@ -26,9 +26,9 @@ import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
-from broadsheet.errors import BroadsheetError
+from broadsheet.errors import WorkersFailedError
 
-__all__ = ["WorkersFailedError", "balanced_sockets_supported", "run_workers"]
+__all__ = ["balanced_sockets_supported", "run_workers"]
 
 log = logging.getLogger(__name__)
 BACKLOG = 2048
@@ -36,10 +36,6 @@ PR_SET_PDEATHSIG = 1  # prctl(2)
 STOP_SECONDS = 30.0  # how long a worker may take to finish its requests before it is killed
 QUICK_EXIT_SECONDS = 10.0  # a worker gone this soon after starting failed to start (port taken, bad settings)
 QUICK_EXITS = 3  # this many failed starts in a row stop the server
-
-
-class WorkersFailedError(BroadsheetError):
-    """Server workers exit as soon as they start, so starting more would only repeat the failure."""
 
 
 def balanced_sockets_supported() -> bool:

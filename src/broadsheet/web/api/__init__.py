@@ -19,10 +19,9 @@ from broadsheet.web.api.models import (
     StoryDetail,
     StoryMerge,
 )
+from broadsheet.web.auth import require_admin
 from broadsheet.web.context import Ctx
-from broadsheet.web.pages.admin import require_admin
-from broadsheet.web.pages.search import run_search
-from broadsheet.web.pages.stories import follow_merges
+from broadsheet.web.search import run_search
 
 __all__ = ["router"]
 
@@ -81,7 +80,7 @@ def list_stories(ctx: Ctx, limit: Annotated[int, Query(ge=1, le=100)] = 30) -> l
 @router.get("/stories/{story_id}", response_model=StoryDetail,
             summary="One story with every member article (a merged story answers as the one it joined)")  # fmt: skip
 def get_story(ctx: Ctx, story_id: int) -> StoryDetail:
-    story = follow_merges(ctx, story_id)
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     members = [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id)]
     merges = [StoryMerge.of(e) for e in ctx.store.stories.events(story.id)]
     return StoryDetail(**Story.of(story).model_dump(), articles=members, merges=merges)
@@ -90,13 +89,13 @@ def get_story(ctx: Ctx, story_id: int) -> StoryDetail:
 @router.get("/stories/{story_id}/articles", response_model=list[ArticleSummary],
             summary="A story's articles, oldest first, copies included")  # fmt: skip
 def story_articles(ctx: Ctx, story_id: int) -> list[ArticleSummary]:
-    story = follow_merges(ctx, story_id)
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     return [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id)]
 
 
 @router.get("/stories/{story_id}/related", response_model=list[Story], summary="Stories about similar things")
 def related_stories(ctx: Ctx, story_id: int, limit: Annotated[int, Query(ge=1, le=50)] = 6) -> list[Story]:
-    story = follow_merges(ctx, story_id)
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     return [Story.of(s) for s in ctx.store.stories.related(story.id, ctx.clock(), limit=limit)]
 
 

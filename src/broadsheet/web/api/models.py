@@ -105,6 +105,9 @@ class SourceOut(BaseModel):
     last_status: str
     last_http_status: int | None
     last_error: str | None
+    last_warning: str | None = Field(
+        description="The last good fetch had errors: what the parser found, and how much could be read."
+    )
     error_count: int
     article_count: int
     last_fetch_at: datetime | None
@@ -114,7 +117,7 @@ class SourceOut(BaseModel):
     def of(cls, s: Source) -> SourceOut:
         return cls(id=s.id, url=s.url, kind=s.kind.value, title=s.title, folder=s.folder,
                    last_status=s.last_status, last_http_status=s.last_http_status, last_error=s.last_error,
-                   error_count=s.error_count, article_count=s.article_count, last_fetch_at=s.last_fetch_at,
+                   last_warning=s.last_warning, error_count=s.error_count, article_count=s.article_count, last_fetch_at=s.last_fetch_at,
                    next_fetch_at=s.next_fetch_at)  # fmt: skip
 
 

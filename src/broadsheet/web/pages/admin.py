@@ -13,23 +13,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from broadsheet.errors import BroadsheetError
 from broadsheet.models import Outline, SourceKind
 from broadsheet.sources import parse_opml, write_opml
-from broadsheet.web.context import Ctx, WebContext, get_context
-from broadsheet.web.security import check_admin, same_origin, valid_csrf
+from broadsheet.web.auth import require_admin
+from broadsheet.web.context import Ctx, WebContext
+from broadsheet.web.security import same_origin, valid_csrf
 
-__all__ = ["require_admin", "router"]
+__all__ = ["router"]
 
 MAX_OPML_BYTES = 2_000_000
-
-
-def require_admin(request: Request, ctx: Annotated[WebContext, Depends(get_context)]) -> None:
-    password = ctx.settings.admin_password.get_secret_value()
-    if not password:
-        raise HTTPException(403, "The admin pages are off: set BROADSHEET_ADMIN_PASSWORD (or admin_password in "
-                                 "broadsheet.toml) and restart.")  # fmt: skip
-    if not check_admin(password, request.headers.get("authorization")):
-        raise HTTPException(
-            401, "The admin password is needed.", {"WWW-Authenticate": 'Basic realm="broadsheet"'}
-        )
 
 
 def _check_form(ctx: WebContext, request: Request, token: str) -> None:
@@ -69,7 +59,7 @@ async def add_source(ctx: Ctx, request: Request, csrf: Token,
                      ) -> Response:  # fmt: skip
     _check_form(ctx, request, csrf)
     from broadsheet.fetch import Fetcher
-    from broadsheet.subscribe import resolve_source
+    from broadsheet.pipeline.subscribe import resolve_source
 
     try:
         async with Fetcher(ctx.settings) as fetcher:
@@ -77,11 +67,13 @@ async def add_source(ctx: Ctx, request: Request, csrf: Token,
         source = ctx.store.sources.add(
             resolved.url, resolved.kind, now=ctx.clock(), interval_seconds=ctx.settings.default_poll_interval,
             title=resolved.title, site_url=resolved.site_url, folder=folder.strip(), format=resolved.format,
+            warning=resolved.warning,
         )  # fmt: skip
     except BroadsheetError as exc:
         return _page(ctx, request, error=str(exc), status=400)
+    warning = f" Warning: {resolved.warning}." if resolved.warning else ""
     return _done(
-        f"Added {source.title or source.url} ({resolved.entries} entries); it will be fetched shortly."
+        f"Added {source.title or source.url} ({resolved.entries} entries); it will be fetched shortly.{warning}"
     )
 
 

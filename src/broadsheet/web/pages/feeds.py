@@ -14,7 +14,7 @@ from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard
 from broadsheet.web.context import Ctx, WebContext, base_url
 from broadsheet.web.feeds import ATOM_TYPE, RSS_TYPE, FeedMeta, atom_feed, rss_feed
-from broadsheet.web.pages.search import run_search
+from broadsheet.web.search import run_search
 
 __all__ = ["FEED_SIZE", "feed_response", "router"]
 

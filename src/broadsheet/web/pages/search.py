@@ -3,35 +3,22 @@ can't take is answered on the page itself with what to fix (status 400), never w
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import HTMLResponse, Response
 
-from broadsheet.models import SearchPage
-from broadsheet.store.search import SEARCH_HELP, SearchQueryError, search
+from broadsheet.errors import SearchQueryError
+from broadsheet.store import SEARCH_HELP
 from broadsheet.web.context import Ctx
+from broadsheet.web.search import run_search
 
-__all__ = ["router", "run_search"]
+__all__ = ["router"]
 
 router = APIRouter(default_response_class=HTMLResponse)
 
 Q = Annotated[str, Query(max_length=500)]
-
-
-def day_bounds(since: date | None, until: date | None, ctx: Ctx) -> tuple[datetime | None, datetime | None]:
-    """Dates typed by the reader are days in the site's time zone; `until` includes its whole day."""
-    low = datetime.combine(since, time.min, ctx.zone) if since else None
-    high = datetime.combine(until, time.max, ctx.zone) if until else None
-    return low, high
-
-
-def run_search(ctx: Ctx, q: str, page: int, outlet: str | None, lang: str | None, since: date | None,
-               until: date | None, per_page: int) -> SearchPage:  # fmt: skip
-    low, high = day_bounds(since, until, ctx)
-    return search(ctx.store, q, page=page, per_page=per_page, outlet_slug=outlet or None, lang=lang or None,
-                  since=low, until=high)  # fmt: skip
 
 
 @router.get("/search")

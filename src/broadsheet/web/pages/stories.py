@@ -11,12 +11,11 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from broadsheet.errors import NotFoundError
-from broadsheet.models import ArticleCard, StoryCard
-from broadsheet.web.context import Ctx, WebContext
+from broadsheet.models import ArticleCard
+from broadsheet.web.context import Ctx
 from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
 
-__all__ = ["Coverage", "TimelineEntry", "coverage", "follow_merges", "router", "timeline"]
+__all__ = ["Coverage", "TimelineEntry", "coverage", "router", "timeline"]
 
 router = APIRouter(default_response_class=HTMLResponse)
 
@@ -73,16 +72,6 @@ def timeline(members: list[ArticleCard]) -> list[TimelineEntry]:
     return entries
 
 
-def follow_merges(ctx: WebContext, story_id: int) -> StoryCard:
-    """The story, or the one it was merged into (and so on); a cycle or a dead end is a 404."""
-    story = ctx.store.stories.get(story_id, ctx.clock())
-    for _ in range(20):
-        if story.status != "merged" or story.merged_into is None:
-            return story
-        story = ctx.store.stories.get(story.merged_into, ctx.clock())
-    raise NotFoundError(f"story {story_id} was merged too many times to follow")
-
-
 def _headline(ctx: Ctx, headline_id: int | None, members: list[ArticleCard]) -> ArticleCard | None:
     """The story's most central article (read on its own when the page does not list it)."""
     for m in members:
@@ -92,27 +81,25 @@ def _headline(ctx: Ctx, headline_id: int | None, members: list[ArticleCard]) -> 
     return found[0] if found else (members[0] if members else None)
 
 
-# A story page lists at most this many articles: the first reports and the newest (a story of thousands of
-# articles would otherwise be a page of megabytes).
-PAGE_MEMBERS = 500
-PAGE_EARLIEST = 50
-
-
 # The feed's route first: "/stories/5.atom" would otherwise reach the page's route and fail validation.
 @router.get("/stories/{story_id}.{kind}")
 def story_feed(ctx: Ctx, request: Request, story_id: int, kind: Literal["atom", "rss"]) -> Response:
-    story = follow_merges(ctx, story_id)
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     newest = ctx.store.stories.members(story.id, FEED_SIZE)[::-1]
     return feed_response(ctx, request, kind, f"story: {story.title}", f"/stories/{story.id}", newest)
 
 
 @router.get("/stories/{story_id}")
 def story_page(ctx: Ctx, request: Request, story_id: int) -> Response:
-    story = follow_merges(ctx, story_id)
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     if story.id != story_id:
         # 302, not 301: a merge can be undone by `recluster`, and browsers keep a 301 for good.
         return RedirectResponse(f"/stories/{story.id}", status_code=302)
-    members = ctx.store.stories.members(story.id, PAGE_MEMBERS, earliest=PAGE_EARLIEST)
+    # At most story_page_articles: a story of thousands of articles would otherwise be a page of megabytes.
+    settings = ctx.settings
+    members = ctx.store.stories.members(
+        story.id, settings.story_page_articles, earliest=settings.story_page_first_reports
+    )
     return ctx.render(
         request,
         "story.html",

@@ -1,0 +1,72 @@
+"""The one place the pipeline is put together: every entry point (the CLI, the server, workers) builds its
+ingester, crawler and steps here, from the settings.
+
+Owns which steps run and in what order; not what any step does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from broadsheet.clock import utcnow
+from broadsheet.config import Settings
+from broadsheet.errors import ConfigError
+from broadsheet.pipeline.ingest import Ingester
+from broadsheet.pipeline.pool import StartMethod
+from broadsheet.pipeline.report import CrawlProgress
+from broadsheet.pipeline.steps import Step
+from broadsheet.store import Store
+
+if TYPE_CHECKING:  # the crawler pulls in fetching and extraction, the stories step a model
+    from broadsheet.pipeline.crawl import Crawler
+    from broadsheet.pipeline.stories import StoryBuilder
+
+__all__ = ["build_crawler", "build_ingester", "build_steps", "story_builder"]
+
+
+def build_ingester(settings: Settings, store: Store, clock: Callable[[], datetime] = utcnow) -> Ingester:
+    """Dedupe and store, one article at a time: where crawled and imported articles enter."""
+    return Ingester(store, settings, clock)
+
+
+def build_steps(settings: Settings, store: Store) -> list[Step]:
+    """The steps over stored articles, in the order they run after a crawl pass or an import. Models load on
+    a step's first run, not here."""
+    steps: list[Step] = []
+    if settings.stories:
+        steps.append(story_builder(settings, store))
+    return steps
+
+
+def story_builder(settings: Settings, store: Store) -> StoryBuilder:
+    """The stories step; raises ConfigError when the `stories` setting is off."""
+    if not settings.stories:
+        raise ConfigError("stories are turned off (setting `stories`); turn them on to group or regroup them")
+    from broadsheet.pipeline.stories import StoryBuilder
+
+    return StoryBuilder(store, settings)
+
+
+def build_crawler(
+    settings: Settings,
+    store: Store,
+    *,
+    progress: CrawlProgress | None = None,
+    start_method: StartMethod = "fork",
+    clock: Callable[[], datetime] = utcnow,
+) -> Crawler:
+    """The crawler with its ingester and steps. A process with threads of its own (the web server) passes
+    start_method="forkserver", so extraction workers start from a clean process."""
+    from broadsheet.pipeline.crawl import Crawler
+
+    return Crawler(
+        settings,
+        store,
+        build_ingester(settings, store, clock),
+        steps=build_steps(settings, store),
+        progress=progress,
+        clock=clock,
+        start_method=start_method,
+    )
