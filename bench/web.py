@@ -7,7 +7,13 @@ crowding onto new articles), home, outlet page and search (one or two content wo
 prose uses them). Targets on the 2-core machine: article p99 < 50 ms, home p99 < 100 ms, search p99 < 200 ms.
 
     .venv/bin/python bench/web.py [--articles 200000] [--outlets 500] [--clients 50] [--seconds 20]
-                                  [--workers 1] [--zipf 1.0]
+                                  [--workers 1] [--zipf 1.0] [--hostile]
+
+`--hostile` measures each page kind twice: quiet, then while hostile clients run beside the readers from
+other loopback addresses (`Hostile`: 1 000 idle connections, 100 sending their headers a line a second, one
+client asking for a new `?r=` on every request), and prints the readers' p99 against the quiet run, their
+errors, what the hostile clients met, and the size of the server's temporary directory before, during and
+after. Target: p99 within 2x, no errors, temporary disk use unchanged.
 
 Needs wrk (`apt-get install -y wrk`): a load generator in Python takes a core of its own on a 2-core machine.
 
@@ -18,6 +24,8 @@ Filling goes through `broadsheet import`, the same pipeline crawled articles tak
 from __future__ import annotations
 
 import argparse
+import asyncio
+import concurrent.futures
 import json
 import os
 import random
@@ -26,14 +34,19 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
 
+from broadsheet.web.server import raise_file_limit
 from vocabulary import ZipfText
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -135,6 +148,174 @@ def load(base: str, paths: list[str], clients: int, seconds: int, workdir: Path)
     return Figures(n, micros / 1e6, p50 / 1000, p95 / 1000, p99 / 1000, errors)
 
 
+IDLE, IDLE_ADDRESSES = 1000, 20  # 50 connections from each address: under the cap per address
+SLOW, SLOW_ADDRESSES = 100, 2
+SLOW_LINE_SECONDS = 1.0
+
+
+@dataclass
+class Tally:
+    """What one kind of hostile connection met."""
+
+    opened: int = 0
+    open_now: int = 0
+    closed_by_server: int = 0
+    refused: int = 0  # answered 503
+    failed: int = 0  # could not connect, or reset
+    held: list[float] = field(default_factory=list)  # seconds each stayed open until the server closed it
+
+    def line(self, name: str) -> str:
+        held = f" after {float(np.median(self.held)):.1f} s (median)" if self.held else ""
+        return (f"{name}: {self.opened} connections opened, {self.closed_by_server} closed by the server{held}, "
+                f"{self.refused} refused with 503, {self.failed} failed to connect or were reset")  # fmt: skip
+
+
+class Hostile:
+    """The hostile clients, on an event loop of their own in a thread: IDLE connections that send nothing,
+    SLOW that send their headers a line a second, and one client asking for a new `?r=` each request. A
+    connection the server closes is opened again at once, as an attacker would."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.idle = Tally()
+        self.slow = Tally()
+        self.busting: Counter[int | str] = Counter()
+        self.busting_ms: list[float] = []
+        self.busting_seconds = 0.0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._tasks: list[concurrent.futures.Future[None]] = []
+
+    def describe(self) -> str:
+        return (f"{IDLE} idle connections from {IDLE_ADDRESSES} addresses, {SLOW} slow-header connections from "
+                f"{SLOW_ADDRESSES}, 1 cache-busting client")  # fmt: skip
+
+    def __enter__(self) -> Hostile:
+        self._thread.start()
+        for i in range(IDLE):
+            self._spawn(self._idle(f"127.0.1.{i % IDLE_ADDRESSES + 1}"))
+        for i in range(SLOW):
+            self._spawn(self._slow(f"127.0.2.{i % SLOW_ADDRESSES + 1}"))
+        self._spawn(self._bust("127.0.3.1"))
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for task in self._tasks:
+            task.cancel()
+        asyncio.run_coroutine_threadsafe(asyncio.sleep(0.5), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    def settle(self, seconds: float = 20.0) -> None:
+        """Wait until every hostile connection is open (or `seconds` have passed)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and (self.idle.open_now < IDLE or self.slow.open_now < SLOW):
+            time.sleep(0.2)
+
+    def report(self) -> list[str]:
+        rate = len(self.busting_ms) / self.busting_seconds if self.busting_seconds else 0.0
+        p99 = float(np.percentile(self.busting_ms, 99)) if self.busting_ms else 0.0
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(self.busting.items(), key=str))
+        return [
+            self.idle.line("idle"),
+            self.slow.line("slow headers"),
+            f"cache-busting client: {len(self.busting_ms)} requests ({rate:.0f}/s, p99 {p99:.0f} ms), {statuses}",
+        ]
+
+    def _spawn(self, job: Coroutine[Any, Any, None]) -> None:
+        self._tasks.append(asyncio.run_coroutine_threadsafe(job, self._loop))
+
+    async def _connect(
+        self, source: str, tally: Tally
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", self.port, local_addr=(source, 0))
+        except OSError:
+            tally.failed += 1
+            await asyncio.sleep(0.5)
+            return None
+        tally.opened += 1
+        tally.open_now += 1
+        return reader, writer
+
+    def _ended(self, tally: Tally, first: bytes, started: float) -> None:
+        tally.open_now -= 1
+        if first.startswith(b"HTTP/1.1 503"):
+            tally.refused += 1
+        else:
+            tally.closed_by_server += 1
+            tally.held.append(time.monotonic() - started)
+
+    async def _idle(self, source: str) -> None:
+        while True:
+            opened = await self._connect(source, self.idle)
+            if opened is None:
+                continue
+            reader, writer = opened
+            started, first = time.monotonic(), b""
+            try:
+                while chunk := await reader.read(65536):
+                    first = first or chunk
+            except ConnectionError:
+                self.idle.failed += 1
+            self._ended(self.idle, first, started)
+            writer.close()
+            if first.startswith(b"HTTP/1.1 503"):
+                await asyncio.sleep(0.1)
+
+    async def _slow(self, source: str) -> None:
+        while True:
+            opened = await self._connect(source, self.slow)
+            if opened is None:
+                continue
+            reader, writer = opened
+            started, first, line = time.monotonic(), b"", 0
+            writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
+            try:
+                while True:
+                    try:
+                        chunk = await asyncio.wait_for(reader.read(65536), SLOW_LINE_SECONDS)
+                    except TimeoutError:
+                        line += 1
+                        writer.write(b"X-Slow-%d: a\r\n" % line)
+                        continue
+                    if not chunk:
+                        break
+                    first = first or chunk
+            except ConnectionError:
+                self.slow.failed += 1
+            self._ended(self.slow, first, started)
+            writer.close()
+            if first.startswith(b"HTTP/1.1 503"):
+                await asyncio.sleep(0.1)
+
+    async def _bust(self, source: str) -> None:
+        transport = httpx.AsyncHTTPTransport(local_address=source)
+        started = time.monotonic()
+        async with httpx.AsyncClient(
+            transport=transport, base_url=f"http://127.0.0.1:{self.port}", timeout=30
+        ) as client:
+            try:
+                for n in range(10**9):
+                    sent = time.perf_counter()
+                    try:
+                        status: int | str = (await client.get(f"/?r={n}")).status_code
+                    except httpx.TransportError as exc:
+                        status = type(exc).__name__
+                        await asyncio.sleep(0.1)
+                    self.busting[status] += 1
+                    self.busting_ms.append((time.perf_counter() - sent) * 1000)
+                    self.busting_seconds = time.monotonic() - started
+            except asyncio.CancelledError:
+                self.busting_seconds = time.monotonic() - started
+                raise
+
+
+def directory_bytes(path: Path) -> int:
+    """Bytes in the files under `path`."""
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
 def zipf_ranks(rng: np.random.Generator, n: int, size: int, exponent: float) -> list[int]:
     """`size` ranks in 1..n, rank r drawn with probability proportional to 1 / r**exponent."""
     weights = 1.0 / np.arange(1, n + 1) ** exponent
@@ -175,6 +356,9 @@ def main() -> None:
     parser.add_argument(
         "--pages", default="", help="comma-separated prefixes of page kinds to run (default: all)"
     )
+    parser.add_argument(
+        "--hostile", action="store_true", help="measure again with hostile clients beside the readers"
+    )
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
@@ -190,8 +374,21 @@ def main() -> None:
     with (home / "broadsheet.db").open("rb") as db:
         while db.read(1 << 24):
             pass
+    raise_file_limit()  # the hostile clients' connections are this process's files
     port = free_port()
-    env = {**os.environ, "BROADSHEET_CRAWL_IN_SERVER": "false", "BROADSHEET_LOG_LEVEL": "WARNING"}
+    workdir = Path(tempfile.mkdtemp(prefix="bench-web-"))
+    server_tmp = workdir / "server-tmp"  # the server's temporary files, and nothing else's
+    server_tmp.mkdir()
+    env = {
+        **os.environ,
+        "BROADSHEET_CRAWL_IN_SERVER": "false",
+        "BROADSHEET_LOG_LEVEL": "WARNING",
+        "TMPDIR": str(server_tmp),
+        # Readers all come from 127.0.0.1: more of them than one address may hold would be refused.
+        "BROADSHEET_MAX_CONNECTIONS_PER_CLIENT": str(max(64, args.clients + 8)),
+    }
+    if args.hostile:  # each process holds the hostile clients' connections beside the readers'
+        env["BROADSHEET_MAX_CONNECTIONS"] = str(HOSTILE_MAX_CONNECTIONS)
     server = subprocess.Popen([sys.executable, "-m", "broadsheet", "--home", str(home), "serve", "--port", str(port),
                                "--workers", str(args.workers)],
                               env=env, stdout=subprocess.DEVNULL)  # fmt: skip
@@ -203,30 +400,78 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        targets = {
-            "article (uniform)": 50,
-            "article (popular)": 50,
-            "home": 100,
-            "outlet": 100,
-            "search": 200,
-        }
         print(f"{args.articles} articles, {args.outlets} outlets, {args.clients} concurrent clients (wrk, closed "
               f"loop), {args.seconds} s per page kind, server: {args.workers} process(es), popular = Zipf "
               f"exponent {args.zipf}")  # fmt: skip
-        print(f"{'page':18} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}  target p99")
-        with tempfile.TemporaryDirectory() as workdir:
-            wanted = [p.strip() for p in args.pages.split(",") if p.strip()]
-            for name, paths in workload(args.articles, args.outlets, args.zipf).items():
-                if wanted and not name.startswith(tuple(wanted)):
-                    continue
-                load(base, paths, args.clients, 3, Path(workdir))  # warm-up
-                f = load(base, paths, args.clients, args.seconds, Path(workdir))
-                verdict = "met" if f.p99 < targets[name] else "NOT met"
-                print(f"{name:18} {f.p50:8.1f} {f.p95:8.1f} {f.p99:8.1f} {f.rate:8.0f} {f.errors:7d}  "
-                      f"< {targets[name]} ms: {verdict}", flush=True)  # fmt: skip
+        wanted = [p.strip() for p in args.pages.split(",") if p.strip()]
+        pages = {
+            name: paths
+            for name, paths in workload(args.articles, args.outlets, args.zipf).items()
+            if not wanted or name.startswith(tuple(wanted))
+        }
+        quiet = measure(base, pages, args.clients, args.seconds, workdir)
+        if args.hostile:
+            hostile_run(base, port, pages, quiet, args.clients, args.seconds, workdir, server_tmp)
     finally:
         server.terminate()
         server.wait(30)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+TARGETS = {"article (uniform)": 50, "article (popular)": 50, "home": 100, "outlet": 100, "search": 200}
+HOSTILE_MAX_CONNECTIONS = 4096
+
+
+def measure(
+    base: str, pages: dict[str, list[str]], clients: int, seconds: int, workdir: Path
+) -> dict[str, Figures]:
+    """Each page kind in turn under wrk, a row printed for each; the figures by page kind."""
+    print(f"{'page':18} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}  target p99")
+    figures = {}
+    for name, paths in pages.items():
+        load(base, paths, clients, 3, workdir)  # warm-up
+        f = figures[name] = load(base, paths, clients, seconds, workdir)
+        verdict = "met" if f.p99 < TARGETS[name] else "NOT met"
+        print(f"{name:18} {f.p50:8.1f} {f.p95:8.1f} {f.p99:8.1f} {f.rate:8.0f} {f.errors:7d}  "
+              f"< {TARGETS[name]} ms: {verdict}", flush=True)  # fmt: skip
+    return figures
+
+
+def hostile_run(
+    base: str,
+    port: int,
+    pages: dict[str, list[str]],
+    quiet: dict[str, Figures],
+    clients: int,
+    seconds: int,
+    workdir: Path,
+    server_tmp: Path,
+) -> None:
+    """The same readers again, with the hostile clients running beside them from other loopback addresses."""
+    tmp_before = directory_bytes(server_tmp)
+    attack = Hostile(port)
+    print(f"\nhostile clients: {attack.describe()}; server max_connections = {HOSTILE_MAX_CONNECTIONS} per process",
+          flush=True)  # fmt: skip
+    with attack:
+        attack.settle()
+        loud = measure(base, pages, clients, seconds, workdir)
+        tmp_during = directory_bytes(server_tmp)
+    report = attack.report()
+    tmp_after = directory_bytes(server_tmp)
+    print(
+        f"\n{'page':18} {'quiet p99':>10} {'hostile p99':>12} {'ratio':>6} {'errors':>7}  target: within 2x, no errors"
+    )
+    for name, f in loud.items():
+        ratio = f.p99 / quiet[name].p99 if quiet[name].p99 else float("inf")
+        verdict = "met" if ratio <= 2 and f.errors == 0 else "NOT met"
+        print(f"{name:18} {quiet[name].p99:10.1f} {f.p99:12.1f} {ratio:6.2f} {f.errors:7d}  {verdict}")
+    print("\n" + "\n".join(report))
+    closed = attack.idle.closed_by_server and attack.slow.closed_by_server
+    print("idle and slow connections closed by the server (header_timeout): "
+          + ("yes" if closed else "NOT closed: the server holds them as long as they like"))  # fmt: skip
+    verdict = "unchanged" if tmp_after == tmp_before and tmp_during == tmp_before else "CHANGED"
+    print(f"server temporary directory: {tmp_before} bytes before, {tmp_during} during, {tmp_after} after: "
+          f"{verdict}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -186,6 +187,55 @@ class Settings(BaseSettings):
         "keeps 15 database connections, shared with the crawler.",
     )
 
+    # --- the web tier's limits: what one client, or many, may take of the server
+    base_url: str = Field(
+        "",
+        max_length=200,
+        description="The site's public address (https://news.example.org): every absolute link (canonical, Open "
+        "Graph, feeds) is built from it, forms must come from it, and requests naming any other host are "
+        "refused. Empty: links are built from the request, as on a laptop.",
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, le=300, description="Seconds a client has to send a request's line and headers."
+    )
+    body_timeout: float = Field(
+        30.0, gt=0, le=3600, description="Seconds a client has to send a request's body."
+    )
+    keepalive_timeout: float = Field(
+        5.0, gt=0, le=300, description="Seconds an idle kept-alive connection stays open."
+    )
+    max_connections: int = Field(
+        4096,
+        ge=1,
+        le=100_000,
+        description="Connections one server process holds at once; more are answered 503.",
+    )
+    max_connections_per_client: int = Field(
+        64,
+        ge=0,
+        le=100_000,
+        description="Connections one client address may hold at once (0: no cap; behind a reverse proxy every "
+        "connection comes from the proxy's address, so set 0 there and cap clients at the proxy).",
+    )
+    max_form_bytes: int = Field(
+        16_384, ge=1024, le=1_000_000, description="Largest body of a form post (admin forms)."
+    )
+    max_opml_bytes: int = Field(
+        2_000_000, ge=1024, le=100_000_000, description="Largest OPML file the admin page takes."
+    )
+    max_opml_outlines: int = Field(
+        5_000, ge=1, le=1_000_000, description="Most feeds one OPML import subscribes to."
+    )
+    admin_max_failures: int = Field(
+        5, ge=1, le=1000, description="Wrong admin passwords from one address before it is locked out."
+    )
+    admin_lockout_seconds: float = Field(
+        300.0, gt=0, le=86_400, description="How long an address is locked out of the admin pages."
+    )
+    image_timeout: float = Field(
+        10.0, gt=0, le=120, description="Seconds the image proxy waits for a publisher's image (one try)."
+    )
+
     log_level: str = Field("WARNING", description="Python logging level.")
 
     @field_validator("time_zone")
@@ -195,6 +245,25 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Paris") from exc
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _site_address(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value:
+            return ""
+        parts = urlsplit(value)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.path.strip("/")
+            or parts.query
+        ):
+            raise ValueError(
+                f"base_url {value!r} must be the site's address alone, like https://news.example.org (broadsheet "
+                "is served at the root of its host)"
+            )
         return value
 
     @field_validator("log_level")

@@ -1,4 +1,5 @@
-"""Plain text tidied to one line: whitespace collapsed, and feed strings freed of stray markup and entities.
+"""Plain text tidied to one line: whitespace collapsed, feed strings freed of stray markup and entities, and
+invisible controls removed from what readers are shown.
 
 Owns string-level tidying only; sanitising HTML bodies is `extract/sanitize.py`'s, boilerplate rules are extract's.
 """
@@ -8,10 +9,23 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["clean_text", "collapse_whitespace"]
+__all__ = ["clean_text", "collapse_whitespace", "strip_controls"]
 
 # A tag starts with a letter, "/" or "!": "5 < 6" in a title is text, "<b>" is markup.
 _TAG = re.compile(r"<[/!]?[A-Za-z][^<>]*>")
+
+
+# C0 controls but tab, line feed and carriage return; DEL and the C1 controls; the bidirectional embeddings and
+# overrides (U+202A-U+202E) and isolates (U+2066-U+2069). The marks U+200E, U+200F and U+061C stay: they set no
+# state that could spill past the text they sit in.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """`text` without control characters (tab and line breaks kept) or bidirectional overrides, embeddings and
+    isolates. An override left open reverses the text after it, so a headline could display as other words,
+    or turn the page's own text around it; a control character only shows as a box, or breaks XML."""
+    return _CONTROLS.sub("", text)
 
 
 def collapse_whitespace(text: str) -> str:

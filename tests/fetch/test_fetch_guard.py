@@ -41,6 +41,22 @@ from publisher import Publisher
         ("2002:0a00:0001::1", "private, embedded in IPv6"),  # 6to4 of 10.0.0.1
         ("64:ff9b::192.168.0.1", "private, embedded in IPv6"),  # NAT64
         ("2001:db8::1", "documentation"),
+        # IPv6 transition forms: those that embed an IPv4 address and reach it across the internet are judged
+        # by that address; the others are refused whatever they embed.
+        ("2002:a9fe:a9fe::1", "link-local (cloud metadata), embedded in IPv6"),  # 6to4 of 169.254.169.254
+        ("2002:7f00:1::", "loopback, embedded in IPv6"),  # 6to4 of 127.0.0.1
+        ("64:ff9b::7f00:1", "loopback, embedded in IPv6"),  # well-known NAT64 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", "link-local (cloud metadata), embedded in IPv6"),
+        ("64:ff9b:1::a00:1", "local-use NAT64"),  # RFC 8215: translated inside one network only
+        ("64:ff9b:1:ffff::808:808", "local-use NAT64"),
+        ("::ffff:0:7f00:1", "IPv4-translated (SIIT)"),  # RFC 2765's ::ffff:0:a.b.c.d
+        ("::ffff:0:808:808", "IPv4-translated (SIIT)"),
+        ("::7f00:1", "IPv4-compatible (deprecated)"),
+        ("::808:808", "IPv4-compatible (deprecated)"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo tunnel"),  # 2001::/32, obfuscated client address
+        ("2001:2::1", "IETF protocol assignment"),  # benchmarking
+        ("3fff::1", "documentation"),
+        ("5f00::1", "segment routing (SRv6)"),
     ],
 )
 def test_non_public_addresses_are_blocked(address: str, reason: str) -> None:
@@ -49,7 +65,16 @@ def test_non_public_addresses_are_blocked(address: str, reason: str) -> None:
 
 @pytest.mark.parametrize(
     "address",
-    ["93.184.215.14", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8", "100.128.0.1"],
+    [
+        "93.184.215.14",
+        "8.8.8.8",
+        "1.1.1.1",
+        "2606:4700:4700::1111",
+        "::ffff:8.8.8.8",
+        "100.128.0.1",
+        "2002:808:808::1",  # 6to4 of a public address
+        "64:ff9b::808:808",  # well-known NAT64 of a public address: how IPv6-only networks reach IPv4 sites
+    ],
 )
 def test_public_addresses_are_allowed(address: str) -> None:
     assert blocked_reason(address) is None
@@ -87,6 +112,11 @@ def test_loopback_url_is_refused_before_any_request(
         "http://169.254.169.254/latest/meta-data/",
         "http://[::ffff:10.0.0.1]/",
         "http://0.0.0.0:80/",
+        "http://[64:ff9b:1::7f00:1]/",
+        "http://[::ffff:0:7f00:1]/",
+        "http://[::7f00:1]/",
+        "http://[2002:a9fe:a9fe::1]/",
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
     ],
 )
 def test_private_ip_literals_are_refused_up_front(strict: Settings, url: str) -> None:

@@ -65,7 +65,7 @@ def test_admin_needs_the_password(site: Site) -> None:
     assert site.client.get("/admin/sources").headers["www-authenticate"].startswith("Basic")
     assert site.client.get("/api/v1/sources").status_code == 401
     assert site.client.get("/admin/sources", headers=AUTH).status_code == 200
-    assert site.client.get("/api/v1/sources", headers=AUTH).json() == []
+    assert site.client.get("/api/v1/sources", headers=AUTH).json() == {"items": [], "next_cursor": None}
 
 
 def test_admin_forms_refuse_missing_csrf_or_foreign_origin(site: Site) -> None:
@@ -95,7 +95,7 @@ def test_admin_imports_opml_and_reports_a_bad_source_in_words(site: Site) -> Non
     assert bad.status_code == 400 and "BROADSHEET_ALLOW_PRIVATE_NETWORKS" in bad.text
     exported = site.client.get("/admin/sources.opml", headers=AUTH)
     assert b"tamsworth.example/rss" in exported.content
-    source_id = site.client.get("/api/v1/sources", headers=AUTH).json()[0]["id"]
+    source_id = site.client.get("/api/v1/sources", headers=AUTH).json()["items"][0]["id"]
     removed = site.client.post(f"/admin/sources/{source_id}/remove", data={"csrf": token}, headers=headers,
                                follow_redirects=True)  # fmt: skip
     assert "Removed" in removed.text

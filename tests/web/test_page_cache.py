@@ -1,4 +1,5 @@
-"""The whole-page cache: ETag revalidation, freshness, what is never cached; over HTTP against a real server."""
+"""The whole-page cache: ETag revalidation, freshness, what is never cached, what a change drops and what
+a page's key is made of; over HTTP against a real server."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import httpx
 from starlette.types import ASGIApp, Receive, Scope, Send
 from website import ADMIN_PASSWORD, records, running
 
+from broadsheet.clock import utcnow
 from broadsheet.config import Settings
+from broadsheet.models import SourceKind
 from broadsheet.pipeline.ingest import Ingester
 from broadsheet.pipeline.jsonl import import_jsonl
 from broadsheet.store import Store
 from broadsheet.web import create_app
-from broadsheet.web.cache import PageCache, PageCacheMiddleware, etag_matches
+from broadsheet.web.cache import PageCache, PageCacheMiddleware, etag_matches, normal_query
 
 
 def _import(home: Path, store: Store, settings: Settings, rows: list[dict[str, object]]) -> None:
@@ -79,9 +82,7 @@ def test_with_the_cache_off_every_request_renders_but_etags_still_work(tmp_path:
         assert page.status_code == 200 and page.headers["etag"] != etag
 
 
-def test_admin_pages_and_signed_in_requests_are_never_cached_and_a_post_empties_the_cache(
-    tmp_path: Path,
-) -> None:
+def test_admin_pages_and_signed_in_requests_are_never_cached(tmp_path: Path) -> None:
     settings, store = _site(tmp_path, page_cache_seconds=3600)
     app = create_app(settings, store=store)
     cache: PageCache = app.state.context.page_cache
@@ -91,10 +92,95 @@ def test_admin_pages_and_signed_in_requests_are_never_cached_and_a_post_empties_
         assert len(cache) == 1 and cache.hits == 0
         admin = client.get("/admin/sources", auth=("admin", ADMIN_PASSWORD))
         assert admin.status_code == 200 and "etag" not in admin.headers
+        assert admin.headers["cache-control"] == "no-store"
         assert len(cache) == 1
-        # Any state-changing request may change what pages show: the operator sees their change at once.
-        client.post("/admin/sources", data={"url": "x"}, auth=("admin", ADMIN_PASSWORD))
-        assert len(cache) == 0
+
+
+def test_requests_that_were_refused_leave_the_cache_as_it_was(tmp_path: Path) -> None:
+    settings, store = _site(tmp_path, page_cache_seconds=3600)
+    app = create_app(settings, store=store)
+    cache: PageCache = app.state.context.page_cache
+    pages = ["/", "/articles/1", "/outlets"]
+    with running(app) as url, httpx.Client(base_url=url) as client:
+        for path in pages:
+            client.get(path)
+        form = {"url": "https://feeds.example/", "csrf": "forged"}
+        refused = [
+            client.post("/"),
+            client.delete("/articles/1"),
+            client.put("/nowhere"),
+            client.post("/admin/sources", data=form, auth=("admin", "a wrong guess")),
+            client.post("/admin/sources", data=form, auth=("admin", ADMIN_PASSWORD), headers={"Origin": url}),
+        ]
+        assert [r.status_code for r in refused] == [405, 405, 404, 401, 403]
+        assert len(cache) == 3
+        hits = cache.hits
+        for path in pages:
+            client.get(path)
+        assert cache.hits == hits + 3
+
+
+def _admin_form(client: httpx.Client) -> dict[str, str]:
+    page = client.get("/admin/sources", auth=("admin", ADMIN_PASSWORD)).text
+    return {"csrf": html.unescape(page.split('name="csrf" value="', 1)[1].split('"', 1)[0])}
+
+
+def test_an_admin_change_drops_only_the_pages_it_can_change(tmp_path: Path) -> None:
+    settings, store = _site(tmp_path, page_cache_seconds=3600)
+    source = store.sources.add(
+        "https://feeds.example/a.xml", SourceKind.FEED, now=utcnow(), interval_seconds=60
+    )
+    app = create_app(settings, store=store)
+    cache: PageCache = app.state.context.page_cache
+    pages = ["/", "/?outlet=quillon-daily", "/articles/1", "/api/v1/articles/1", "/outlets", "/feed.atom"]
+    with running(app) as url, httpx.Client(base_url=url, auth=("admin", ADMIN_PASSWORD)) as client:
+        form = _admin_form(client)
+        for path in pages:
+            httpx.get(url + path)
+        assert len(cache) == len(pages)
+
+        def rendered_again() -> set[str]:
+            again = set()
+            for path in pages:
+                misses = cache.misses
+                httpx.get(url + path)
+                if cache.misses > misses:
+                    again.add(path)
+            return again
+
+        # Making a source due changes no page now; what the crawler then stores comes as pages expire.
+        refreshed = client.post(f"/admin/sources/{source.id}/refresh", data=form, headers={"Origin": url})
+        assert refreshed.status_code == 303 and rendered_again() == set()
+        # Removing one: the home page may now say there are none, and the API's articles lose its id.
+        removed = client.post(f"/admin/sources/{source.id}/remove", data=form, headers={"Origin": url})
+        assert removed.status_code == 303
+        assert rendered_again() == {"/", "/?outlet=quillon-daily", "/api/v1/articles/1"}
+
+
+def test_query_parameters_a_page_does_not_read_are_not_part_of_its_key(tmp_path: Path) -> None:
+    settings, store = _site(tmp_path, page_cache_seconds=3600)
+    app = create_app(settings, store=store)
+    cache: PageCache = app.state.context.page_cache
+    with running(app) as url, httpx.Client(base_url=url) as client:
+        articles = {client.get("/articles/1", params={"r": i}).text for i in range(20)}
+        assert len(articles) == 1 and len(cache) == 1 and cache.hits == 19
+
+        quillon = client.get("/?outlet=quillon-daily&utm_source=x").text
+        assert client.get("/?utm_source=y&outlet=quillon-daily&r=1").text == quillon
+        assert len(cache) == 2
+        assert client.get("/?outlet=the-alder-gazette").text != quillon and len(cache) == 3
+
+        search = client.get("/search?q=harbour&page=1&r=1")
+        assert client.get("/search?page=1&q=harbour").text == search.text and len(cache) == 4
+        feed = client.get("/feed.atom?utm_campaign=spam")
+        assert feed.status_code == 200 and b"utm_campaign" not in feed.content  # rendered without it
+        assert client.get("/feed.atom").content == feed.content and len(cache) == 5
+
+
+def test_a_query_keeps_the_parameters_named_in_name_order() -> None:
+    assert normal_query(b"b=2&a=1&zz=9&a=0&b", {"a", "b"}) == b"a=1&a=0&b=2&b"
+    assert normal_query(b"%71=ferry&utm_source=x", {"q"}) == b"%71=ferry"
+    assert normal_query(b"&&r=1", {"q"}) == b""
 
 
 def test_the_store_is_bounded_in_bytes_and_evicts_the_least_recently_used() -> None:

@@ -72,7 +72,7 @@ def test_admin_page_and_api_show_why_a_source_yields_nothing_and_warn_of_minor_e
         report = asyncio.run(build_crawler(settings, store).run_once(all_sources=True))
         assert {s.status for s in report.sources} == {"ok", "error"}
 
-        api = {s["url"]: s for s in client.get("/api/v1/sources", headers=AUTH).json()}
+        api = {s["url"]: s for s in client.get("/api/v1/sources", headers=AUTH).json()["items"]}
         broken, good = api[publisher.url("/broken.xml")], api[publisher.url("/minor.xml")]
         assert broken["last_status"] == "error" and broken["last_http_status"] == 200
         assert broken["last_error"].startswith("not a valid feed: not well-formed XML at line 1, column 36")

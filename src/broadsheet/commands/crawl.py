@@ -58,7 +58,7 @@ def crawl(
     from broadsheet.pipeline.assemble import build_crawler
 
     with opened() as (settings, store):
-        if not store.sources.all():
+        if store.sources.count() == 0:
             if once:
                 err.print("no sources to crawl; add one with: broadsheet source add URL")
                 raise typer.Exit(1)

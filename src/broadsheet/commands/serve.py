@@ -18,6 +18,8 @@ from broadsheet.commands.common import app, opened, out
 
 __all__ = ["serve"]
 
+STARTUP_FAILURE = 3  # uvicorn's exit status when the app fails to start (its lifespan raised)
+
 
 @app.command()
 def serve(
@@ -30,12 +32,11 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the reader at http://HOST:PORT and, unless crawl_in_server is off, keep crawling on schedule."""
-    import uvicorn
-
     from broadsheet.web import create_app
     from broadsheet.web.app import settle_heap
     from broadsheet.web.security import load_secret
-    from broadsheet.web.workers import balanced_sockets_supported, run_workers
+    from broadsheet.web.server import run, server_config
+    from broadsheet.web.workers import balanced_sockets_supported, run_shared_socket, run_workers
 
     with opened() as (settings, store):
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
@@ -48,7 +49,8 @@ def serve(
         if workers == 1:
             web = create_app(settings, store=store)
             settle_heap()
-            uvicorn.run(web, host=host, port=port, log_level=log_level, server_header=False)
+            if not run(server_config(web, settings, host=host, port=port, log_level=log_level)):
+                raise typer.Exit(STARTUP_FAILURE)
             return
         load_secret(settings.home)  # created once here, not raced by the workers
         home = str(settings.home.resolve())
@@ -62,8 +64,8 @@ def serve(
         if balanced_sockets_supported():
             run_workers(factory, host, port, workers, log_level)
         else:
-            uvicorn.run(factory, factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                        server_header=False)  # fmt: skip
+            run_shared_socket(server_config(factory, settings, factory=True, host=host, port=port,
+                                            workers=workers, log_level=log_level))  # fmt: skip
     finally:
         if crawler is not None:
             crawler.terminate()

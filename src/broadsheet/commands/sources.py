@@ -10,11 +10,11 @@ import typer
 from rich.table import Table
 
 from broadsheet.clock import utcnow
-from broadsheet.commands.common import ago, opened, out, print_json, source_app
+from broadsheet.commands.common import ago, err, opened, out, print_json, source_app
 from broadsheet.dates import iso_utc
 from broadsheet.errors import SourceError
 from broadsheet.models import Outline, Source, SourceKind
-from broadsheet.sources import parse_opml, write_opml
+from broadsheet.sources import write_opml
 
 if TYPE_CHECKING:
     from broadsheet.pipeline.subscribe import Resolved
@@ -128,23 +128,19 @@ def import_opml(
     path: Annotated[Path, typer.Argument(help="An OPML file, as exported by feed readers.")],
 ) -> None:
     """Subscribe to every feed of an OPML file, keeping its folders. Feeds are checked on the first crawl."""
+    from broadsheet.pipeline.opml_import import import_opml as run
+
     try:
-        outlines = parse_opml(path.read_bytes())
+        data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
-    added = skipped = 0
     with opened() as (settings, store):
-        now = utcnow()
-        for outline in outlines:
-            if store.sources.find_by_url(outline.url):
-                skipped += 1
-                continue
-            store.sources.add(
-                outline.url, SourceKind.FEED, now=now, interval_seconds=settings.default_poll_interval,
-                title=outline.title, site_url=outline.site_url, folder=outline.folder,
-            )  # fmt: skip
-            added += 1
-    out.print(f"imported {added} feeds from {path} ({skipped} already subscribed)")
+        job = run(store, path.name, data, settings)
+    if job.status == "failed":
+        raise SourceError(job.error or f"the import of {path} failed")
+    out.print(f"imported {job.added} feeds from {path} ({job.skipped} already subscribed)")
+    if job.left_out:
+        err.print(f"warning: {job.left_out} feeds were left out: {job.note}")
 
 
 @source_app.command("export")

@@ -26,8 +26,10 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _HINT = "set BROADSHEET_ALLOW_PRIVATE_NETWORKS=true to fetch intranet sources"
 
-#: (network, what it is) — every range that is not the public internet. IPv6 forms that embed an IPv4
-#: address (mapped, 6to4, NAT64) are unwrapped by `blocked_reason` and judged by the embedded address.
+#: (network, what it is) — every range that is not the public internet, first match wins. IPv6 forms that
+#: embed an IPv4 address and route to it on the internet (mapped, 6to4, well-known NAT64) are unwrapped by
+#: `blocked_reason` and judged by the embedded address; the other embeddings (IPv4-compatible, IPv4-translated,
+#: local-use NAT64, Teredo) never name a public web server, so their whole ranges are refused.
 BLOCKED_NETWORKS: tuple[tuple[IPNetwork, str], ...] = tuple(
     (ipaddress.ip_network(net), why)
     for net, why in [
@@ -49,9 +51,14 @@ BLOCKED_NETWORKS: tuple[tuple[IPNetwork, str], ...] = tuple(
         ("::/128", "unspecified"),
         ("::1/128", "loopback"),
         ("::/96", "IPv4-compatible (deprecated)"),
+        ("::ffff:0:0:0/96", "IPv4-translated (SIIT)"),
+        ("64:ff9b:1::/48", "local-use NAT64"),
         ("100::/64", "discard"),
+        ("2001::/32", "Teredo tunnel"),
         ("2001::/23", "IETF protocol assignment"),
         ("2001:db8::/32", "documentation"),
+        ("3fff::/20", "documentation"),
+        ("5f00::/16", "segment routing (SRv6)"),
         ("fc00::/7", "unique local (private)"),
         ("fe80::/10", "link-local"),
         ("fec0::/10", "site-local"),

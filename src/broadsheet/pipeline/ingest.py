@@ -31,7 +31,7 @@ from broadsheet.dedupe import (
 from broadsheet.extract import sanitize_html
 from broadsheet.models import Article, Extracted, FeedEntry, Source
 from broadsheet.store import Store
-from broadsheet.text import collapse_whitespace
+from broadsheet.text import collapse_whitespace, strip_controls
 from broadsheet.urls import host_of
 
 __all__ = ["IngestResult", "Ingester", "article_from_entry", "html_to_text"]
@@ -170,6 +170,16 @@ class Ingester:
 
     def ingest(self, article: Article, urls: Collection[str] = ()) -> IngestResult:
         now = self.clock()
+        # What pages and feeds show as one line of text carries no control characters or bidi overrides.
+        article = replace(
+            article,
+            title=strip_controls(article.title),
+            outlet=strip_controls(article.outlet),
+            author=strip_controls(article.author),
+            description=strip_controls(article.description),
+            image_alt=strip_controls(article.image_alt),
+            tags=tuple(tag for tag in map(strip_controls, article.tags) if tag),
+        )
         prints = fingerprint(article.title, article.text)
         article = replace(
             article,

@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 
 from broadsheet.store.articles import ArticleStore, KnownArticle
 from broadsheet.store.db import connect, migrate
+from broadsheet.store.jobs import Job, JobStore
 from broadsheet.store.leases import Lease, LeaseStore
 from broadsheet.store.reads import ReadStore
 from broadsheet.store.search import SEARCH_HELP, compact_index, index_segments, search
@@ -16,6 +17,8 @@ __all__ = [
     "SEARCH_HELP",
     "ArticleStore",
     "FetchOutcome",
+    "Job",
+    "JobStore",
     "KnownArticle",
     "Lease",
     "LeaseStore",
@@ -39,6 +42,7 @@ class Store:
         self.reads = ReadStore(engine)
         self.stories = StoryStore(engine)
         self.leases = LeaseStore(engine)
+        self.jobs = JobStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

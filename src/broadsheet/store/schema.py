@@ -31,6 +31,7 @@ __all__ = [
     "article_urls",
     "articles",
     "include_name",
+    "jobs",
     "leases",
     "metadata",
     "outlet_icons",
@@ -98,6 +99,8 @@ sources = Table(
     Column("next_fetch_at", UTCDateTime, nullable=False),
 )
 Index("ix_sources_next_fetch_at", sources.c.next_fetch_at)
+# The admin page's order (folder, then title; the row id breaks ties), walked a page at a time (migration 0007).
+Index("ix_sources_folder_title", sources.c.folder, sources.c.title)
 
 articles = Table(
     "articles",
@@ -260,4 +263,29 @@ outlet_icons = Table(
     Column("outlet_slug", Text, primary_key=True),
     Column("url", Text, nullable=False),
     Column("seen_at", UTCDateTime, nullable=False),
+)
+
+
+# --- jobs (migration 0007) ------------------------------------------------------------------------------------
+
+# Long work started from the admin page (an OPML import), with its progress: kept here rather than in a server
+# process's memory, so that any process of `serve --workers N` can show it, and a job whose process died is
+# seen to have stopped (its `updated_at` no longer moves).
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),  # opml_import
+    Column("label", Text, nullable=False, server_default=""),  # what it works on, e.g. the file's name
+    Column("status", String(16), nullable=False, server_default="queued"),  # queued|running|done|failed
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),  # moves with every step of progress
+    Column("finished_at", UTCDateTime),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("processed", Integer, nullable=False, server_default="0"),
+    Column("added", Integer, nullable=False, server_default="0"),
+    Column("skipped", Integer, nullable=False, server_default="0"),  # already there
+    Column("left_out", Integer, nullable=False, server_default="0"),  # not attempted; `note` says why
+    Column("note", Text, nullable=False, server_default=""),
+    Column("error", Text),  # why it failed
 )

@@ -1,20 +1,24 @@
-"""SQL for sources: subscribe, list with health, schedule, and record each fetch's outcome."""
+"""SQL for sources: subscribe (one, or many from an OPML list), list with health a page at a time, schedule,
+and record each fetch's outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from broadsheet.errors import NotFoundError, SourceError
-from broadsheet.models import Source, SourceKind
+from broadsheet.models import Outline, Source, SourceKind
 from broadsheet.store.schema import articles, sources
 
 __all__ = ["FetchOutcome", "SourceStore"]
+
+LISTED_ORDER = (sources.c.folder, sources.c.title, sources.c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +128,61 @@ class SourceStore:
 
     def all(self) -> list[Source]:
         with self.engine.connect() as conn:
-            rows = conn.execute(self._select().order_by(sources.c.folder, sources.c.title, sources.c.id))
+            rows = conn.execute(self._select().order_by(*LISTED_ORDER))
             return [_source(row) for row in rows]
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(sources)).scalar_one())
+
+    def listing(self, *, offset: int, limit: int) -> list[Source]:
+        """One page of the sources in the admin page's order (folder, title), with their health."""
+        # Only the page's rows are counted: the article counts of rows skipped over are never computed.
+        page = select(sources.c.id).order_by(*LISTED_ORDER).limit(limit).offset(offset)
+        query = self._select().where(sources.c.id.in_(page)).order_by(*LISTED_ORDER)
+        with self.engine.connect() as conn:
+            return [_source(row) for row in conn.execute(query)]
+
+    def after(self, source_id: int, *, limit: int) -> list[Source]:
+        """Up to `limit` sources with ids above `source_id`, in id order (the API's pages: an id stays put
+        while others are added or removed, so no source is skipped or shown twice)."""
+        query = self._select().where(sources.c.id > source_id).order_by(sources.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            return [_source(row) for row in conn.execute(query)]
+
+    def add_many(
+        self,
+        outlines: Sequence[Outline],
+        *,
+        now: datetime,
+        interval_seconds: int,
+        then: Callable[[Connection, int, int], None] | None = None,
+    ) -> tuple[int, int]:
+        """Subscribe to the feeds of `outlines` in one transaction, skipping those already subscribed; returns
+        (added, skipped). `then(conn, added, skipped)` runs inside the same transaction (to count progress)."""
+        urls = list(dict.fromkeys(o.url for o in outlines))
+        with self.engine.begin() as conn:
+            known = set(conn.execute(select(sources.c.url).where(sources.c.url.in_(urls))).scalars())
+            fresh: dict[str, Outline] = {}
+            for outline in outlines:
+                if outline.url not in known:
+                    fresh.setdefault(outline.url, outline)
+            added = 0
+            if fresh:
+                rows = [
+                    {"url": o.url, "kind": SourceKind.FEED.value, "title": o.title, "site_url": o.site_url,
+                     "folder": o.folder, "created_at": now, "interval_seconds": interval_seconds,
+                     "next_fetch_at": now}
+                    for o in fresh.values()
+                ]  # fmt: skip
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                # Another process may subscribe to one of them meanwhile: it counts as already there.
+                result = conn.execute(dialect.insert(sources).on_conflict_do_nothing(), rows)
+                added = result.rowcount if result.rowcount >= 0 else len(rows)  # -1: the driver does not say
+            skipped = len(urls) - added
+            if then is not None:
+                then(conn, added, skipped)
+        return added, skipped
 
     def due(self, now: datetime, *, all_sources: bool = False) -> list[Source]:
         query = self._select().order_by(sources.c.next_fetch_at, sources.c.id)

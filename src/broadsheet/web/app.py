@@ -20,7 +20,9 @@ from broadsheet.pipeline.report import CrawlReport
 from broadsheet.store import Store
 from broadsheet.web.cache import PageCacheMiddleware
 from broadsheet.web.context import WebContext
-from broadsheet.web.errors import install_error_handlers
+from broadsheet.web.errors import ErrorPages, HeadAsGet, install_error_handlers
+from broadsheet.web.gate import Gate
+from broadsheet.web.images import ImageProxy
 from broadsheet.web.security import SecurityHeaders, load_secret
 
 __all__ = ["app_from_environment", "create_app", "settle_heap"]
@@ -57,7 +59,10 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
         to_thread.current_default_thread_limiter().total_tokens = settings.server_threads
         stop = asyncio.Event()
         task = asyncio.create_task(_scheduler(context, stop)) if run_scheduler else None
-        yield
+        # One image fetcher per server process, so its limits hold across all readers (web/images.py).
+        async with ImageProxy(settings) as images:
+            _app.state.images = images
+            yield
         stop.set()
         if task is not None:
             task.cancel()
@@ -73,9 +78,15 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
         openapi_url="/api/v1/openapi.json",
     )
     app.state.context = context
+    # Innermost: refusals made before the app reads a body still get the security headers.
+    app.add_middleware(Gate, settings=settings)
     app.add_middleware(SecurityHeaders, proxy_images=settings.proxy_images)
-    # Outermost, so cached pages keep the security headers and a hit skips everything below.
+    # Outside those, so cached pages keep the security headers and a hit skips everything below.
     app.add_middleware(PageCacheMiddleware, cache=context.page_cache)
+    # Around everything: an exception any layer lets out is the site's own 500, headers and all; HEAD is
+    # answered as GET without the body, from the page cache too.
+    app.add_middleware(ErrorPages, proxy_images=settings.proxy_images)
+    app.add_middleware(HeadAsGet)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

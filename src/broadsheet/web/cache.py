@@ -9,16 +9,26 @@ GET requests are kept for a short time (`page_cache_seconds`, long enough to tak
 
 Left out: anything under /admin, /img and /static (which have their own rules), requests that carry
 credentials or cookies (a signed-in reader's page is theirs alone), responses that are not 200 or say
-`no-store`/`private` or set a cookie. Any request that may change data (POST, PUT, DELETE...) empties the
-cache once it is answered, so an operator sees their own change at once (in the server process that answered;
-with `serve --workers N` the others catch up within the TTL and the stale window, as they do with what the
-crawler stores).
+`no-store`/`private` or set a cookie. What is only the operator's (/admin, /api/v1/sources) is answered with
+`Cache-Control: no-store`, errors included, so that no browser or proxy keeps a copy.
+
+A page's key is its address, less the query parameters it does not read: each route declares the ones it
+reads (FastAPI's query parameters, found in its signature and dependencies when the first request with a
+query string comes in; a plain Starlette route reads none), the others are dropped and the rest put in name
+order, and the page is rendered from exactly that query. So `?r=<random>` is the same page, from the cache.
+
+Only a write that succeeded empties anything: a 2xx or 3xx answer to a method that may change data (POST,
+PUT, DELETE...). Answers that refused (401, 403, 404, 405...) change nothing. A route that writes says which
+public pages its change can reach with `changes(request.scope, ...)` ("/" is that page with any query;
+"/api/v1/articles/*" every page under that prefix), and only those are dropped; declaring none drops nothing,
+and a successful write that declares nothing empties the whole cache. Dropped pages are gone from the server
+process that answered; with `serve --workers N` the others catch up within the TTL and the stale window, as
+they do with what the crawler stores.
 
 A page past its TTL is not dropped at once: for `page_cache_stale_seconds` more it is still served, and the
-first request to find it stale starts one fresh render in the background (stale-while-revalidate). Without
-that, every expiry of a busy page queued all its readers behind one render (the home page's p99 was its
-render time). Readers asking for a page that is being rendered for the first time wait for that render rather
-than each starting their own.
+first request to find it stale starts one fresh render in the background (stale-while-revalidate), so the
+readers of a busy page are never all queued behind one render when it expires. Readers asking for a page that
+is being rendered for the first time wait for that render rather than each starting their own.
 """
 
 from __future__ import annotations
@@ -28,18 +38,38 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
 
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CachedPage", "PageCache", "PageCacheMiddleware", "etag_matches"]
+__all__ = ["CachedPage", "PageCache", "PageCacheMiddleware", "changes", "etag_matches", "normal_query"]
 
 log = logging.getLogger(__name__)
 
 UNCACHED_PREFIXES = ("/admin", "/img/", "/static/", "/api/v1/sources", "/healthz")
+PRIVATE_PREFIXES = ("/admin", "/api/v1/sources")  # the operator's alone: never kept by anyone
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ENTRY_FRACTION = 8  # one page may take at most this fraction of the whole cache
+CHANGES = "broadsheet.changes"  # the scope's key for what a write declared it changed
+EVERYTHING = "*"
+
+
+def changes(scope: Scope, *paths: str) -> None:
+    """Declare, from a route that writes, the public pages its success may have changed: "/outlets" is that
+    page (whatever its query), "/api/v1/articles/*" every page whose path starts "/api/v1/articles/". Call it
+    with no paths for a write that changes no public page. See the module docstring."""
+    declared: set[str] = scope.setdefault(CHANGES, set())
+    declared.update(paths)
+
+
+def _matches(path: str, patterns: Collection[str]) -> bool:
+    return any(path.startswith(p[:-1]) if p.endswith("*") else path == p for p in patterns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +78,7 @@ class CachedPage:
     body: bytes
     etag: bytes
     stored: float
+    path: str = ""  # what `drop` matches
 
     @property
     def size(self) -> int:
@@ -103,10 +134,11 @@ class PageCache:
         body: bytes,
         etag: bytes,
         generation: int | None = None,
+        path: str = "",
     ) -> CachedPage:
-        """Store a page (unless it is too big, or rendered before the last clear(): `generation` is what
-        `self.generation` was when its render began)."""
-        page = CachedPage(tuple(headers), body, etag, self.clock())
+        """Store a page (unless it is too big, or rendered before the last clear() or drop(): `generation` is
+        what `self.generation` was when its render began)."""
+        page = CachedPage(tuple(headers), body, etag, self.clock(), path)
         if not self.enabled or page.size > self.max_bytes // MAX_ENTRY_FRACTION:
             return page
         if generation is not None and generation != self.generation:
@@ -127,6 +159,16 @@ class PageCache:
     def clear(self) -> None:
         self._pages.clear()
         self.size = 0
+        self.generation += 1
+
+    def drop(self, patterns: Collection[str]) -> None:
+        """Forget the pages whose path matches one of `patterns` (see `changes`; "*" is every page)."""
+        if EVERYTHING in patterns:
+            self.clear()
+            return
+        for key in [k for k, page in self._pages.items() if _matches(page.path, patterns)]:
+            self._drop(key)
+        # A render begun before the change is not stored after it (any page's: writes are rare).
         self.generation += 1
 
     def _drop(self, key: bytes) -> None:
@@ -150,6 +192,60 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
         if key == name:
             return bytes(value)
     return None
+
+
+def normal_query(query: bytes, names: Collection[str]) -> bytes:
+    """`query` with only the parameters called `names`, in name order (repeats keep their order), each as it
+    was sent."""
+    kept = []
+    for part in query.split(b"&"):
+        name = unquote_plus(part.partition(b"=")[0].decode("latin-1"))
+        if part and name in names:
+            kept.append((name, part))
+    kept.sort(key=lambda item: item[0])
+    return b"&".join(part for _name, part in kept)
+
+
+def declared_query(route: Any) -> frozenset[str]:
+    """The query parameters a route reads: a FastAPI route's, from its signature and its dependencies'; none
+    for any other route."""
+    dependant = getattr(route, "dependant", None)
+    names: set[str] = set()
+    pending = [dependant] if dependant is not None else []
+    while pending:
+        current = pending.pop()
+        for field in current.query_params:
+            names.add(field.alias)
+            model = field.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):  # a model of query parameters
+                names.update(f.alias or name for name, f in model.model_fields.items())
+        pending.extend(current.dependencies)
+    return frozenset(names)
+
+
+def routes_with_query(app: Any) -> list[tuple[Any, frozenset[str]]]:
+    """Every route of `app` in the order its router tries them (each able to `matches(scope)`), with the query
+    parameters it reads."""
+    routes: list[BaseRoute] = list(getattr(getattr(app, "router", None), "routes", ()))
+    # FastAPI keeps included routers as a tree: walked, not read as a flat list.
+    return [(context, declared_query(context.original_route)) for context in iter_route_contexts(routes)]
+
+
+def _no_store(send: Send) -> Send:
+    async def send_no_store(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+            message = {**message, "headers": [*headers, (b"cache-control", b"no-store")]}
+        await send(message)
+
+    return send_no_store
+
+
+def page_key(scope: Scope, query: bytes) -> bytes:
+    # The host is part of the key: pages carry absolute links built from it. Fields are separated by NUL,
+    # which only the (decoded) path can hold, so it comes last.
+    path = scope.get("root_path", "").encode() + scope["path"].encode()
+    return b"\0".join((scope.get("scheme", "http").encode(), _header(scope, b"host") or b"", query, path))
 
 
 def cacheable_request(scope: Scope) -> bool:
@@ -179,34 +275,27 @@ class PageCacheMiddleware:
         self._rendering: dict[bytes, asyncio.Future[CachedPage | None]] = {}  # first renders, by key
         self._refreshing: set[bytes] = set()  # keys being rendered again in the background
         self._tasks: set[asyncio.Task[None]] = set()
+        self._routes: list[tuple[Any, frozenset[str]]] | None = None  # with the parameters each reads
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if scope["path"].startswith(PRIVATE_PREFIXES):
+            send = _no_store(send)
         if scope["method"] not in SAFE_METHODS:
-            # Emptied as the answer starts: after the change is made (no page rendered meanwhile keeps the
-            # old state) and before the client can ask for a page again.
-            async def clear_then_send(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    self.cache.clear()
-                    self._rendering.clear()  # a render begun before the change is not handed to anyone new
-                await send(message)
-
-            await self.app(scope, receive, clear_then_send)
+            await self.app(scope, receive, self._after_write(scope, send))
             return
         if not cacheable_request(scope):
             await self.app(scope, receive, send)
             return
-        # The host is part of the key: pages carry absolute links built from it.
-        key = b"|".join(
-            (
-                scope.get("scheme", "http").encode(),
-                _header(scope, b"host") or b"",
-                scope.get("root_path", "").encode() + scope["path"].encode(),
-                scope.get("query_string", b""),
-            )
-        )
+        query = scope.get("query_string", b"")
+        if query:
+            names = self._query_names(scope)
+            if names is not None:  # a route will answer: it sees only what it reads, as the key says
+                query = normal_query(query, names)
+                scope = {**scope, "query_string": query}
+        key = page_key(scope, query)
         if not self.cache.enabled:
             page = await self._render(key, scope, receive, send)
         else:
@@ -218,6 +307,30 @@ class PageCacheMiddleware:
         if page is None:
             return  # the app answered the client itself (not cacheable)
         await self._answer(page, _header(scope, b"if-none-match"), send)
+
+    def _after_write(self, scope: Scope, send: Send) -> Send:
+        """`send`, dropping what a successful write declared it changed as its answer starts: after the change
+        is made (no page rendered meanwhile keeps the old state) and before the client can ask again."""
+
+        async def drop_then_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
+                changed: set[str] = scope.get(CHANGES, {EVERYTHING})
+                if changed:
+                    self.cache.drop(changed)
+                    self._rendering.clear()  # a render begun before the change is not handed to anyone new
+            await send(message)
+
+        return drop_then_send
+
+    def _query_names(self, scope: Scope) -> frozenset[str] | None:
+        """The query parameters of the route that will answer this request; None when no route matches (the
+        router answers it: 404, 405 or a redirect that keeps the query)."""
+        if self._routes is None:
+            self._routes = routes_with_query(scope.get("app"))
+        for route, names in self._routes:
+            if route.matches(scope)[0] is Match.FULL:
+                return names
+        return None
 
     async def _first_render(
         self, key: bytes, scope: Scope, receive: Receive, send: Send
@@ -303,7 +416,7 @@ class PageCacheMiddleware:
         ]
         # no-cache: browsers keep the page but ask each time; unchanged pages then cost a 304.
         headers += [(b"etag", etag), (b"cache-control", b"no-cache")]
-        return self.cache.put(key, headers, body, etag, generation)
+        return self.cache.put(key, headers, body, etag, generation, scope["path"])
 
     async def _answer(self, page: CachedPage, if_none_match: bytes | None, send: Send) -> None:
         if if_none_match is not None and etag_matches(if_none_match, page.etag):

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
+from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -26,11 +27,12 @@ from broadsheet.config import Settings
 from broadsheet.models import OutletInfo
 from broadsheet.slugs import slugify
 from broadsheet.store import Store
+from broadsheet.text import strip_controls
 from broadsheet.web import timefmt
 from broadsheet.web.cache import PageCache
-from broadsheet.web.security import csrf_token, proxied_image
+from broadsheet.web.security import csrf_token, proxied_image, request_identity
 
-__all__ = ["Ctx", "WebContext", "get_context"]
+__all__ = ["MAX_ID", "Ctx", "PathId", "WebContext", "get_context"]
 
 TEMPLATES = Path(__file__).parent / "templates"
 # nh3 writes every attribute as name="value", so an image's source is found without parsing the page again.
@@ -62,7 +64,11 @@ class WebContext:
         )
         # auto_reload off: templates change only with the package, and checking costs a stat() per template per page.
         env = Environment(
-            loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined, auto_reload=False
+            loader=FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            undefined=StrictUndefined,
+            auto_reload=False,
+            finalize=shown,
         )
         self.templates = Jinja2Templates(env=env)
         env.filters["iso"] = timefmt.iso
@@ -137,7 +143,9 @@ class WebContext:
         per outlet list: looping over hundreds of outlets in the template took half of a search page's time."""
         read_at, outlets = self._outlet_snapshot()
         if self._options is None or self._options[0] != read_at:
-            html = "".join(f'<option value="{escape(o.slug)}">{escape(o.name)}</option>' for o in outlets)
+            html = "".join(
+                f'<option value="{escape(o.slug)}">{escape(shown(o.name))}</option>' for o in outlets
+            )
             self._options = (read_at, html)
         html = self._options[1]
         if selected:
@@ -149,7 +157,7 @@ class WebContext:
         shared = {
             "site_name": self.settings.site_name,
             "site_language": self.settings.site_language,
-            "csrf": csrf_token(self.secret),
+            "csrf": csrf_token(self.secret, request_identity(request)),
             "base_url": base_url(request),
         }
         return self.templates.TemplateResponse(request, name, {**shared, **context}, status_code=status)
@@ -157,12 +165,14 @@ class WebContext:
 
 def letter_badge(name: str | None) -> Markup:
     """An outlet's letter badge (decorative: the name is written beside it)."""
-    return Markup(f'<span class="badge" aria-hidden="true">{escape((name or "?")[:1].upper())}</span>')
+    return Markup(f'<span class="badge" aria-hidden="true">{escape(shown(name or "?")[:1].upper())}</span>')
 
 
 def base_url(request: Request) -> str:
-    """scheme://host[:port] this request reached us at, for absolute links (feeds, canonical, Open Graph)."""
-    return str(request.base_url).rstrip("/")
+    """The site's address for absolute links (feeds, canonical, Open Graph): `base_url` when the operator set
+    it, never then the Host a client sent; else scheme://host[:port] this request reached us at."""
+    configured: str = request.app.state.context.settings.base_url
+    return configured or str(request.base_url).rstrip("/")
 
 
 async def get_context(request: Request) -> WebContext:
@@ -172,3 +182,14 @@ async def get_context(request: Request) -> WebContext:
 
 
 Ctx = Annotated[WebContext, Depends(get_context)]
+
+MAX_ID = 2**63 - 1  # the largest id the database can hold
+#: An id in a route's path ("/stories/{story_id}"): anything else is a 404 on pages, a 422 in the API, never
+#: a number too large for the database to look up.
+PathId = Annotated[int, PathParam(ge=1, le=MAX_ID, description="A whole number from 1.")]
+
+
+def shown(value: Any) -> Any:
+    """What a template prints for `{{ value }}`: text, which comes from publishers, without control characters
+    or bidirectional overrides (strip_controls); markup our own filters built, and numbers, as they are."""
+    return strip_controls(value) if type(value) is str else value

@@ -25,12 +25,13 @@ __all__ = [
     "image_signature",
     "load_secret",
     "proxied_image",
+    "request_identity",
     "same_origin",
     "valid_csrf",
 ]
 
 CSRF_FIELD = "csrf"
-CSRF_LIFETIME = 12 * 3600
+CSRF_LIFETIME = 2 * 3600  # long enough to fill in a form, short enough that a leaked token soon goes stale
 
 # Images come from publishers' hosts (any https origin); nothing else is loaded from anywhere but here.
 CSP = (
@@ -87,29 +88,53 @@ def load_secret(home: Path) -> bytes:
     return path.read_bytes()
 
 
-def csrf_token(secret: bytes, now: float | None = None) -> str:
-    """A token for one form: its creation time, signed. Valid for CSRF_LIFETIME seconds."""
+def request_identity(request: Request) -> str:
+    """Who is signed in, as far as forms care: a digest of the request's credentials ("" when there are
+    none). A form token made for one identity is refused for another, so a token that leaks from one admin's
+    page, or outlives a password change, cannot be replayed."""
+    credentials = request.headers.get("authorization", "")
+    return hashlib.sha256(credentials.encode()).hexdigest()[:32] if credentials else ""
+
+
+def csrf_token(secret: bytes, identity: str, now: float | None = None) -> str:
+    """A token for one form: its creation time and the signed-in identity, signed. Valid for CSRF_LIFETIME
+    seconds, for that identity only."""
     stamp = str(int(now if now is not None else time.time()))
-    mac = hmac.new(secret, f"csrf|{stamp}".encode(), hashlib.sha256).digest()
+    mac = hmac.new(secret, f"csrf|{stamp}|{identity}".encode(), hashlib.sha256).digest()
     return f"{stamp}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
-def valid_csrf(secret: bytes, token: str, now: float | None = None) -> bool:
+def valid_csrf(secret: bytes, token: str, identity: str, now: float | None = None) -> bool:
     stamp, _, _mac = token.partition(".")
-    if not stamp.isdigit():
+    if not stamp.isdigit() or len(stamp) > 12:
         return False
     current = now if now is not None else time.time()
     if not 0 <= current - int(stamp) <= CSRF_LIFETIME:
         return False
-    return hmac.compare_digest(csrf_token(secret, int(stamp)), token)
+    return hmac.compare_digest(csrf_token(secret, identity, int(stamp)), token)
 
 
-def same_origin(request: Request) -> bool:
-    """A state-changing request must come from our own pages: Origin (or Referer) names this host."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if not origin or origin == "null":
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, default ports filled in; None for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+def same_origin(request: Request, base_url: str = "") -> bool:
+    """A state-changing request must come from our own pages: its Origin (or Referer) has our scheme, host and
+    port. Ours is `base_url` when the operator set one; only without it is the request's own address (and so
+    its Host header) taken as ours, as on a laptop."""
+    claimed = request.headers.get("origin") or request.headers.get("referer")
+    if not claimed or claimed == "null":
         return False
-    return urlsplit(origin).netloc == request.url.netloc
+    ours = _origin(base_url or str(request.base_url))
+    return ours is not None and _origin(claimed) == ours
 
 
 def check_admin(password: str, authorization: str | None) -> bool:

@@ -26,9 +26,11 @@ import time
 from multiprocessing.process import BaseProcess
 from types import FrameType
 
+from broadsheet.config import load_settings
 from broadsheet.errors import WorkersFailedError
+from broadsheet.web.server import ServerConfig, run, server_config
 
-__all__ = ["balanced_sockets_supported", "run_workers"]
+__all__ = ["balanced_sockets_supported", "run_shared_socket", "run_workers"]
 
 log = logging.getLogger(__name__)
 BACKLOG = 2048
@@ -93,12 +95,18 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _worker(factory: str, host: str, port: int, log_level: str, parent: int) -> None:
-    import uvicorn
-
     _die_with_parent(parent)
     sock = listening_socket(host, port)
-    config = uvicorn.Config(factory, factory=True, log_level=log_level, server_header=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    # Settings from BROADSHEET_*, as the app reads them (app_from_environment): the parent set the home.
+    run(server_config(factory, load_settings(), factory=True, log_level=log_level), sockets=[sock])
+
+
+def run_shared_socket(config: ServerConfig) -> None:
+    """uvicorn's own `config.workers` processes sharing one listening socket, where SO_REUSEPORT does not
+    spread connections; each worker gets its own copy of the config, with its own connection counts."""
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 def run_workers(factory: str, host: str, port: int, workers: int, log_level: str) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from broadsheet.errors import BadCursorError
 from broadsheet.web.api.models import (
     ArticleDetail,
     ArticleList,
@@ -14,18 +15,21 @@ from broadsheet.web.api.models import (
     Outlet,
     SearchResult,
     SearchResults,
+    SourceList,
     SourceOut,
     Story,
     StoryDetail,
     StoryMerge,
 )
 from broadsheet.web.auth import require_admin
-from broadsheet.web.context import Ctx
+from broadsheet.web.context import MAX_ID, Ctx, PathId
 from broadsheet.web.search import run_search
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
+
+MAX_SOURCES_PAGE = 500
 
 
 @router.get("/articles", response_model=ArticleList, summary="Latest articles, newest first")
@@ -46,7 +50,7 @@ def list_articles(
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article with its full text")
-def get_article(ctx: Ctx, article_id: int) -> ArticleDetail:
+def get_article(ctx: Ctx, article_id: PathId) -> ArticleDetail:
     return ArticleDetail.full(ctx.store.reads.card(article_id), ctx.store.articles.get(article_id))
 
 
@@ -79,7 +83,7 @@ def list_stories(ctx: Ctx, limit: Annotated[int, Query(ge=1, le=100)] = 30) -> l
 
 @router.get("/stories/{story_id}", response_model=StoryDetail,
             summary="One story with every member article (a merged story answers as the one it joined)")  # fmt: skip
-def get_story(ctx: Ctx, story_id: int) -> StoryDetail:
+def get_story(ctx: Ctx, story_id: PathId) -> StoryDetail:
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     members = [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id)]
     merges = [StoryMerge.of(e) for e in ctx.store.stories.events(story.id)]
@@ -88,18 +92,36 @@ def get_story(ctx: Ctx, story_id: int) -> StoryDetail:
 
 @router.get("/stories/{story_id}/articles", response_model=list[ArticleSummary],
             summary="A story's articles, oldest first, copies included")  # fmt: skip
-def story_articles(ctx: Ctx, story_id: int) -> list[ArticleSummary]:
+def story_articles(ctx: Ctx, story_id: PathId) -> list[ArticleSummary]:
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     return [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id)]
 
 
 @router.get("/stories/{story_id}/related", response_model=list[Story], summary="Stories about similar things")
-def related_stories(ctx: Ctx, story_id: int, limit: Annotated[int, Query(ge=1, le=50)] = 6) -> list[Story]:
+def related_stories(ctx: Ctx, story_id: PathId, limit: Annotated[int, Query(ge=1, le=50)] = 6) -> list[Story]:
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     return [Story.of(s) for s in ctx.store.stories.related(story.id, ctx.clock(), limit=limit)]
 
 
-@router.get("/sources", response_model=list[SourceOut], summary="Sources and their health (admin)",
+@router.get("/sources", response_model=SourceList, summary="Sources and their health, a page at a time (admin)",
             dependencies=[Depends(require_admin)])  # fmt: skip
-def list_sources(ctx: Ctx) -> list[SourceOut]:
-    return [SourceOut.of(s) for s in ctx.store.sources.all()]
+def list_sources(
+    ctx: Ctx,
+    cursor: Annotated[
+        str | None, Query(max_length=40, description="next_cursor of the previous page")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_SOURCES_PAGE, description="sources per page")] = 100,
+) -> SourceList:
+    after = _source_cursor(cursor) if cursor else 0
+    page = ctx.store.sources.after(after, limit=limit + 1)
+    items = [SourceOut.of(s) for s in page[:limit]]
+    return SourceList(items=items, next_cursor=str(items[-1].id) if len(page) > limit else None)
+
+
+def _source_cursor(cursor: str) -> int:
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) > MAX_ID:
+        raise BadCursorError(
+            "this cursor is not one the sources list handed out (it may have been cut short or edited); "
+            "start again without it"
+        )
+    return int(cursor)

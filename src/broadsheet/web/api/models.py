@@ -15,6 +15,7 @@ __all__ = [
     "Outlet",
     "SearchResult",
     "SearchResults",
+    "SourceList",
     "SourceOut",
     "Story",
     "StoryDetail",
@@ -119,6 +120,16 @@ class SourceOut(BaseModel):
                    last_status=s.last_status, last_http_status=s.last_http_status, last_error=s.last_error,
                    last_warning=s.last_warning, error_count=s.error_count, article_count=s.article_count, last_fetch_at=s.last_fetch_at,
                    next_fetch_at=s.next_fetch_at)  # fmt: skip
+
+
+class SourceList(BaseModel):
+    """One page of the sources, in the order they were added."""
+
+    items: list[SourceOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page. Sources added meanwhile "
+        "come on later pages; none is skipped or repeated."
+    )
 
 
 class Story(BaseModel):

@@ -14,6 +14,7 @@ from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard
 from broadsheet.web.context import Ctx, WebContext, base_url
 from broadsheet.web.feeds import ATOM_TYPE, RSS_TYPE, FeedMeta, atom_feed, rss_feed
+from broadsheet.web.pages.reader import NO_OUTLET, NO_TAG
 from broadsheet.web.search import run_search
 
 __all__ = ["FEED_SIZE", "feed_response", "router"]
@@ -45,7 +46,7 @@ def home_feed(ctx: Ctx, request: Request, kind: Kind) -> Response:
 def outlet_feed(ctx: Ctx, request: Request, slug: str, kind: Kind) -> Response:
     outlet = ctx.store.reads.outlet(slug)
     if outlet is None:
-        raise NotFoundError(f"no outlet called {slug!r}")
+        raise NotFoundError(NO_OUTLET)
     cards = ctx.store.reads.latest(limit=FEED_SIZE, outlet_slug=slug).items
     return feed_response(ctx, request, kind, outlet.name, f"/outlets/{slug}", cards)
 
@@ -54,7 +55,7 @@ def outlet_feed(ctx: Ctx, request: Request, slug: str, kind: Kind) -> Response:
 def tag_feed(ctx: Ctx, request: Request, slug: str, kind: Kind) -> Response:
     tag = ctx.store.reads.tag(slug)
     if tag is None:
-        raise NotFoundError(f"no articles are tagged {slug!r}")
+        raise NotFoundError(NO_TAG)
     cards = ctx.store.reads.latest(limit=FEED_SIZE, tag_slug=slug).items
     return feed_response(ctx, request, kind, f"#{tag.name}", f"/tags/{slug}", cards)
 

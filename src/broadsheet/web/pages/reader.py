@@ -12,7 +12,8 @@ from starlette.routing import Route
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
-from broadsheet.web.context import Ctx, WebContext, base_url
+from broadsheet.text import strip_controls
+from broadsheet.web.context import MAX_ID, Ctx, WebContext, base_url
 from broadsheet.web.timefmt import iso
 
 __all__ = ["router", "routes"]
@@ -22,8 +23,9 @@ router = APIRouter(default_response_class=HTMLResponse)
 Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor from the previous page.")]
 TOP_STORIES = 12
 RELATED = 6
-MAX_ID = 2**63 - 1  # the largest id the database can hold
-MAX_ID_DIGITS = 19
+MAX_ID_DIGITS = len(str(MAX_ID))
+NO_OUTLET = "There is no such outlet; the outlets page lists them all."
+NO_TAG = "No articles have that tag; tags are listed on each article."
 
 Lang = Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z-]+$")]
 
@@ -31,10 +33,23 @@ Lang = Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z-]+$")]
 @router.get("/")
 def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = None, tag: str | None = None,
          lang: Lang = None) -> Response:  # fmt: skip
+    # A filter is shown by the name it has here, and one naming nothing is a 404: whatever a link carries in
+    # its query is never written back on the page as the site's own words.
+    names = {"outlet": "", "tag": ""}
+    if outlet:
+        found = ctx.store.reads.outlet(outlet)
+        if found is None:
+            raise NotFoundError(NO_OUTLET)
+        names["outlet"] = found.name
+    if tag:
+        tagged = ctx.store.reads.tag(tag)
+        if tagged is None:
+            raise NotFoundError(NO_TAG)
+        names["tag"] = tagged.name
     page = ctx.store.reads.latest(
         limit=ctx.settings.page_size, cursor=after, outlet_slug=outlet, tag_slug=tag, lang=lang
     )
-    no_sources = not after and not page.items and not ctx.store.sources.all()
+    no_sources = not after and not page.items and ctx.store.sources.count() == 0
     # Story-first: the front page leads with the stories most outlets are covering now.
     first_page = not (after or outlet or tag or lang)
     # Stories one outlet covers are in the latest list anyway; the top is what several outlets report.
@@ -45,6 +60,7 @@ def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = 
         page=page,
         top_stories=top,
         filters={"outlet": outlet, "tag": tag, "lang": lang},
+        names=names,
         outlets=ctx.outlets()[:40],
         no_sources=no_sources,
     )
@@ -71,7 +87,7 @@ def _json_ld(article: Article, url: str, site_name: str) -> str:
     if article.tags:
         data["keywords"] = list(article.tags)
     # "</script>" inside a value must not end the block: escape "<" (valid JSON either way).
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+    return strip_controls(json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"))
 
 
 async def article_page(request: Request) -> Response:
@@ -82,7 +98,7 @@ async def article_page(request: Request) -> Response:
     ctx: WebContext = request.app.state.context
     given: str = request.path_params["article_id"]
     if not (given.isascii() and given.isdigit()) or len(given) > MAX_ID_DIGITS or int(given) > MAX_ID:
-        raise NotFoundError(f"no article with id {given[:40]!r}: article ids are whole numbers")
+        raise NotFoundError("There is no article at this address: article ids are whole numbers.")
     article_id = int(given)
     if ctx.store.engine.dialect.name == "sqlite":  # a local file: answered faster than a thread hop
         page = ctx.store.reads.article_page(article_id, ctx.clock(), RELATED)
@@ -120,7 +136,7 @@ def outlets(ctx: Ctx, request: Request) -> Response:
 def outlet_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> Response:
     outlet = ctx.store.reads.outlet(slug)
     if outlet is None:
-        raise NotFoundError(f"no outlet called {slug!r}; the outlets page lists them all")
+        raise NotFoundError(NO_OUTLET)
     page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, outlet_slug=slug)
     return ctx.render(request, "listing.html", heading=outlet.name, outlet=outlet, tag=None, page=page,
                       feed_path=f"/outlets/{slug}")  # fmt: skip
@@ -130,7 +146,7 @@ def outlet_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> 
 def tag_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> Response:
     tag = ctx.store.reads.tag(slug)
     if tag is None:
-        raise NotFoundError(f"no articles are tagged {slug!r}")
+        raise NotFoundError(NO_TAG)
     page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, tag_slug=slug)
     return ctx.render(request, "listing.html", heading=f"#{tag.name}", tag=tag, outlet=None, page=page,
                       feed_path=f"/tags/{slug}")  # fmt: skip

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from broadsheet.models import ArticleCard
-from broadsheet.web.context import Ctx
+from broadsheet.web.context import Ctx, PathId
 from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
 
 __all__ = ["Coverage", "TimelineEntry", "coverage", "router", "timeline"]
@@ -83,14 +83,14 @@ def _headline(ctx: Ctx, headline_id: int | None, members: list[ArticleCard]) -> 
 
 # The feed's route first: "/stories/5.atom" would otherwise reach the page's route and fail validation.
 @router.get("/stories/{story_id}.{kind}")
-def story_feed(ctx: Ctx, request: Request, story_id: int, kind: Literal["atom", "rss"]) -> Response:
+def story_feed(ctx: Ctx, request: Request, story_id: PathId, kind: Literal["atom", "rss"]) -> Response:
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     newest = ctx.store.stories.members(story.id, FEED_SIZE)[::-1]
     return feed_response(ctx, request, kind, f"story: {story.title}", f"/stories/{story.id}", newest)
 
 
 @router.get("/stories/{story_id}")
-def story_page(ctx: Ctx, request: Request, story_id: int) -> Response:
+def story_page(ctx: Ctx, request: Request, story_id: PathId) -> Response:
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     if story.id != story_id:
         # 302, not 301: a merge can be undone by `recluster`, and browsers keep a 301 for good.
