@@ -50,3 +50,30 @@ def test_unknown_settings_are_refused(tmp_path: Path) -> None:
 def test_poll_intervals_must_be_ordered(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="min_poll_interval"):
         Settings(home=tmp_path, min_poll_interval=5000, default_poll_interval=1800)
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("https://news.example.org/", "https://news.example.org"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ],
+)
+def test_base_url_is_kept_without_its_trailing_slash(tmp_path: Path, given: str, kept: str) -> None:
+    assert load_settings(tmp_path, base_url=given).base_url == kept
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "news.example.org",
+        "ftp://news.example.org",
+        "https://news.example.org/news",
+        "https://u:p@news.example.org",
+        "https://news.example.org/#top",
+        "https://news.example.org/?a=1",
+    ],
+)
+def test_base_url_must_be_a_site_address_alone(tmp_path: Path, given: str) -> None:
+    with pytest.raises(ConfigError, match="base_url"):
+        load_settings(tmp_path, base_url=given)

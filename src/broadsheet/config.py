@@ -201,6 +201,12 @@ class Settings(BaseSettings):
     body_timeout: float = Field(
         30.0, gt=0, le=3600, description="Seconds a client has to send a request's body."
     )
+    send_timeout: float = Field(
+        30.0, gt=0, le=3600, description="Seconds a client may leave a response unread before it is dropped."
+    )
+    max_header_bytes: int = Field(
+        65_536, ge=4096, le=16_777_216, description="Largest request line and headers together (431 past it)."
+    )
     keepalive_timeout: float = Field(
         5.0, gt=0, le=300, description="Seconds an idle kept-alive connection stays open."
     )
@@ -254,12 +260,8 @@ class Settings(BaseSettings):
         if not value:
             return ""
         parts = urlsplit(value)
-        if (
-            parts.scheme not in ("http", "https")
-            or not parts.hostname
-            or parts.path.strip("/")
-            or parts.query
-        ):
+        odd = parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password
+        if parts.scheme not in ("http", "https") or not parts.hostname or odd:
             raise ValueError(
                 f"base_url {value!r} must be the site's address alone, like https://news.example.org (broadsheet "
                 "is served at the root of its host)"

@@ -3,6 +3,7 @@ what it left out; a file that is not OPML is an error in words."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,3 +40,21 @@ def test_import_of_a_file_that_is_not_opml_fails_in_words(
     path.write_text("<rss version='2.0'><channel/></rss>")
     result = cli("source", "import", str(path))
     assert result.code == 1 and "the file is XML but not OPML" in result.err
+
+
+def test_a_feed_listed_twice_is_one_feed_and_counts_once_towards_the_cap(
+    cli: Callable[..., CliResult], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BROADSHEET_MAX_OPML_OUTLINES", "3")
+    twice = '<outline type="rss" text="Tides" xmlUrl="https://tides.example/rss"/>'
+    others = "".join(f'<outline type="rss" text="F{i}" xmlUrl="https://f{i}.example/rss"/>' for i in range(2))
+    path = tmp_path / "twice.opml"
+    path.write_text(
+        f'<?xml version="1.0"?><opml version="2.0"><head/><body><outline text="News">{twice}</outline>'
+        f'<outline text="Coast">{twice}</outline>{others}</body></opml>'
+    )
+    result = cli("source", "import", str(path))
+    assert result.code == 0, result.err
+    assert "imported 3 feeds" in result.out and "left out" not in result.err
+    [tides] = [s for s in json.loads(cli("source", "list", "--json").out) if "tides" in s["url"]]
+    assert tides["folder"] == "News"  # the first listing's folder

@@ -53,6 +53,7 @@ def test_unsigned_svg_and_non_images_are_refused(tmp_path: Path, publisher: Publ
     with client(tmp_path, allow_private_networks=True) as (web, secret):
         forged = proxied_image(b"another key", publisher.url("/pic.png"))
         assert web.get(forged).status_code == 403
+        assert web.get("/img/%C3%A9", params={"u": "https://x.example/a.png"}).status_code == 403  # not ASCII
         svg = web.get(proxied_image(secret, publisher.url("/evil.svg")))
         assert svg.status_code == 502 and "not a JPEG" in svg.text
         assert web.get(proxied_image(secret, publisher.url("/page.html"))).status_code == 502

@@ -1,4 +1,5 @@
-"""Helpers for the web tests: a real server on loopback (`running`), the invented data set, `Site`.
+"""Helpers for the web tests: a real server on loopback (`running`, `serving`), raw HTTP over sockets
+(`exchange`, `read_answer`), the invented data set, `Site`.
 
 The data set is invented: three outlets, tags, images, a syndicated copy, and hostile text (XSS payloads in
 titles, authors, tags and article HTML) that must never run or break a page.
@@ -67,19 +68,20 @@ def records() -> list[dict[str, object]]:
     return records
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
-def running(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn on a free loopback port in a thread; yields its base URL."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+def serving(config: uvicorn.Config, sock: socket.socket | None = None) -> Iterator[uvicorn.Server]:
+    """Run the server `config` describes in a thread until the block ends, on `sock` (a listening socket)
+    when given; yields it once it listens."""
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    sockets = None if sock is None else [sock]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
@@ -87,7 +89,57 @@ def running(app: FastAPI) -> Iterator[str]:
             raise RuntimeError("the web server did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield server
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextlib.contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free loopback port in a thread; yields its base URL."""
+    port = free_port()
+    with serving(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")):
+        yield f"http://127.0.0.1:{port}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP response as it came over a socket."""
+
+    status: int
+    head: str  # the status line and header lines, as sent
+    headers: dict[str, str]  # names in lower case
+    body: bytes
+
+
+def read_answer(sock: socket.socket, method: str = "GET") -> Answer:
+    """The next response on `sock`, its body read by Content-Length (none for HEAD), and not a byte more, so
+    that pipelined responses are read one call each."""
+    # Unbuffered: what follows this response stays in the socket for the next call.
+    with sock.makefile("rb", buffering=0) as stream:
+        lines: list[bytes] = []
+        while not lines or lines[-1] != b"\r\n":
+            line = stream.readline(65536)
+            assert line.endswith(b"\n"), f"the connection closed mid-response: {b''.join(lines) + line!r}"
+            lines.append(line)
+        head = b"".join(lines).decode("latin-1").removesuffix("\r\n\r\n")
+        status_line, *fields = head.split("\r\n")
+        headers = {
+            name.strip().lower(): value.strip() for name, _, value in (f.partition(":") for f in fields)
+        }
+        assert "chunked" not in headers.get("transfer-encoding", ""), "only Content-Length bodies are read"
+        length = 0 if method == "HEAD" else int(headers.get("content-length", "0"))
+        body = b""
+        while len(body) < length:
+            chunk = stream.read(length - len(body))
+            assert chunk, f"the connection closed mid-body: {body!r}"
+            body += chunk
+    return Answer(int(status_line.split()[1]), head, headers, body)
+
+
+def exchange(port: int, request: bytes, timeout: float = 10.0) -> Answer:
+    """Send `request`, raw bytes, on a new loopback connection to `port` and read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        return read_answer(sock, request.split(b" ", 1)[0].decode("latin-1"))

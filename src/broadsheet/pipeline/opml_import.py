@@ -47,6 +47,11 @@ def run_import(
     except BroadsheetError as exc:
         store.jobs.fail(job_id, f"could not read that OPML file: {exc}", clock())
         return store.jobs.get(job_id, clock())
+    # A feed listed twice (in two folders, say) is one feed: the first listing counts, before the cap.
+    first: dict[str, Outline] = {}
+    for outline in outlines:
+        first.setdefault(outline.url, outline)
+    outlines = list(first.values())
     cap = settings.max_opml_outlines
     taken, left_out = outlines[:cap], max(0, len(outlines) - cap)
     note = (

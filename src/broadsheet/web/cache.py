@@ -7,21 +7,25 @@ GET requests are kept for a short time (`page_cache_seconds`, long enough to tak
 (`page_cache_mb`). Every cacheable response carries an ETag; a browser revalidating with `If-None-Match` gets
 `304 Not Modified` while the page is unchanged.
 
-Left out: anything under /admin, /img and /static (which have their own rules), requests that carry
-credentials or cookies (a signed-in reader's page is theirs alone), responses that are not 200 or say
-`no-store`/`private` or set a cookie. What is only the operator's (/admin, /api/v1/sources) is answered with
+Left out: anything under /admin, /img and /static (which have their own rules), responses that are not 200 or
+say `no-store`/`private` or set a cookie. Public pages are the same for everyone (there are no reader accounts
+yet), so a Cookie or Authorization header does not take a request past the cache; when signed-in readers
+come, their pages must not come from here. What is only the operator's (/admin, /api/v1/sources) is answered with
 `Cache-Control: no-store`, errors included, so that no browser or proxy keeps a copy.
 
 A page's key is its address, less the query parameters it does not read: each route declares the ones it
 reads (FastAPI's query parameters, found in its signature and dependencies when the first request with a
 query string comes in; a plain Starlette route reads none), the others are dropped and the rest put in name
-order, and the page is rendered from exactly that query. So `?r=<random>` is the same page, from the cache.
+order, each value decoded and encoded one way, and the page is rendered from exactly that query. So
+`?r=<random>`, `?outlet=%61lder` and `?outlet=alder` are the one page, from the cache. The host is part of the
+key (pages carry absolute links built from it); without `base_url`, which makes the gate refuse other hosts,
+only the first few hosts a server process meets are cached, so a client inventing Host headers cannot fill it.
 
 Only a write that succeeded empties anything: a 2xx or 3xx answer to a method that may change data (POST,
-PUT, DELETE...). Answers that refused (401, 403, 404, 405...) change nothing. A route that writes says which
-public pages its change can reach with `changes(request.scope, ...)` ("/" is that page with any query;
-"/api/v1/articles/*" every page under that prefix), and only those are dropped; declaring none drops nothing,
-and a successful write that declares nothing empties the whole cache. Dropped pages are gone from the server
+PUT, DELETE...) from a route that says which public pages its change can reach, with
+`changes(request.scope, ...)` ("/" is that page with any query; "/api/v1/articles/*" every page under that
+prefix); only those are dropped. Answers that refused (401, 403, 404, 405...), redirects the router makes
+(`POST /outlets/` answered 307) and writes that declare nothing change nothing. Dropped pages are gone from the server
 process that answered; with `serve --workers N` the others catch up within the TTL and the stale window, as
 they do with what the crawler stores.
 
@@ -41,23 +45,25 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import quote_plus, unquote_plus
 
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from broadsheet.web.security import ADMIN_PREFIXES
+
 __all__ = ["CachedPage", "PageCache", "PageCacheMiddleware", "changes", "etag_matches", "normal_query"]
 
 log = logging.getLogger(__name__)
 
 UNCACHED_PREFIXES = ("/admin", "/img/", "/static/", "/api/v1/sources", "/healthz")
-PRIVATE_PREFIXES = ("/admin", "/api/v1/sources")  # the operator's alone: never kept by anyone
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ENTRY_FRACTION = 8  # one page may take at most this fraction of the whole cache
 CHANGES = "broadsheet.changes"  # the scope's key for what a write declared it changed
 EVERYTHING = "*"
+MAX_HOSTS = 8  # distinct Host headers whose pages one process caches (without base_url)
 
 
 def changes(scope: Scope, *paths: str) -> None:
@@ -195,15 +201,17 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 def normal_query(query: bytes, names: Collection[str]) -> bytes:
-    """`query` with only the parameters called `names`, in name order (repeats keep their order), each as it
-    was sent."""
+    """`query` with only the parameters called `names`, in name order (repeats keep their order), names and
+    values decoded and encoded again one way, so that spellings of one query are one key."""
     kept = []
     for part in query.split(b"&"):
-        name = unquote_plus(part.partition(b"=")[0].decode("latin-1"))
+        raw_name, has_value, raw_value = part.decode("latin-1").partition("=")
+        name = unquote_plus(raw_name)
         if part and name in names:
-            kept.append((name, part))
+            value = quote_plus(unquote_plus(raw_value), safe="") if has_value else ""
+            kept.append((name, f"{quote_plus(name, safe='')}{'=' if has_value else ''}{value}"))
     kept.sort(key=lambda item: item[0])
-    return b"&".join(part for _name, part in kept)
+    return "&".join(part for _name, part in kept).encode("ascii")
 
 
 def declared_query(route: Any) -> frozenset[str]:
@@ -249,9 +257,7 @@ def page_key(scope: Scope, query: bytes) -> bytes:
 
 
 def cacheable_request(scope: Scope) -> bool:
-    if scope["method"] != "GET" or scope["path"].startswith(UNCACHED_PREFIXES):
-        return False
-    return all(key not in (b"authorization", b"cookie") for key, _ in scope["headers"])
+    return scope["method"] == "GET" and not scope["path"].startswith(UNCACHED_PREFIXES)
 
 
 def cacheable_response(status: int, headers: list[tuple[bytes, bytes]]) -> bool:
@@ -276,17 +282,18 @@ class PageCacheMiddleware:
         self._refreshing: set[bytes] = set()  # keys being rendered again in the background
         self._tasks: set[asyncio.Task[None]] = set()
         self._routes: list[tuple[Any, frozenset[str]]] | None = None  # with the parameters each reads
+        self._hosts: set[bytes] = set()  # the Host headers whose pages are cached
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith(PRIVATE_PREFIXES):
+        if scope["path"].startswith(ADMIN_PREFIXES):
             send = _no_store(send)
         if scope["method"] not in SAFE_METHODS:
             await self.app(scope, receive, self._after_write(scope, send))
             return
-        if not cacheable_request(scope):
+        if not cacheable_request(scope) or not self._known_host(scope):
             await self.app(scope, receive, send)
             return
         query = scope.get("query_string", b"")
@@ -314,13 +321,22 @@ class PageCacheMiddleware:
 
         async def drop_then_send(message: Message) -> None:
             if message["type"] == "http.response.start" and 200 <= message["status"] < 400:
-                changed: set[str] = scope.get(CHANGES, {EVERYTHING})
+                changed: set[str] = scope.get(CHANGES, set())
                 if changed:
                     self.cache.drop(changed)
                     self._rendering.clear()  # a render begun before the change is not handed to anyone new
             await send(message)
 
         return drop_then_send
+
+    def _known_host(self, scope: Scope) -> bool:
+        host = (_header(scope, b"host") or b"").lower()
+        if host in self._hosts:
+            return True
+        if len(self._hosts) < MAX_HOSTS:
+            self._hosts.add(host)
+            return True
+        return False
 
     def _query_names(self, scope: Scope) -> frozenset[str] | None:
         """The query parameters of the route that will answer this request; None when no route matches (the

@@ -25,14 +25,15 @@ from broadsheet.text import collapse_whitespace, strip_controls
 from broadsheet.web.context import WebContext
 from broadsheet.web.security import SecurityHeaders
 
-__all__ = ["ErrorPages", "HeadAsGet", "install_error_handlers"]
+__all__ = ["ErrorPages", "HeadAsGet", "error_response", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
 _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-          413: "too_large", 422: "invalid_input", 500: "internal_error"}  # fmt: skip
+          413: "too_large", 422: "invalid_input", 429: "too_many", 500: "internal_error"}  # fmt: skip
 _TITLES = {400: "That request didn't work", 401: "Sign in needed", 403: "Not allowed", 404: "Page not found",
-           405: "Not allowed", 422: "That input didn't work", 500: "Something went wrong"}  # fmt: skip
+           405: "Not allowed", 413: "Too large", 422: "That input didn't work", 429: "Too many tries",
+           500: "Something went wrong"}  # fmt: skip
 NOTHING_HERE = "There is nothing at this address. Try the home page or search."
 MAX_LOGGED_MESSAGE = 300  # characters of an exception's message in its log line (SQL errors quote statements)
 
@@ -43,7 +44,10 @@ def _status_of(exc: BroadsheetError) -> int:
     return getattr(exc, "http_status", 400)
 
 
-def _respond(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """The site's error page for `status` (JSON `{"error": {"code", "message"}}` under /api)."""
     if request.url.path.startswith("/api/"):
         body = {"error": {"code": _CODES.get(status, "error"), "message": message}}
         return JSONResponse(body, status_code=status, headers=headers)
@@ -61,26 +65,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(BroadsheetError)
     async def _known(request: Request, exc: BroadsheetError) -> Response:
-        return _respond(request, _status_of(exc), str(exc))
+        return error_response(request, _status_of(exc), str(exc))
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = NOTHING_HERE
-        return _respond(request, exc.status_code, message, dict(exc.headers or {}))
+        return error_response(request, exc.status_code, message, dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         api = request.url.path.startswith("/api/")
         if not api and all(error["loc"][:1] == ("path",) for error in exc.errors()):
             # "/stories/abc" or an id past what the database holds names no page, like any unknown address.
-            return _respond(request, 404, NOTHING_HERE)
+            return error_response(request, 404, NOTHING_HERE)
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if p not in ('query', 'path', 'body'))}: {e['msg']}"
             for e in exc.errors()
         )
-        return _respond(request, 422 if api else 400, problems)
+        return error_response(request, 422 if api else 400, problems)
 
 
 # --- the unexpected -----------------------------------------------------------------------------------------
@@ -128,7 +132,7 @@ def _unexpected(request: Request, reference: str) -> Response:
         body = {"error": {"code": _CODES[500], "message": message, "reference": reference}}
         return JSONResponse(body, status_code=500, headers=headers)
     try:
-        return _respond(request, 500, message, headers)
+        return error_response(request, 500, message, headers)
     except Exception:  # the page itself could not be made: the words still reach the reader
         log.exception("the error page for reference %s could not be rendered", reference)
         return PlainTextResponse(message, status_code=500, headers=headers)
@@ -137,10 +141,8 @@ def _unexpected(request: Request, reference: str) -> Response:
 class ErrorPages:
     """Pure ASGI middleware around the whole app: an exception nothing inside handled becomes the site's own
     500 (a page, or JSON under /api) with the security headers and a reference, logged on one line with the
-    exception and where it was raised; the full traceback is logged at DEBUG level.
-
-    Starlette's own last resort sits outside every middleware, so its 500 carried none of the headers, and the
-    server then logged a full traceback and closed the connection."""
+    exception and where it was raised; the full traceback is logged at DEBUG level. It must sit outside every
+    other middleware: Starlette's own last resort does, and answers without the security headers."""
 
     def __init__(self, app: ASGIApp, *, proxy_images: bool = False) -> None:
         self.app = app
@@ -183,8 +185,7 @@ class ErrorPages:
 
 class HeadAsGet:
     """Pure ASGI middleware: HEAD is answered as GET would be, status and headers (Content-Length included),
-    without the body. FastAPI's routes accept only the methods they name, so HEAD was a 405 almost everywhere.
-    Outside the page cache, so a HEAD is answered from it like a GET."""
+    without the body (FastAPI's routes accept only the methods they name). Outside the page cache, so a HEAD is answered from it like a GET."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -16,17 +16,20 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from broadsheet.config import Settings
-from broadsheet.web.security import check_admin
+from broadsheet.web.auth import ADMIN_OFF
+from broadsheet.web.errors import error_response
+from broadsheet.web.security import ADMIN_PREFIXES, check_admin
+from broadsheet.web.server import client_key
 
-__all__ = ["ADMIN_PREFIXES", "Gate", "Lockout"]
+__all__ = ["Gate", "Lockout"]
 
 log = logging.getLogger(__name__)
 
-ADMIN_PREFIXES = ("/admin", "/api/v1/sources")
+HEALTH_CHECK = "/healthz"
 OPML_UPLOAD = "/admin/sources/import"
 MULTIPART_SLACK = 64 * 1024  # a multipart body wraps the file in boundaries and part headers
 FAILURE_DELAY = 0.5  # seconds a wrong password waits before its answer: guessing is slow even before lockout
@@ -119,6 +122,8 @@ class Gate:
     def _host(self, request: Request) -> Response | None:
         if not self.hosts or request.headers.get("host", "").lower() in self.hosts:
             return None
+        if request.url.path == HEALTH_CHECK:  # probes on the machine ask by its own address
+            return None
         return _refuse(
             request, 400, f"This site answers only as {self.settings.base_url}; use that address.", close=True
         )
@@ -129,9 +134,9 @@ class Gate:
             return None
         password = self.settings.admin_password.get_secret_value()
         if not password:
-            return _refuse(request, 403, "The admin pages are off: set BROADSHEET_ADMIN_PASSWORD (or "
-                                         "admin_password in broadsheet.toml) and restart.")  # fmt: skip
-        address = request.client.host if request.client else "unknown"
+            return _refuse(request, 403, ADMIN_OFF)
+        # IPv6 clients by their /64, as the connection caps count them: one machine can pick any address in it.
+        address = client_key((request.client.host, request.client.port) if request.client else None)
         locked = self.lockout.locked_for(address)
         if locked:
             minutes = max(1, round(locked / 60))
@@ -209,20 +214,6 @@ def _too_large(request: Request, cap: int) -> Response:
 def _refuse(
     request: Request, status: int, message: str, headers: dict[str, str] | None = None, *, close: bool = False
 ) -> Response:
-    """The app's own error page (JSON under /api), made before the app ran."""
+    """The app's own error page (JSON under /api), made before the app ran; never kept by a cache."""
     extra = {**(headers or {}), "Cache-Control": "no-store", **({"Connection": "close"} if close else {})}
-    if request.url.path.startswith("/api/"):
-        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 413: "too_large", 429: "too_many"}
-        body = {"error": {"code": code.get(status, "error"), "message": message}}
-        return JSONResponse(body, status_code=status, headers=extra)
-    context = request.app.state.context
-    titles = {401: "Sign in needed", 403: "Not allowed", 413: "Too large", 429: "Too many tries"}
-    response: Response = context.render(
-        request,
-        "error.html",
-        status=status,
-        title=titles.get(status, "That request didn't work"),
-        message=message,
-    )
-    response.headers.update(extra)
-    return response
+    return error_response(request, status, message, extra)

@@ -173,7 +173,7 @@ def failure(exc: FetchError, settings: Settings) -> tuple[int, str]:
 async def image(ctx: Ctx, request: Request, sig: str, u: str = Query(max_length=4000)) -> Response:
     if not ctx.settings.proxy_images:
         raise HTTPException(404, "The image proxy is off.")
-    if not hmac.compare_digest(sig, image_signature(ctx.secret, u)):
+    if not hmac.compare_digest(sig.encode(), image_signature(ctx.secret, u).encode()):
         raise HTTPException(403, "This image address was not made by this site.")
     proxy: ImageProxy = request.app.state.images
     try:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
+    "ADMIN_PREFIXES",
     "CSRF_FIELD",
     "SecurityHeaders",
     "check_admin",
@@ -30,6 +31,7 @@ __all__ = [
     "valid_csrf",
 ]
 
+ADMIN_PREFIXES = ("/admin", "/api/v1/sources")  # the operator's alone: the admin password guards them
 CSRF_FIELD = "csrf"
 CSRF_LIFETIME = 2 * 3600  # long enough to fill in a form, short enough that a leaked token soon goes stale
 
