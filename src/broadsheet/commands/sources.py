@@ -31,7 +31,7 @@ def add(
 ) -> None:
     """Subscribe to a feed, a sitemap, or the feed a site's page links to."""
     from broadsheet.fetch import Fetcher
-    from broadsheet.pipeline.subscribe import resolve_source
+    from broadsheet.pipeline.subscribe import resolve_source, subscribe
 
     with opened() as (settings, store):
 
@@ -40,17 +40,7 @@ def add(
                 return await resolve_source(url.strip(), fetcher)
 
         resolved = asyncio.run(resolve())
-        source = store.sources.add(
-            resolved.url,
-            resolved.kind,
-            now=utcnow(),
-            interval_seconds=settings.default_poll_interval,
-            title=resolved.title,
-            site_url=resolved.site_url,
-            folder=folder,
-            format=resolved.format,
-            warning=resolved.warning,
-        )
+        source = subscribe(store, resolved, settings, folder=folder, now=utcnow())
     what = {SourceKind.FEED: "feed", SourceKind.SITEMAP: "sitemap", SourceKind.PAGE: "single page"}[
         source.kind
     ]

@@ -7,15 +7,18 @@ site; finally the page itself as a single article. Every attempt that failed is 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 
+from broadsheet.config import Settings
 from broadsheet.errors import BroadsheetError, FeedError, SourceError
 from broadsheet.extract import extract_article
 from broadsheet.fetch import Fetcher, FetchResult
-from broadsheet.models import Feed, SourceKind
+from broadsheet.models import Feed, Source, SourceKind
 from broadsheet.sources import COMMON_FEED_PATHS, discover_feeds, looks_like_feed, parse_feed
+from broadsheet.store import Store
 
-__all__ = ["Resolved", "resolve_source"]
+__all__ = ["Resolved", "resolve_source", "subscribe"]
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -84,3 +87,18 @@ async def resolve_source(url: str, fetcher: Fetcher) -> Resolved:
             + "\nGive the feed's own URL if you know it."
         ) from exc
     return Resolved(url=first.url, kind=SourceKind.PAGE, title=page.title, site_url=root, format="html")
+
+
+def subscribe(store: Store, resolved: Resolved, settings: Settings, *, folder: str, now: datetime) -> Source:
+    """Store what `resolve_source` found as a source, due now; raises SourceError if it is one already."""
+    return store.sources.add(
+        resolved.url,
+        resolved.kind,
+        now=now,
+        interval_seconds=settings.default_poll_interval,
+        title=resolved.title,
+        site_url=resolved.site_url,
+        folder=folder,
+        format=resolved.format,
+        warning=resolved.warning,
+    )

@@ -115,16 +115,12 @@ async def add_source(ctx: Ctx, request: Request, csrf: Token,
     _check_form(ctx, request, csrf)
     changes(request.scope, *SOURCES_SHOWN_ON)
     from broadsheet.fetch import Fetcher
-    from broadsheet.pipeline.subscribe import resolve_source
+    from broadsheet.pipeline.subscribe import resolve_source, subscribe
 
     try:
         async with Fetcher(ctx.settings) as fetcher:
             resolved = await resolve_source(url.strip(), fetcher)
-        source = ctx.store.sources.add(
-            resolved.url, resolved.kind, now=ctx.clock(), interval_seconds=ctx.settings.default_poll_interval,
-            title=resolved.title, site_url=resolved.site_url, folder=folder.strip(), format=resolved.format,
-            warning=resolved.warning,
-        )  # fmt: skip
+        source = subscribe(ctx.store, resolved, ctx.settings, folder=folder.strip(), now=ctx.clock())
     except BroadsheetError as exc:
         return _page(ctx, request, error=str(exc), status=400)
     warning = f" Warning: {resolved.warning}." if resolved.warning else ""
