@@ -23,10 +23,12 @@ from pydantic_settings import (
 from broadsheet import __version__
 from broadsheet.errors import ConfigError
 
-__all__ = ["DEFAULT_HOME", "Settings", "load_settings"]
+__all__ = ["DEFAULT_HOME", "ENRICH_STEPS", "Settings", "load_settings"]
 
 DEFAULT_HOME = Path("broadsheet-data")
 TOML_NAME = "broadsheet.toml"
+# The enrichment steps, in the order they run (pipeline/enrich.py): each one module under enrich/.
+ENRICH_STEPS = ("language", "keypoints", "entities", "topic", "kind", "tags")
 
 
 class Settings(BaseSettings):
@@ -113,6 +115,32 @@ class Settings(BaseSettings):
         le=10_000,
         description="Batches (of 256 articles) each step over stored articles, such as stories, works off per "
         "crawl pass; a big backlog is worked off over several passes while sources keep being polled.",
+    )
+
+    # --- enrichment (the AI layer)
+    enrich: bool = Field(
+        True,
+        description="Enrich stored articles after each crawl pass and import, before stories: language, key "
+        "points and summary, entities, topic, kind and tags (all local, on the CPU).",
+    )
+    enrich_skip: list[str] = Field(
+        default_factory=list,
+        description='Enrichment steps not to run, e.g. ["entities"] on a machine short of memory; one of '
+        "language, keypoints, entities, topic, kind, tags.",
+    )
+
+    story_briefs: bool = Field(
+        True,
+        description="Build each multi-outlet story's brief (what the coverage agrees on, what only one outlet "
+        "reports) after each pass, and embed its sentences for questions.",
+    )
+
+    questions_per_minute: float = Field(
+        6.0,
+        gt=0,
+        le=10_000,
+        description="Questions about a story each client may ask a minute (bursts of up to 5): each costs an "
+        "embedding and a search of the story's sentences.",
     )
 
     # --- the search index
@@ -265,6 +293,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"base_url {value!r} must be the site's address alone, like https://news.example.org (broadsheet "
                 "is served at the root of its host)"
+            )
+        return value
+
+    @field_validator("enrich_skip")
+    @classmethod
+    def _known_steps(cls, value: list[str]) -> list[str]:
+        unknown = [step for step in value if step not in ENRICH_STEPS]
+        if unknown:
+            raise ValueError(
+                f"unknown enrichment step {unknown[0]!r}; the steps are {', '.join(ENRICH_STEPS)}"
             )
         return value
 

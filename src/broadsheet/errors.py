@@ -18,6 +18,7 @@ __all__ = [
     "ImportLineError",
     "NetworkError",
     "NotFoundError",
+    "QuestionError",
     "RedirectError",
     "ResponseTooLargeError",
     "RobotsDisallowedError",
@@ -149,6 +150,10 @@ class BadCursorError(BroadsheetError):
 
 class SearchQueryError(BroadsheetError):
     """A search query that cannot be run; the message says what to change."""
+
+
+class QuestionError(BroadsheetError):
+    """A question about a story that cannot be asked (empty, too long, control characters)."""
 
 
 # --- serving -----------------------------------------------------------------------------------------------

@@ -10,14 +10,19 @@ from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
+    "AIView",
     "Article",
     "ArticleCard",
     "CardPage",
+    "Cited",
+    "EntityInfo",
+    "EntityRef",
     "Extracted",
     "Feed",
     "FeedEntry",
     "OutletInfo",
     "Outline",
+    "Point",
     "SearchHit",
     "SearchPage",
     "Source",
@@ -105,6 +110,8 @@ class Extracted:
     description: str = ""
     tags: tuple[str, ...] = ()
     icon: str = ""  # the site's icon (absolute http(s) URL), from <link rel="icon"> and kin
+    section: str = ""  # the publisher's section ("Opinion", "Sport"), from article:section or JSON-LD
+    genre: str = ""  # what the markup says the piece is: "opinion", "analysis", "live", "review" or ""
 
 
 @dataclass(slots=True)
@@ -125,6 +132,10 @@ class Article:
     lang: str = ""
     description: str = ""
     tags: tuple[str, ...] = ()
+    section: str = ""  # the publisher's section, as its page named it
+    genre: str = ""  # what the page's markup says the piece is (Extracted.genre)
+    topic: str = ""  # enrichment's section (enrich.topic.TOPICS), "" until enriched
+    kind: str = ""  # news, opinion, analysis, live, review (enrich.kind), "" until enriched
     source_id: int | None = None
     duplicate_of: int | None = None
     content_hash: str = ""
@@ -243,6 +254,7 @@ class StoryCard:
     merged_into: int | None
     hotness: float  # coverage breadth x recency, at the time it was read
     outlets: tuple[str, ...] = ()  # the first outlets to report it (at most five), first first
+    topic: str = ""  # its members' majority topic (enrich.topic.TOPICS), "" until they have one
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,3 +267,57 @@ class StoryEvent:
     into_id: int
     score: float
     detail: str
+
+
+# --- what enrichment made of an article, as the article page, the API and export read it ----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Cited:
+    """A sentence of the article's stored text: `text` is sentence number `sentence` of it, word for word."""
+
+    sentence: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A key point and the sentences it rests on (extractive: the point is its first citation's text)."""
+
+    text: str
+    citations: tuple[Cited, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRef:
+    name: str
+    type: str  # person, organisation, place, other
+    mentions: int
+    slug: str  # its page: /entities/<slug>
+
+
+@dataclass(frozen=True, slots=True)
+class EntityInfo:
+    """An entity's page: its most used name and type, and how many articles mention it."""
+
+    slug: str
+    name: str
+    type: str
+    article_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class AIView:
+    """Enrichment's results for one article; every field empty until the step that makes it has run. Only
+    what can be traced is here: points and summary sentences whose text is no longer in the article are
+    dropped when read."""
+
+    key_points: tuple[Point, ...] = ()
+    summary: tuple[Cited, ...] = ()
+    entities: tuple[EntityRef, ...] = ()
+    tags: tuple[str, ...] = ()  # the merged tags (publisher's, entities, keyphrases); () when not made yet
+    steps: tuple[str, ...] = ()  # the steps that have run on it
+
+    @property
+    def summary_text(self) -> str:
+        return " ".join(c.text for c in self.summary)

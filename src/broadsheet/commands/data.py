@@ -14,12 +14,13 @@ import typer
 from rich.progress import Progress as RichProgress
 
 from broadsheet.commands.common import app, err, opened, out, print_json
+from broadsheet.config import ENRICH_STEPS
 from broadsheet.dates import iso_utc
 from broadsheet.errors import BroadsheetError
 from broadsheet.pipeline.steps import Progress
 from broadsheet.store import compact_index
 
-__all__ = ["export", "import_", "recluster", "stats"]
+__all__ = ["enrich", "export", "import_", "recluster", "stats"]
 
 
 @app.command("import")
@@ -112,6 +113,46 @@ def recluster(
 
 
 @app.command()
+def enrich(
+    since: Annotated[
+        datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"],
+            help="Redo the articles from this date (UTC) on.",
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help=f"Redo only this step (repeatable): {', '.join(ENRICH_STEPS)}.",
+        ),
+    ] = None,
+) -> None:
+    """Enrich stored articles: language, key points and summary, entities, topic, kind, tags.
+
+    Without options, does what is missing or out of date (new articles, a changed model or setting). With
+    --since or --only, redoes those steps on those articles whatever they hold."""
+    from broadsheet.pipeline.assemble import build_enricher
+
+    with opened() as (settings, store):
+        enricher = build_enricher(
+            settings,
+            store,
+            only=only or (),
+            since=since.replace(tzinfo=UTC) if since else None,
+            redo=bool(since or only),
+        )
+        started = time.perf_counter()
+        with _bar("enriching") as progress:
+            tally = enricher.run(progress)
+    out.print(f"enrich: {tally.summary()}; {time.perf_counter() - started:.1f} s in all")
+    for error in tally.errors:
+        err.print(f"  failed: {error}")
+
+
+@app.command()
 def export(
     format: Annotated[Literal["jsonl"], typer.Option("--format", help="Output format.")] = "jsonl",
     output: Annotated[
@@ -123,11 +164,11 @@ def export(
 
     with opened() as (_settings, store):
         if output is None:
-            count = export_jsonl(store.articles.iter_all(), sys.stdout)
+            count = export_jsonl(store.articles.iter_all(), sys.stdout, store.enrichments.views)
         else:
             partial = output.with_name(output.name + ".partial")
             with partial.open("w", encoding="utf-8") as handle:
-                count = export_jsonl(store.articles.iter_all(), handle)
+                count = export_jsonl(store.articles.iter_all(), handle, store.enrichments.views)
             partial.replace(output)  # never leave a half-written export under the real name
             err.print(f"exported {count} articles to {output}")
 

@@ -1,24 +1,59 @@
-"""Enrichment: what broadsheet adds to a stored article, one module per step: `embed` (dense vectors),
-`language`, `sentences` and `keypoints` (extractive key points and summary, each citing its sentence).
+"""Enrichment: what broadsheet adds to a stored article, one module per step: `language`, `sentences` and
+`keypoints` (extractive key points and summary, each citing its sentence), `entities` (+ `entity_names`),
+`topic`, `kind`, `tags`, `embed` (dense vectors); and for a story, `brief` (what the coverage agrees on, what
+only one outlet reports) and `ask` (questions answered from the coverage's own sentences).
 
-Each step takes plain text and returns plain data; storing the results is the store's job, not enrich's.
+Each step takes plain text and returns plain data; storing the results is the store's job, running them the
+pipeline's (pipeline/enrich.py, pipeline/briefs.py).
 """
 
 from __future__ import annotations
 
+from broadsheet.enrich.ask import ANSWER_THRESHOLD, Answer, answer_question, validate_question
+from broadsheet.enrich.brief import Brief, BriefPoint, Citation, StorySource, embed_sentences, story_brief
 from broadsheet.enrich.embed import Embedder, embedding_text, load_embedder
-from broadsheet.enrich.keypoints import Digest, KeyPoint, digest
+from broadsheet.enrich.entities import ENTITY_TYPES, Entity, EntityRecogniser, entity_slug, load_recogniser
+from broadsheet.enrich.keypoints import KEYPOINTS_VERSION, Digest, KeyPoint, digest
+from broadsheet.enrich.kind import KINDS, article_kind
 from broadsheet.enrich.language import detect_language
 from broadsheet.enrich.sentences import Sentence, split_sentences
+from broadsheet.enrich.tags import article_tags, keyphrases, normalise_tag
+from broadsheet.enrich.topic import TOPIC_LABELS, TOPICS, TopicClassifier, load_topic_classifier, story_topic
 
 __all__ = [
+    "ANSWER_THRESHOLD",
+    "ENTITY_TYPES",
+    "KEYPOINTS_VERSION",
+    "KINDS",
+    "TOPICS",
+    "TOPIC_LABELS",
+    "Answer",
+    "Brief",
+    "BriefPoint",
+    "Citation",
     "Digest",
     "Embedder",
+    "Entity",
+    "EntityRecogniser",
     "KeyPoint",
     "Sentence",
+    "StorySource",
+    "TopicClassifier",
+    "answer_question",
+    "article_kind",
+    "article_tags",
     "detect_language",
     "digest",
+    "embed_sentences",
     "embedding_text",
+    "entity_slug",
+    "keyphrases",
     "load_embedder",
+    "load_recogniser",
+    "load_topic_classifier",
+    "normalise_tag",
     "split_sentences",
+    "story_brief",
+    "story_topic",
+    "validate_question",
 ]

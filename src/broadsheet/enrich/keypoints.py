@@ -19,16 +19,21 @@ from broadsheet.enrich.sentences import Sentence
 
 __all__ = [
     "EMBEDDING_WEIGHTS",
+    "KEYPOINTS_VERSION",
     "TFIDF_WEIGHTS",
     "Digest",
     "Embed",
     "KeyPoint",
     "Weights",
     "choose",
+    "content_terms",
     "digest",
     "is_boilerplate",
     "sentence_features",
 ]
+
+# Stored with every article's key points: change it when the choice of sentences changes, and they are redone.
+KEYPOINTS_VERSION = "tfidf-mmr/1"
 
 Embed = Callable[[list[str]], NDArray[np.float32]]
 Matrix = NDArray[np.float64]
@@ -225,7 +230,7 @@ def _similarities(title: str, texts: list[str], embed: Embed | None) -> tuple[Ma
         similarity = np.clip(sentence_vectors @ sentence_vectors.T, 0.0, 1.0)
         to_title = np.clip(sentence_vectors @ vectors[0], 0.0, 1.0) if title.strip() else np.zeros(len(texts))
         return similarity, to_title
-    bags = [_terms(text) for text in texts]
+    bags = [content_terms(text) for text in texts]
     vocabulary = {term: i for i, term in enumerate(sorted({t for bag in bags for t in bag}))}
     frequency = Counter(term for bag in bags for term in set(bag))
     idf = {term: math.log((1 + len(bags)) / (1 + count)) + 1.0 for term, count in frequency.items()}
@@ -235,14 +240,14 @@ def _similarities(title: str, texts: list[str], embed: Embed | None) -> tuple[Ma
             matrix[row, vocabulary[term]] = count * idf[term]
     matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
     heading = np.zeros(matrix.shape[1])
-    for term in set(_terms(title)):
+    for term in set(content_terms(title)):
         if term in vocabulary:
             heading[vocabulary[term]] = idf[term]
     heading /= max(float(np.linalg.norm(heading)), 1e-12)
     return matrix @ matrix.T, matrix @ heading
 
 
-def _terms(text: str) -> list[str]:
+def content_terms(text: str) -> list[str]:
     """Content words, lower-cased, a plural "s" dropped so "votes" meets "vote"."""
     terms = []
     for word in _WORD.findall(text.lower()):

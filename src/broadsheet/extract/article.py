@@ -96,4 +96,6 @@ def _extract(html: str | bytes, url: str) -> Extracted:
         canonical_url=meta.canonical_url,
         description=meta.description,
         tags=meta.tags,
+        section=meta.section,
+        genre=meta.genre,
     )

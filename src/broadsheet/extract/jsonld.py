@@ -1,4 +1,5 @@
-"""Reading schema.org JSON-LD blocks: find the article node (in lists and @graph) and resolve @id references.
+"""Reading schema.org JSON-LD blocks: find the article node (in lists and @graph), resolve @id references, and
+say what kind of piece the types declare (`GENRE_TYPES`).
 
 Owns JSON handling only; turning the values into clean metadata (dates, names, URLs) is `metadata.py`'s job.
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
-__all__ = ["ARTICLE_TYPES", "JsonLd", "read_jsonld"]
+__all__ = ["ARTICLE_TYPES", "GENRE_TYPES", "JsonLd", "read_jsonld"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,20 @@ ARTICLE_TYPES = frozenset(
         "SatiricalArticle",
     }
 )
+# The schema.org types that say what a piece is, best first when a node has several. ReportageNewsArticle and
+# AskPublicNewsArticle are news, so they give no genre; an explainer (BackgroundNewsArticle) is context, not a
+# report, and is counted with analysis. Review/CriticReview count only with an itemReviewed: news sites put that
+# node beside the NewsArticle of a critic's review.
+GENRE_TYPES: dict[str, str] = {
+    "LiveBlogPosting": "live",
+    "ReviewNewsArticle": "review",
+    "Review": "review",
+    "CriticReview": "review",
+    "OpinionNewsArticle": "opinion",
+    "AnalysisNewsArticle": "analysis",
+    "BackgroundNewsArticle": "analysis",
+}
+_REVIEW_TYPES = frozenset({"Review", "CriticReview"})
 _PAGE_TYPES = frozenset({"WebPage", "ItemPage", "AboutPage", "CollectionPage"})
 _PUBLISHER_TYPES = frozenset({"Organization", "NewsMediaOrganization", "WebSite", "Corporation"})
 # Control characters inside JSON strings are a common publisher bug that strict parsing rejects.
@@ -47,6 +62,15 @@ def _types(node: dict[str, Any]) -> set[str]:
     values = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
     # "http://schema.org/NewsArticle" and "schema:NewsArticle" name the same type as "NewsArticle".
     return {v.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for v in values if isinstance(v, str)}
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _genre(types: set[str]) -> str:
+    """The genre named by the first of `types` in GENRE_TYPES' order, or "" (news, or not said)."""
+    return next((genre for name, genre in GENRE_TYPES.items() if name in types), "")
 
 
 def _walk(value: Any) -> Iterator[dict[str, Any]]:
@@ -62,7 +86,8 @@ def _walk(value: Any) -> Iterator[dict[str, Any]]:
 
 
 class JsonLd:
-    """The JSON-LD objects of one page: the article node (if any), the publisher, and an @id index."""
+    """The JSON-LD objects of one page: the article node (if any), the publisher, an @id index, and the genre its
+    types declare ("" when they declare none)."""
 
     def __init__(self, nodes: list[dict[str, Any]]) -> None:
         self.by_id: dict[str, dict[str, Any]] = {}
@@ -71,7 +96,14 @@ class JsonLd:
             # The fullest copy wins: a bare {"@id": ...} reference must not hide the described node.
             if isinstance(node_id, str) and len(node) > len(self.by_id.get(node_id, {})):
                 self.by_id[node_id] = node
-        articles = [n for n in nodes if _types(n) & ARTICLE_TYPES]
+        # A live blog's updates are BlogPostings with a headline and a body of their own: not the article.
+        updates = {
+            id(self.resolve(update))
+            for node in nodes
+            if "LiveBlogPosting" in _types(node)
+            for update in _listed(node.get("liveBlogUpdate"))
+        }
+        articles = [n for n in nodes if _types(n) & ARTICLE_TYPES and id(n) not in updates]
         pages = [n for n in nodes if _types(n) & _PAGE_TYPES]
         # Several article nodes (e.g. teasers for related stories) are told apart by having a body or headline.
         articles.sort(key=lambda n: ("articleBody" in n, "headline" in n), reverse=True)
@@ -79,6 +111,8 @@ class JsonLd:
         self.page: dict[str, Any] = self.resolve(pages[0]) if pages else {}
         publishers = [n for n in nodes if _types(n) & _PUBLISHER_TYPES and isinstance(n.get("name"), str)]
         self.publisher: dict[str, Any] = publishers[0] if publishers else {}
+        reviews = [n for n in nodes if _types(n) & _REVIEW_TYPES and n.get("itemReviewed")]
+        self.genre: str = _genre(_types(self.article)) or ("review" if reviews else "")
 
     def resolve(self, value: Any) -> Any:
         """Replace a {"@id": ...} reference by the node it names, when the page defines it."""

@@ -1,6 +1,9 @@
 """Article metadata from one parsed page: JSON-LD first, then OpenGraph and other meta tags, then the markup.
 
 Owns where each field comes from and in which order; value cleaning is in `values.py`, the body text elsewhere.
+The genre is what the markup declares, nothing guessed: the JSON-LD article's type (`GENRE_TYPES`), a critic's
+Review node, else `<meta property="article:opinion" content="true">` (Facebook's article tag, which Arc, NYT and
+McClatchy pages carry); reading URLs, sections and headlines for it is `enrich/kind.py`'s job.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class PageMeta:
     base_url: str = ""
     article_body: str = ""  # JSON-LD articleBody: a fallback for pages whose markup hides the text
     icon: str = ""
+    section: str = ""  # the publisher's: JSON-LD articleSection (the first of a list), else article:section
+    genre: str = ""  # "opinion", "analysis", "live", "review", or "" when the markup says nothing (or news)
 
 
 def _meta_tags(tree: HtmlElement) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -131,6 +136,12 @@ def _title_from_markup(tree: HtmlElement, site_name: str) -> str:
     return title or heading
 
 
+def _first_text(value: Any) -> str:
+    """A string value, or the first non-empty string of a list."""
+    values = value if isinstance(value, list) else [value]
+    return next((text for v in values if (text := plain(v))), "")
+
+
 def _keywords(value: Any) -> list[str]:
     if isinstance(value, list):
         return [plain(v) for v in value if isinstance(v, str)]
@@ -192,6 +203,8 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
     if not meta.tags:
         meta.tags = clean_tags(metas_values(metas, _TAG_KEYS[1:]))
     meta.icon = site_icon(links, base)
+    meta.section = _first_text(ld.get("articleSection")) or _first(metas, ("article:section",))
+    meta.genre = ld.genre or ("opinion" if _first(metas, ("article:opinion",)).lower() == "true" else "")
     meta.article_body = (
         ld.article.get("articleBody", "") if isinstance(ld.article.get("articleBody"), str) else ""
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from broadsheet.clock import utcnow
 from broadsheet.config import Settings
@@ -21,9 +21,10 @@ from broadsheet.store import Store
 
 if TYPE_CHECKING:  # the crawler pulls in fetching and extraction, the stories step a model
     from broadsheet.pipeline.crawl import Crawler
+    from broadsheet.pipeline.enrich import Enricher, EnrichModels
     from broadsheet.pipeline.stories import StoryBuilder
 
-__all__ = ["build_crawler", "build_ingester", "build_steps", "story_builder"]
+__all__ = ["build_crawler", "build_enricher", "build_ingester", "build_steps", "story_builder"]
 
 
 def build_ingester(settings: Settings, store: Store, clock: Callable[[], datetime] = utcnow) -> Ingester:
@@ -32,21 +33,42 @@ def build_ingester(settings: Settings, store: Store, clock: Callable[[], datetim
 
 
 def build_steps(settings: Settings, store: Store) -> list[Step]:
-    """The steps over stored articles, in the order they run after a crawl pass or an import. Models load on
-    a step's first run, not here."""
+    """The steps over stored articles, in the order they run after a crawl pass or an import: enrichment,
+    stories (which read the vectors enrichment stored), then the briefs of the stories that grew. Models load
+    on a step's first run, not here, and the steps share one embedder."""
+    from broadsheet.pipeline.enrich import EnrichModels
+
     steps: list[Step] = []
+    models = EnrichModels(settings)
+    if settings.enrich:
+        steps.append(build_enricher(settings, store, models=models))
     if settings.stories:
-        steps.append(story_builder(settings, store))
+        steps.append(story_builder(settings, store, models))
+        if settings.story_briefs:
+            from broadsheet.pipeline.briefs import BriefBuilder
+
+            steps.append(BriefBuilder(store, lambda: models.embedder))
     return steps
 
 
-def story_builder(settings: Settings, store: Store) -> StoryBuilder:
-    """The stories step; raises ConfigError when the `stories` setting is off."""
+def build_enricher(settings: Settings, store: Store, **options: Any) -> Enricher:
+    """The enrichment step; `options` are Enricher's (only, since, redo, batch_size)."""
+    from broadsheet.pipeline.enrich import Enricher
+
+    return Enricher(store, settings, **options)
+
+
+def story_builder(settings: Settings, store: Store, models: EnrichModels | None = None) -> StoryBuilder:
+    """The stories step, sharing `models`' embedder when given; raises ConfigError when the `stories`
+    setting is off."""
     if not settings.stories:
         raise ConfigError("stories are turned off (setting `stories`); turn them on to group or regroup them")
     from broadsheet.pipeline.stories import StoryBuilder
 
-    return StoryBuilder(store, settings)
+    if models is None:
+        return StoryBuilder(store, settings)
+    shared = models
+    return StoryBuilder(store, settings, load_embedder=lambda: shared.embedder)
 
 
 def build_crawler(

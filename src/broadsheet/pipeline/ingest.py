@@ -148,6 +148,8 @@ def article_from_entry(
         lang=page.lang or entry.lang,
         description=page.description or summary[:500],
         tags=tuple(dict.fromkeys((*page.tags, *entry.tags))),
+        section=page.section,
+        genre=page.genre,
         source_id=source.id if source else None,
         extraction_note="" if extracted else note,
         icon=page.icon,

@@ -8,7 +8,7 @@ memory stays flat however large the file.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from broadsheet.dates import iso_utc
 from broadsheet.errors import ImportLineError
 from broadsheet.extract import sanitize_html
-from broadsheet.models import Article
+from broadsheet.models import AIView, Article
 from broadsheet.pipeline.ingest import Ingester, IngestResult
 
 __all__ = ["ImportReport", "ImportedArticle", "export_jsonl", "import_jsonl", "parse_line"]
@@ -125,7 +125,9 @@ def import_jsonl(
     return report
 
 
-def article_record(article: Article) -> dict[str, Any]:
+def article_record(article: Article, ai: AIView | None = None) -> dict[str, Any]:
+    """One exported line: the article as stored, and what enrichment made of it (empty until enriched)."""
+    ai = ai or AIView()
     return {
         "id": article.id,
         "url": article.url,
@@ -141,7 +143,18 @@ def article_record(article: Article) -> dict[str, Any]:
         "image_alt": article.image_alt,
         "lang": article.lang,
         "description": article.description,
-        "tags": list(article.tags),
+        "tags": list(ai.tags or article.tags),
+        "publisher_tags": list(article.tags),
+        "section": article.section,
+        "topic": article.topic,
+        "kind": article.kind,
+        "entities": [{"name": e.name, "type": e.type, "mentions": e.mentions} for e in ai.entities],
+        "summary": ai.summary_text,
+        "summary_sentences": [{"sentence": c.sentence, "text": c.text} for c in ai.summary],
+        "key_points": [
+            {"text": p.text, "citations": [{"sentence": c.sentence, "text": c.text} for c in p.citations]}
+            for p in ai.key_points
+        ],
         "source_id": article.source_id,
         "duplicate_of": article.duplicate_of,
         "story_id": article.story_id,
@@ -151,9 +164,28 @@ def article_record(article: Article) -> dict[str, Any]:
     }
 
 
-def export_jsonl(articles: Iterator[Article], out: IO[str]) -> int:
+Views = Callable[[Mapping[int, str]], Mapping[int, AIView]]
+
+
+def export_jsonl(articles: Iterator[Article], out: IO[str], views: Views | None = None) -> int:
+    """Write each article as one line; `views` (article id -> text, to what enrichment made of each) is
+    asked a batch at a time."""
     count = 0
-    for article in articles:
-        out.write(json.dumps(article_record(article), ensure_ascii=False) + "\n")
-        count += 1
+    for batch in _batches(articles, 500):
+        found = views({a.id: a.text for a in batch if a.id is not None}) if views else {}
+        for article in batch:
+            record = article_record(article, found.get(article.id or 0))
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
     return count
+
+
+def _batches(items: Iterator[Article], size: int) -> Iterator[list[Article]]:
+    batch: list[Article] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -67,12 +67,20 @@ class StoryBuilder:
     name = "stories"
 
     def __init__(
-        self, store: Store, settings: Settings, embedder: Embedder | None = None, *, batch_size: int = BATCH
+        self,
+        store: Store,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        *,
+        batch_size: int = BATCH,
+        load_embedder: Callable[[], Embedder] | None = None,
     ) -> None:
+        """`load_embedder` shares an embedder loaded elsewhere (enrichment's), on first use."""
         self.batch_size = batch_size
         self.store = store
         self.settings = settings
         self._embedder = embedder
+        self._load_embedder = load_embedder
         self.config = ClusterConfig(gap=timedelta(hours=settings.story_gap_hours))
         self._clusterer: StoryClusterer | None = None
         self.holder = f"{socket.gethostname()} pid {os.getpid()} ({secrets.token_hex(3)})"
@@ -80,6 +88,8 @@ class StoryBuilder:
 
     @property
     def embedder(self) -> Embedder:
+        if self._embedder is None and self._load_embedder is not None:
+            self._embedder = self._load_embedder()
         if self._embedder is None:
             threads = self.settings.embedding_threads or None
             models = self.settings.models_dir or self.settings.home / "models"

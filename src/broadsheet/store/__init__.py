@@ -5,7 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from broadsheet.store.articles import ArticleStore, KnownArticle
+from broadsheet.store.briefs import BriefStore, MemberText, StoredBrief
 from broadsheet.store.db import connect, migrate
+from broadsheet.store.enrichments import EnrichInput, EnrichmentStore, EnrichOutput
 from broadsheet.store.jobs import Job, JobStore
 from broadsheet.store.leases import Lease, LeaseStore
 from broadsheet.store.reads import ReadStore
@@ -16,16 +18,22 @@ from broadsheet.store.stories import PendingArticle, StoryStore, StoryUpdate
 __all__ = [
     "SEARCH_HELP",
     "ArticleStore",
+    "BriefStore",
+    "EnrichInput",
+    "EnrichOutput",
+    "EnrichmentStore",
     "FetchOutcome",
     "Job",
     "JobStore",
     "KnownArticle",
     "Lease",
     "LeaseStore",
+    "MemberText",
     "PendingArticle",
     "ReadStore",
     "SourceStore",
     "Store",
+    "StoredBrief",
     "StoryStore",
     "StoryUpdate",
     "compact_index",
@@ -43,6 +51,8 @@ class Store:
         self.stories = StoryStore(engine)
         self.leases = LeaseStore(engine)
         self.jobs = JobStore(engine)
+        self.enrichments = EnrichmentStore(engine)
+        self.briefs = BriefStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, bindparam, literal, select, tuple_, union_all
 
 from broadsheet.errors import NotFoundError
-from broadsheet.models import Article, ArticleCard, StoryCard
+from broadsheet.models import AIView, Article, ArticleCard, StoryCard
 from broadsheet.store.articles import article_from_row
 from broadsheet.store.cards import CARD_COLUMNS, ORIGINALS, card, cards_by_id
+from broadsheet.store.enrichments import ai_view
 from broadsheet.store.prepared import Prepared
 from broadsheet.store.related import related_cards
 from broadsheet.store.schema import articles, stories
@@ -36,6 +37,7 @@ class ArticlePage:
     copies: list[ArticleCard]  # its copies on other sites, oldest first
     story: StoryCard | None  # None until the article is clustered
     related: list[ArticleCard]
+    ai: AIView  # what enrichment made of it: key points, summary, entities, tags
 
 
 _TIME = articles.c.sort_time
@@ -102,6 +104,7 @@ def read_article_page(engine: Engine, article_id: int, now: datetime, related: i
         if article.duplicate_of is not None:
             original = cards_by_id(conn, [article.duplicate_of]).get(article.duplicate_of)
         story, related_cards_ = _related(conn, article, own, now, related)
+        ai = ai_view(conn, article_id, article.text)
     return ArticlePage(
         article=article,
         card=own,
@@ -111,6 +114,7 @@ def read_article_page(engine: Engine, article_id: int, now: datetime, related: i
         copies=sorted(around["copy"], key=lambda c: (c.sort_time, c.id)),  # UNION ALL keeps no order
         story=story,
         related=related_cards_,
+        ai=ai,
     )
 
 

@@ -15,9 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
 from broadsheet.slugs import slugify
-from broadsheet.store.schema import article_tags, article_urls, articles, outlet_icons
+from broadsheet.store.schema import article_tags, article_urls, articles, enrichments, outlet_icons
 
-__all__ = ["ArticleStore", "KnownArticle", "article_from_row"]
+__all__ = ["ArticleStore", "KnownArticle", "article_from_row", "tag_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,10 @@ def article_from_row(row: Any) -> Article:
         lang=row.lang,
         description=row.description,
         tags=tuple(json.loads(row.tags or "[]")),
+        section=row.section,
+        genre=row.genre,
+        topic=row.topic,
+        kind=row.kind,
         source_id=row.source_id,
         duplicate_of=row.duplicate_of,
         content_hash=row.content_hash,
@@ -85,6 +89,8 @@ def _content_values(article: Article, signature: bytes | None, now: datetime) ->
         "image": article.image,
         "image_alt": article.image_alt,
         "lang": article.lang,
+        "section": article.section,
+        "genre": article.genre,
         "tags": json.dumps(list(article.tags), ensure_ascii=False),
         "published": article.published,
         "updated": article.updated,
@@ -97,7 +103,7 @@ def _content_values(article: Article, signature: bytes | None, now: datetime) ->
     }
 
 
-def _tag_rows(article_id: int, tags: Collection[str], sort_time: datetime) -> list[dict[str, Any]]:
+def tag_rows(article_id: int, tags: Collection[str], sort_time: datetime) -> list[dict[str, Any]]:
     """One row per distinct tag slug ("Politics" and "politics" are one tag; the first spelling is kept)."""
     rows: dict[str, dict[str, Any]] = {}
     for tag in tags:
@@ -255,7 +261,8 @@ class ArticleStore:
     def replace_content(
         self, article_id: int, article: Article, signature: bytes | None, urls: Collection[str], now: datetime
     ) -> None:
-        """An updated version of a stored article: new text and metadata, same id, old URLs kept."""
+        """An updated version of a stored article: new text and metadata, same id, old URLs kept. What
+        enrichment made of the old version is forgotten, so the next enrichment run redoes it."""
         values = _content_values(article, signature, now)
         del values["url"]  # the address it was first found at stays; the new one joins article_urls
         if article.published is None:
@@ -270,6 +277,7 @@ class ArticleStore:
                 select(articles.c.sort_time).where(articles.c.id == article_id)
             ).scalar_one()
             self._set_tags(conn, article_id, article.tags, sort_time, new=False)
+            conn.execute(delete(enrichments).where(enrichments.c.article_id == article_id))
 
     def _set_icon(self, conn: Connection, outlet_slug: str, icon: str, now: datetime) -> None:
         """The outlet's icon, as its newest page names it (sites change icons)."""
@@ -290,7 +298,7 @@ class ArticleStore:
     ) -> None:
         if not new:
             conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
-        rows = _tag_rows(article_id, tags, sort_time)
+        rows = tag_rows(article_id, tags, sort_time)
         if rows:
             conn.execute(insert(article_tags), rows)
 

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, Engine, Select, func, select, tuple_
 
 from broadsheet.errors import NotFoundError
-from broadsheet.models import ArticleCard, CardPage, OutletInfo, TagInfo
+from broadsheet.models import ArticleCard, CardPage, EntityInfo, OutletInfo, TagInfo
 from broadsheet.store.article_page import ArticlePage, read_article_page
 from broadsheet.store.cards import CARD_COLUMNS, ORIGINALS, card, cards_by_id, decode_cursor, encode_cursor
 from broadsheet.store.related import related_cards
-from broadsheet.store.schema import article_tags, articles, outlet_icons
+from broadsheet.store.schema import article_entities, article_tags, articles, outlet_icons
 
 __all__ = ["MAX_PAGE", "ReadStore"]
 
@@ -40,6 +40,8 @@ class ReadStore:
         cursor: str | None = None,
         outlet_slug: str | None = None,
         tag_slug: str | None = None,
+        entity_slug: str | None = None,
+        topic: str | None = None,
         lang: str | None = None,
         include_duplicates: bool = False,
     ) -> CardPage:
@@ -53,9 +55,15 @@ class ReadStore:
             time, key = article_tags.c.sort_time, article_tags.c.article_id
             joined = article_tags.join(articles, articles.c.id == article_tags.c.article_id)
             query = select(*CARD_COLUMNS).select_from(joined).where(article_tags.c.slug == tag_slug)
+        elif entity_slug is not None:  # the same walk down article_entities' index
+            time, key = article_entities.c.sort_time, article_entities.c.article_id
+            joined = article_entities.join(articles, articles.c.id == article_entities.c.article_id)
+            query = select(*CARD_COLUMNS).select_from(joined).where(article_entities.c.slug == entity_slug)
         else:
             time, key = articles.c.sort_time, articles.c.id
             query = select(*CARD_COLUMNS)
+        if topic is not None:
+            query = query.where(articles.c.topic == topic)
         if outlet_slug is not None:
             query = query.where(articles.c.outlet_slug == outlet_slug)
         if lang is not None:
@@ -142,6 +150,41 @@ class ReadStore:
         )
         with self.engine.connect() as conn:
             return [TagInfo(row.slug, row.name, row.n) for row in conn.execute(query)]
+
+    def entity(self, slug: str) -> EntityInfo | None:
+        """The entity with this slug: its most used name and type, and how many articles mention it."""
+        query = (
+            select(article_entities.c.name, article_entities.c.type, func.count().label("n"))
+            .where(article_entities.c.slug == slug)
+            .group_by(article_entities.c.name, article_entities.c.type)
+            .order_by(func.count().desc(), article_entities.c.name)
+        )
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query.limit(20)))
+        if not rows:
+            return None
+        return EntityInfo(slug, rows[0].name, rows[0].type, sum(r.n for r in rows))
+
+    def entity_stories(self, slug: str, limit: int, scan: int = 500) -> list[int]:
+        """Ids of the stories whose articles mention the entity, most recent mention first (among its
+        `scan` most recent mentions, so the cost stays flat however famous the entity)."""
+        recent = (
+            select(article_entities.c.article_id, article_entities.c.sort_time)
+            .where(article_entities.c.slug == slug)
+            .order_by(article_entities.c.sort_time.desc())
+            .limit(scan)
+            .subquery()
+        )
+        query = (
+            select(articles.c.story_id, func.max(recent.c.sort_time).label("t"))
+            .select_from(recent.join(articles, articles.c.id == recent.c.article_id))
+            .where(articles.c.story_id.is_not(None))
+            .group_by(articles.c.story_id)
+            .order_by(func.max(recent.c.sort_time).desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [row.story_id for row in conn.execute(query)]
 
     def tag(self, slug: str) -> TagInfo | None:
         query = select(func.min(article_tags.c.name).label("name"), func.count().label("n")).where(

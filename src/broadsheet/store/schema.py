@@ -27,16 +27,20 @@ from sqlalchemy import (
 __all__ = [
     "FTS_TABLES",
     "UTCDateTime",
+    "article_entities",
     "article_tags",
     "article_urls",
     "articles",
+    "enrichments",
     "include_name",
     "jobs",
     "leases",
     "metadata",
     "outlet_icons",
+    "sentence_vectors",
     "sources",
     "stories",
+    "story_briefs",
     "story_events",
     "vectors",
 ]
@@ -135,6 +139,13 @@ articles = Table(
     # No foreign key: stories are never deleted (a merged one stays, pointing at where it went), and SQLite
     # cannot add a constraint to an existing table without rebuilding it.
     Column("story_id", Integer),
+    # Markup hints kept for enrichment (migration 0008): the publisher's section, and what the markup says the
+    # piece is (opinion, analysis, live, review).
+    Column("section", Text, nullable=False, server_default=""),
+    Column("genre", String(16), nullable=False, server_default=""),
+    # Set by enrichment (migration 0008): one of enrich.topic.TOPICS, one of enrich.kind.KINDS; "" until then.
+    Column("topic", String(16), nullable=False, server_default=""),
+    Column("kind", String(16), nullable=False, server_default=""),
 )
 Index("ix_articles_published", articles.c.published)
 Index("ix_articles_created_at", articles.c.created_at)
@@ -147,6 +158,8 @@ Index("ix_articles_outlet_slug", articles.c.outlet_slug, articles.c.sort_time, a
 Index("ix_articles_lang", articles.c.lang, articles.c.sort_time, articles.c.id)
 # A story's members in time order, and "not yet clustered" (story_id IS NULL) found without a scan.
 Index("ix_articles_story_id", articles.c.story_id, articles.c.sort_time, articles.c.id)
+# The home page's topic sections, newest first (migration 0008).
+Index("ix_articles_topic", articles.c.topic, articles.c.sort_time.desc(), articles.c.id.desc())
 
 # One row per (tag, article), from `articles.tags`; sort_time is copied here so a tag's page is one index walk.
 # WITHOUT ROWID on SQLite: the table is its primary key, so counting a tag's articles reads nothing else.
@@ -210,6 +223,7 @@ stories = Table(
     # Ids of the stories closest to it when it last changed, closest first (JSON list): what "related stories"
     # and the article page's semantic neighbours show, without any vector search on the request path.
     Column("related", Text, nullable=False, server_default="[]"),
+    Column("topic", String(16), nullable=False, server_default=""),  # its members' majority (migration 0008)
 )
 Index("ix_stories_last_seen", stories.c.last_seen.desc(), stories.c.id.desc())
 Index("ix_stories_status", stories.c.status)
@@ -288,4 +302,66 @@ jobs = Table(
     Column("left_out", Integer, nullable=False, server_default="0"),  # not attempted; `note` says why
     Column("note", Text, nullable=False, server_default=""),
     Column("error", Text),  # why it failed
+)
+
+
+# --- enrichment (migration 0008) ------------------------------------------------------------------------------
+
+# What each enrichment step made of each article, with the version of the step (its model and settings) and the
+# content it was made from: a row whose version or content_hash no longer matches is redone. `data` is the
+# step's JSON (key points and summary, entities, tags, ...), read back by the article page and the API.
+enrichments = Table(
+    "enrichments",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("step", String(16), primary_key=True),
+    Column("version", String(128), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("data", Text, nullable=False, server_default="{}"),
+    Column("done_at", UTCDateTime, nullable=False),
+)
+
+# One row per (entity, article), from the entities step: an entity's page is one walk down its slug, newest
+# first. WITHOUT ROWID on SQLite, like article_tags.
+article_entities = Table(
+    "article_entities",
+    metadata,
+    Column("slug", Text, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("mentions", Integer, nullable=False, server_default="1"),
+    Column("sort_time", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index(
+    "ix_article_entities_slug_sort_time",
+    article_entities.c.slug,
+    article_entities.c.sort_time,
+    article_entities.c.article_id,
+)
+Index("ix_article_entities_article_id", article_entities.c.article_id)
+
+# Every sentence of an article embedded (float16 rows, in sentence order, enrich.sentences' split), with the
+# model and the content they were made from: what the story brief groups and "ask" searches. Made for the
+# articles of stories several outlets cover, when their brief is built.
+sentence_vectors = Table(
+    "sentence_vectors",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("model", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("vectors", LargeBinary, nullable=False),
+)
+
+# Each story's brief (enrich.brief) as JSON, with the member count it was built from: rebuilt in the
+# background when the story grows, read as it is by the story page and the API.
+story_briefs = Table(
+    "story_briefs",
+    metadata,
+    Column("story_id", Integer, primary_key=True),
+    Column("article_count", Integer, nullable=False),
+    Column("version", String(128), nullable=False),
+    Column("built_at", UTCDateTime, nullable=False),
+    Column("data", Text, nullable=False),
 )

@@ -29,6 +29,7 @@ __all__ = [
     "StoryStore",
     "StoryUpdate",
     "hotness",
+    "refresh_topics",
     "related_rows",
     "story_card",
 ]
@@ -104,6 +105,7 @@ STORY_COLUMNS = (
     stories.c.outlet_count,
     stories.c.status,
     stories.c.merged_into,
+    stories.c.topic,
 )
 
 
@@ -121,7 +123,23 @@ def story_card(row: Any, now: datetime, outlets: Sequence[str] = ()) -> StoryCar
         merged_into=row.merged_into,
         hotness=hotness(row.outlet_count, row.article_count, row.last_seen, now),
         outlets=tuple(outlets),
+        topic=row.topic,
     )
+
+
+def refresh_topics(conn: Connection, story_ids: Iterable[int]) -> None:
+    """Each story takes its members' majority topic (copies count: a story carried by many sites weighs
+    more); a tie goes to the topic of the newest member, so a story that turns from sport to politics
+    follows. Members without a topic yet do not vote."""
+    for story_id in sorted(set(story_ids)):
+        top = conn.execute(
+            select(articles.c.topic)
+            .where(articles.c.story_id == story_id, articles.c.topic != "")
+            .group_by(articles.c.topic)
+            .order_by(func.count().desc(), func.max(articles.c.sort_time).desc(), articles.c.topic)
+            .limit(1)
+        ).scalar()
+        conn.execute(update(stories).where(stories.c.id == story_id).values(topic=top or ""))
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterator[list[int]]:
@@ -276,6 +294,7 @@ class StoryStore:
                         detail=event.detail,
                     )
                 )
+            refresh_topics(conn, [u.id for u in updates])
             # The title and image a story shows come from its headline article (the image from the most
             # central member that has one, so a story is never shown bare when some coverage had a picture).
             for u in updates:
@@ -384,6 +403,41 @@ class StoryStore:
             rows = rows[:limit]
             outlets = self._outlets(conn, [r.id for r in rows])
         return [story_card(r, now, outlets.get(r.id, [])) for r in rows]
+
+    def top_by_topic(
+        self, now: datetime, per_topic: int, window: timedelta = TOP_WINDOW, min_outlets: int = 1
+    ) -> dict[str, list[StoryCard]]:
+        """The hottest stories of each topic (as `top`, from one read), topics with none left out."""
+        query = select(*STORY_COLUMNS).where(
+            stories.c.last_seen >= now - window,
+            stories.c.status != "merged",
+            stories.c.outlet_count >= min_outlets,
+            stories.c.topic != "",
+        )
+        with self.engine.connect() as conn:
+            rows = list(conn.execute(query))
+            rows.sort(key=lambda r: (-hotness(r.outlet_count, r.article_count, r.last_seen, now), -r.id))
+            chosen: dict[str, list[Any]] = {}
+            for r in rows:
+                if len(group := chosen.setdefault(r.topic, [])) < per_topic:
+                    group.append(r)
+            outlets = self._outlets(conn, [r.id for group in chosen.values() for r in group])
+        return {t: [story_card(r, now, outlets.get(r.id, [])) for r in group] for t, group in chosen.items()}
+
+    def cards(self, story_ids: Sequence[int], now: datetime) -> list[StoryCard]:
+        """Cards of these stories, in the order given (merged ones answer as the story they joined, once)."""
+        if not story_ids:
+            return []
+        with self.engine.connect() as conn:
+            rows = {r.id: r for r in conn.execute(select(*STORY_COLUMNS).where(stories.c.id.in_(story_ids)))}
+            into = {i: r.merged_into for i, r in rows.items() if r.merged_into is not None}
+            if into:
+                more = select(*STORY_COLUMNS).where(stories.c.id.in_(set(into.values())))
+                rows.update({r.id: r for r in conn.execute(more)})
+            order = list(dict.fromkeys(into.get(i, i) for i in story_ids if i in rows))
+            order = [i for i in order if i in rows]
+            outlets = self._outlets(conn, order)
+        return [story_card(rows[i], now, outlets.get(i, [])) for i in order]
 
     def members(self, story_id: int, limit: int | None = None, *, earliest: int = 0) -> list[ArticleCard]:
         """The story's articles, copies included, oldest first: all of them, or at most `limit`: the

@@ -25,12 +25,16 @@ from starlette.responses import HTMLResponse
 from broadsheet.clock import utcnow
 from broadsheet.config import Settings
 from broadsheet.models import OutletInfo
+from broadsheet.pipeline.briefs import StoryQuestions
+from broadsheet.pipeline.enrich import EnrichModels
 from broadsheet.slugs import slugify
 from broadsheet.store import Store
 from broadsheet.text import strip_controls
 from broadsheet.web import timefmt
 from broadsheet.web.cache import PageCache
+from broadsheet.web.ratelimit import RateLimit
 from broadsheet.web.security import csrf_token, proxied_image, request_identity
+from broadsheet.web.server import client_key
 
 __all__ = ["MAX_ID", "Ctx", "PathId", "WebContext", "get_context"]
 
@@ -54,9 +58,16 @@ class WebContext:
     _options: tuple[float, str] | None = field(
         default=None, init=False
     )  # (when the outlets were read, options)
+    questions: StoryQuestions = field(
+        init=False
+    )  # "ask about this story"; its model loads on the first question
+    question_limit: RateLimit = field(init=False)
 
     def __post_init__(self) -> None:
         self.zone = ZoneInfo(self.settings.time_zone)
+        models = EnrichModels(self.settings)
+        self.questions = StoryQuestions(self.store, lambda: models.embedder)
+        self.question_limit = RateLimit(self.settings.questions_per_minute, burst=5)
         self.page_cache = PageCache(
             self.settings.page_cache_mb * 2**20,
             self.settings.page_cache_seconds,
@@ -193,3 +204,8 @@ def shown(value: Any) -> Any:
     """What a template prints for `{{ value }}`: text, which comes from publishers, without control characters
     or bidirectional overrides (strip_controls); markup our own filters built, and numbers, as they are."""
     return strip_controls(value) if type(value) is str else value
+
+
+def request_client(request: Request) -> str:
+    """The client address a request is counted by (an IPv6 client by its /64), as connections are."""
+    return client_key((request.client.host, request.client.port) if request.client else None)

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
 
 from broadsheet.errors import BadCursorError
 from broadsheet.web.api.models import (
+    AnswerPassage,
     ArticleDetail,
     ArticleList,
     ArticleSummary,
     Outlet,
+    Question,
     SearchResult,
     SearchResults,
     SourceList,
     SourceOut,
     Story,
+    StoryAnswer,
+    StoryBrief,
     StoryDetail,
     StoryMerge,
 )
 from broadsheet.web.auth import require_admin
-from broadsheet.web.context import MAX_ID, Ctx, PathId
+from broadsheet.web.context import MAX_ID, Ctx, PathId, request_client
+from broadsheet.web.errors import error_response
 from broadsheet.web.search import run_search
 
 __all__ = ["router"]
@@ -49,9 +56,12 @@ def list_articles(
     return ArticleList(items=[ArticleSummary.of(c) for c in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article with its full text")
+@router.get("/articles/{article_id}", response_model=ArticleDetail,
+            summary="One article with its full text and what enrichment made of it")  # fmt: skip
 def get_article(ctx: Ctx, article_id: PathId) -> ArticleDetail:
-    return ArticleDetail.full(ctx.store.reads.card(article_id), ctx.store.articles.get(article_id))
+    article = ctx.store.articles.get(article_id)
+    ai = ctx.store.enrichments.view(article_id, article.text)
+    return ArticleDetail.full(ctx.store.reads.card(article_id), article, ai)
 
 
 @router.get("/outlets", response_model=list[Outlet], summary="Outlets by article count")
@@ -101,6 +111,34 @@ def story_articles(ctx: Ctx, story_id: PathId) -> list[ArticleSummary]:
 def related_stories(ctx: Ctx, story_id: PathId, limit: Annotated[int, Query(ge=1, le=50)] = 6) -> list[Story]:
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     return [Story.of(s) for s in ctx.store.stories.related(story.id, ctx.clock(), limit=limit)]
+
+
+@router.get("/stories/{story_id}/brief", response_model=StoryBrief,
+            summary="What the coverage agrees on, and what only one outlet reports (each citing its sentences)")  # fmt: skip
+def story_brief(ctx: Ctx, story_id: PathId) -> StoryBrief:
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
+    stored = ctx.store.briefs.get(story.id)
+    if stored is None:
+        return StoryBrief(story_id=story.id, agreed=[], only={}, article_count=0, outlet_count=0,
+                          story_article_count=story.article_count, built_at=None)  # fmt: skip
+    data = stored.data
+    return StoryBrief(story_id=story.id, agreed=data["agreed"], only=data["only"],
+                      article_count=data["article_count"], outlet_count=data["outlet_count"],
+                      story_article_count=story.article_count, built_at=stored.built_at)  # fmt: skip
+
+
+@router.post("/stories/{story_id}/ask", response_model=StoryAnswer,
+             summary="Ask about a story: answered from its articles' own sentences, or found: false")  # fmt: skip
+def ask_story(ctx: Ctx, request: Request, story_id: PathId, body: Question) -> Response | StoryAnswer:
+    wait = ctx.question_limit.wait(request_client(request))
+    if wait:
+        return error_response(request, 429, f"Too many questions; ask again in {math.ceil(wait)} s.",
+                              {"Retry-After": str(math.ceil(wait))})  # fmt: skip
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
+    answer = ctx.questions.ask(story.id, body.question)
+    return StoryAnswer(found=answer.found, answer=[
+        AnswerPassage(text=c.text, article_id=c.article_id, outlet=c.outlet, sentence=c.sentence)
+        for c in answer.passages])  # fmt: skip
 
 
 @router.get("/sources", response_model=SourceList, summary="Sources and their health, a page at a time (admin)",

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from broadsheet.models import Article, ArticleCard, OutletInfo, Source, StoryCard, StoryEvent
+from broadsheet.models import AIView, Article, ArticleCard, OutletInfo, Source, StoryCard, StoryEvent
 
 __all__ = [
     "ArticleDetail",
@@ -51,6 +51,23 @@ class ArticleList(BaseModel):
     next_cursor: str | None
 
 
+class CitedSentence(BaseModel):
+    sentence: int = Field(description="index of the sentence in the article's text (enrich.sentences)")
+    text: str = Field(description="that sentence exactly as stored")
+
+
+class KeyPointOut(BaseModel):
+    text: str
+    citations: list[CitedSentence]
+
+
+class EntityOut(BaseModel):
+    name: str
+    type: str = Field(description="person, organisation, place or other")
+    mentions: int
+    slug: str = Field(description="its page: /entities/<slug>")
+
+
 class ArticleDetail(ArticleSummary):
     story_id: int | None
     text: str
@@ -61,13 +78,30 @@ class ArticleDetail(ArticleSummary):
     source_id: int | None
     also_published_at: list[str]
     extraction_note: str
+    topic: str = Field(description="one of the topics (docs: /docs/ai); empty until enriched")
+    kind: str = Field(description="news, opinion, analysis, live or review; empty until enriched")
+    section: str = Field(description="the publisher's own section name, when its page gave one")
+    entities: list[EntityOut]
+    summary: str = Field(description="a short summary made of the article's own sentences")
+    summary_sentences: list[CitedSentence]
+    key_points: list[KeyPointOut]
 
     @classmethod
-    def full(cls, card: ArticleCard, article: Article) -> ArticleDetail:
-        return cls(**ArticleSummary.of(card).model_dump(), text=article.text, html=article.html,
+    def full(cls, card: ArticleCard, article: Article, ai: AIView) -> ArticleDetail:
+        base = ArticleSummary.of(card).model_dump()
+        base["tags"] = list(ai.tags or article.tags)
+        return cls(**base, text=article.text, html=article.html,
                    author=article.author, description=article.description, updated=article.updated,
                    source_id=article.source_id, also_published_at=list(article.also_published_at),
-                   extraction_note=article.extraction_note, story_id=article.story_id)  # fmt: skip
+                   extraction_note=article.extraction_note, story_id=article.story_id, topic=article.topic,
+                   kind=article.kind, section=article.section,
+                   entities=[EntityOut(name=e.name, type=e.type, mentions=e.mentions, slug=e.slug)
+                             for e in ai.entities],
+                   summary=ai.summary_text,
+                   summary_sentences=[CitedSentence(sentence=c.sentence, text=c.text) for c in ai.summary],
+                   key_points=[KeyPointOut(text=p.text, citations=[CitedSentence(sentence=c.sentence, text=c.text)
+                                                                    for c in p.citations])
+                               for p in ai.key_points])  # fmt: skip
 
 
 class Outlet(BaseModel):
@@ -144,13 +178,14 @@ class Story(BaseModel):
     outlets: list[str]
     status: str
     hotness: float
+    topic: str = Field(description="its articles' majority topic; empty until they have one")
 
     @classmethod
     def of(cls, story: StoryCard) -> Story:
         return cls(id=story.id, title=story.title, headline_id=story.headline_id, image=story.image,
                    first_seen=story.first_seen, last_seen=story.last_seen, article_count=story.article_count,
                    outlet_count=story.outlet_count, outlets=list(story.outlets), status=story.status,
-                   hotness=round(story.hotness, 4))  # fmt: skip
+                   hotness=round(story.hotness, 4), topic=story.topic)  # fmt: skip
 
 
 class StoryMerge(BaseModel):
@@ -167,3 +202,43 @@ class StoryMerge(BaseModel):
 class StoryDetail(Story):
     articles: list[ArticleSummary]
     merges: list[StoryMerge]
+
+
+class BriefCitation(BaseModel):
+    article_id: int
+    outlet: str
+    sentence: int = Field(description="index of the sentence in that article's text")
+    text: str = Field(description="that sentence exactly as stored")
+
+
+class BriefPointOut(BaseModel):
+    text: str = Field(description="the point: one of the cited sentences, word for word")
+    citations: list[BriefCitation]
+
+
+class StoryBrief(BaseModel):
+    story_id: int
+    agreed: list[BriefPointOut] = Field(description="what two outlets or more report, in the order told")
+    only: dict[str, list[BriefPointOut]] = Field(
+        description="per outlet, what no other outlet's coverage says"
+    )
+    article_count: int = Field(description="articles the brief was built from")
+    outlet_count: int
+    story_article_count: int = Field(description="the story's articles now; more than built from: rebuilding")
+    built_at: datetime | None = Field(description="null: not built yet (a story one outlet covers has none)")
+
+
+class Question(BaseModel):
+    question: str = Field(max_length=2000, description="what to ask about the story, in one line")
+
+
+class AnswerPassage(BaseModel):
+    text: str = Field(description="a sentence of the story's coverage, word for word")
+    article_id: int
+    outlet: str
+    sentence: int
+
+
+class StoryAnswer(BaseModel):
+    found: bool = Field(description="false: the coverage does not say; no answer is made up")
+    answer: list[AnswerPassage]

@@ -1,4 +1,4 @@
-"""Feeds out: Atom and RSS for home, each outlet, each tag and any search query."""
+"""Feeds out: Atom and RSS for home, each outlet, tag, topic and entity, and any search query."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard
 from broadsheet.web.context import Ctx, WebContext, base_url
 from broadsheet.web.feeds import ATOM_TYPE, RSS_TYPE, FeedMeta, atom_feed, rss_feed
-from broadsheet.web.pages.reader import NO_OUTLET, NO_TAG
+from broadsheet.web.pages.reader import NO_ENTITY, NO_OUTLET, NO_TAG, topic_label
 from broadsheet.web.search import run_search
 
 __all__ = ["FEED_SIZE", "feed_response", "router"]
@@ -58,6 +58,22 @@ def tag_feed(ctx: Ctx, request: Request, slug: str, kind: Kind) -> Response:
         raise NotFoundError(NO_TAG)
     cards = ctx.store.reads.latest(limit=FEED_SIZE, tag_slug=slug).items
     return feed_response(ctx, request, kind, f"#{tag.name}", f"/tags/{slug}", cards)
+
+
+@router.get("/topics/{topic}.{kind}")
+def topic_feed(ctx: Ctx, request: Request, topic: str, kind: Kind) -> Response:
+    label = topic_label(topic)
+    cards = ctx.store.reads.latest(limit=FEED_SIZE, topic=topic).items
+    return feed_response(ctx, request, kind, label, f"/topics/{topic}", cards)
+
+
+@router.get("/entities/{slug}.{kind}")
+def entity_feed(ctx: Ctx, request: Request, slug: str, kind: Kind) -> Response:
+    entity = ctx.store.reads.entity(slug)
+    if entity is None:
+        raise NotFoundError(NO_ENTITY)
+    cards = ctx.store.reads.latest(limit=FEED_SIZE, entity_slug=slug).items
+    return feed_response(ctx, request, kind, entity.name, f"/entities/{slug}", cards)
 
 
 @router.get("/search.{kind}")

@@ -10,13 +10,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from broadsheet.enrich import TOPIC_LABELS, TOPICS
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
 from broadsheet.text import strip_controls
 from broadsheet.web.context import MAX_ID, Ctx, WebContext, base_url
+from broadsheet.web.pages.panel import build_panel
 from broadsheet.web.timefmt import iso
 
-__all__ = ["router", "routes"]
+__all__ = ["NO_ENTITY", "NO_OUTLET", "NO_TAG", "router", "routes", "topic_label"]
 
 router = APIRouter(default_response_class=HTMLResponse)
 
@@ -26,6 +28,9 @@ RELATED = 6
 MAX_ID_DIGITS = len(str(MAX_ID))
 NO_OUTLET = "There is no such outlet; the outlets page lists them all."
 NO_TAG = "No articles have that tag; tags are listed on each article."
+NO_ENTITY = "No articles mention that name; the people, organisations and places are listed on each article."
+ENTITY_STORIES = 12
+TOPIC_STORIES = 4  # per topic section of the home page
 
 Lang = Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z-]+$")]
 
@@ -54,11 +59,14 @@ def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = 
     first_page = not (after or outlet or tag or lang)
     # Stories one outlet covers are in the latest list anyway; the top is what several outlets report.
     top = ctx.store.stories.top(ctx.clock(), limit=TOP_STORIES, min_outlets=2) if first_page else []
+    by_topic = ctx.store.stories.top_by_topic(ctx.clock(), TOPIC_STORIES) if first_page else {}
+    sections = [(t, TOPIC_LABELS[t], by_topic[t]) for t in TOPICS if t in by_topic]
     return ctx.render(
         request,
         "home.html",
         page=page,
         top_stories=top,
+        topic_sections=sections,
         filters={"outlet": outlet, "tag": tag, "lang": lang},
         names=names,
         outlets=ctx.outlets()[:40],
@@ -66,7 +74,7 @@ def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = 
     )
 
 
-def _json_ld(article: Article, url: str, site_name: str) -> str:
+def _json_ld(article: Article, url: str, site_name: str, tags: tuple[str, ...]) -> str:
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -84,8 +92,8 @@ def _json_ld(article: Article, url: str, site_name: str) -> str:
         data["author"] = [{"@type": "Person", "name": name.strip()} for name in article.author.split(",")]
     if article.image:
         data["image"] = [article.image]
-    if article.tags:
-        data["keywords"] = list(article.tags)
+    if tags:
+        data["keywords"] = list(tags)
     # "</script>" inside a value must not end the block: escape "<" (valid JSON either way).
     return strip_controls(json.dumps(data, ensure_ascii=False).replace("<", "\\u003c"))
 
@@ -112,14 +120,15 @@ async def article_page(request: Request) -> Response:
         article=article,
         card=page.card,
         page_url=url,
-        json_ld=_json_ld(article, url, ctx.settings.site_name),
+        json_ld=_json_ld(article, url, ctx.settings.site_name, page.ai.tags or article.tags),
         related=page.related,
         story=page.story,
         copies=page.copies,
         original=page.original,
         previous=page.previous,
         following=page.following,
-        paragraphs=[p for p in article.text.split("\n\n") if p.strip()],
+        panel=build_panel(article, page.ai),
+        topic_label=TOPIC_LABELS.get(article.topic, ""),
     )
 
 
@@ -150,6 +159,33 @@ def tag_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> Res
     page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, tag_slug=slug)
     return ctx.render(request, "listing.html", heading=f"#{tag.name}", tag=tag, outlet=None, page=page,
                       feed_path=f"/tags/{slug}")  # fmt: skip
+
+
+def topic_label(topic: str) -> str:
+    """The topic's display name; raises NotFoundError for a topic that is not one of TOPICS."""
+    if topic not in TOPIC_LABELS:
+        raise NotFoundError(f"There is no such topic; the topics are {', '.join(TOPICS)}.")
+    return TOPIC_LABELS[topic]
+
+
+@router.get("/topics/{topic}")
+def topic_page(ctx: Ctx, request: Request, topic: str, after: Cursor = None) -> Response:
+    label = topic_label(topic)
+    page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, topic=topic)
+    return ctx.render(request, "listing.html", heading=label, tag=None, outlet=None, page=page,
+                      feed_path=f"/topics/{topic}")  # fmt: skip
+
+
+@router.get("/entities/{slug}")
+def entity_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> Response:
+    entity = ctx.store.reads.entity(slug)
+    if entity is None:
+        raise NotFoundError(NO_ENTITY)
+    page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, entity_slug=slug)
+    stories = [] if after else ctx.store.stories.cards(ctx.store.reads.entity_stories(slug, ENTITY_STORIES),
+                                                        ctx.clock())  # fmt: skip
+    return ctx.render(request, "listing.html", heading=entity.name, tag=None, outlet=None, entity=entity,
+                      page=page, stories=stories, feed_path=f"/entities/{slug}")  # fmt: skip
 
 
 @router.get("/healthz", include_in_schema=False)

@@ -1,18 +1,23 @@
-"""Stories: the story page (every outlet's coverage of one event, side by side, and its timeline) and its
-feed. Thin, like every page: read from the store, shape for the template."""
+"""Stories: the story page (its brief, every outlet's coverage of one event side by side, its timeline, and
+"ask about this story") and its feed. Thin, like every page: read from the store, shape for the template."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from broadsheet.models import ArticleCard
-from broadsheet.web.context import Ctx, PathId
+from broadsheet.enrich import TOPIC_LABELS, Answer
+from broadsheet.enrich.ask import MAX_QUESTION_CHARS
+from broadsheet.errors import QuestionError
+from broadsheet.models import ArticleCard, StoryCard
+from broadsheet.web.context import Ctx, PathId, WebContext, request_client
 from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
 
 __all__ = ["Coverage", "TimelineEntry", "coverage", "router", "timeline"]
@@ -95,14 +100,50 @@ def story_page(ctx: Ctx, request: Request, story_id: PathId) -> Response:
     if story.id != story_id:
         # 302, not 301: a merge can be undone by `recluster`, and browsers keep a 301 for good.
         return RedirectResponse(f"/stories/{story.id}", status_code=302)
+    return _render(ctx, request, story)
+
+
+@router.post("/stories/{story_id}/ask")
+async def ask_page(ctx: Ctx, request: Request, story_id: PathId) -> Response:
+    """The story page with the answer to the question posted from its form (no JavaScript needed)."""
+    form = await request.form()
+    raw = form.get("question")
+    question = raw if isinstance(raw, str) else ""
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
+    wait = ctx.question_limit.wait(request_client(request))
+    if wait:
+        note = f"Too many questions from your address; ask again in {math.ceil(wait)} s."
+        return _render(ctx, request, story, question=question[:MAX_QUESTION_CHARS], ask_error=note, status=429,
+                       headers={"Retry-After": str(math.ceil(wait))})  # fmt: skip
+    try:
+        answer = await run_in_threadpool(ctx.questions.ask, story.id, question)
+    except QuestionError as exc:
+        return _render(
+            ctx, request, story, question=question[:MAX_QUESTION_CHARS], ask_error=str(exc), status=400
+        )
+    return _render(ctx, request, story, question=question, answer=answer)
+
+
+def _render(
+    ctx: WebContext,
+    request: Request,
+    story: StoryCard,
+    *,
+    question: str = "",
+    answer: Answer | None = None,
+    ask_error: str = "",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
     # At most story_page_articles: a story of thousands of articles would otherwise be a page of megabytes.
     settings = ctx.settings
     members = ctx.store.stories.members(
         story.id, settings.story_page_articles, earliest=settings.story_page_first_reports
     )
-    return ctx.render(
+    response = ctx.render(
         request,
         "story.html",
+        status=status,
         story=story,
         shown=len(members),
         coverage=coverage(members),
@@ -110,4 +151,15 @@ def story_page(ctx: Ctx, request: Request, story_id: PathId) -> Response:
         headline=_headline(ctx, story.headline_id, members),
         related=ctx.store.stories.related(story.id, ctx.clock()),
         events=ctx.store.stories.events(story.id),
+        brief=ctx.store.briefs.get(story.id),
+        topic_label=TOPIC_LABELS.get(story.topic, ""),
+        question=question,
+        answer=answer,
+        ask_error=ask_error,
+        max_question=MAX_QUESTION_CHARS,
     )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    if answer is not None or ask_error:
+        response.headers["Cache-Control"] = "no-store"
+    return response

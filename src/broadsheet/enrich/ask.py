@@ -1,0 +1,148 @@
+"""Answers to a reader's question about one story, as the stored sentences of its articles that best answer it,
+or "the coverage does not say" when none matches well enough. Never writes an answer of its own.
+
+Owns checking the question, retrieving sentences by their vectors and re-ranking them by the question's words;
+the sentence vectors are `brief.embed_sentences`' (computed when an article is enriched), storing them the store's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from broadsheet.enrich.brief import Citation, StorySource
+from broadsheet.enrich.keypoints import Embed, content_terms, is_boilerplate
+from broadsheet.errors import QuestionError
+from broadsheet.text import strip_controls
+
+__all__ = [
+    "ANSWER_THRESHOLD",
+    "MAX_QUESTION_CHARS",
+    "Answer",
+    "Passage",
+    "answer_question",
+    "rank_passages",
+    "validate_question",
+]
+
+MAX_QUESTION_CHARS = 300
+RETRIEVE = 30  # sentences kept by cosine before re-ranking: answers rank well inside this
+LEXICAL = 0.5  # weight of the question's words found in a sentence, beside the cosine
+# A passage scoring below this does not answer the question. Chosen on invented and Multi-News questions
+# (bench/enrich_brief.py), where it keeps wrong answers rare rather than finding every right one.
+ANSWER_THRESHOLD = 0.5
+NEAR = 0.15  # passages after the first must score within this of it: the rest answer something else
+REPEAT = 0.9  # a passage this similar to one already given (a wire copy in another outlet) is not repeated
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The sentences that answer the question, best first; empty, with `found` False, when none does."""
+
+    found: bool
+    passages: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A candidate sentence with its score: the cosine to the question plus `LEXICAL` times its word match."""
+
+    score: float
+    cosine: float
+    source: int
+    sentence: int
+
+
+def validate_question(text: str) -> str:
+    """The question, stripped; raises QuestionError, saying what to change, when it is empty, longer than
+    `MAX_QUESTION_CHARS` or holds control characters."""
+    question = text.strip()
+    if not question:
+        raise QuestionError("the question is empty: type what you want to know about this story")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the question is {len(question)} characters long; ask in at most {MAX_QUESTION_CHARS}"
+        )
+    if strip_controls(question) != question or any(char in question for char in "\t\r\n"):
+        raise QuestionError("the question holds control characters or line breaks: ask it on one line")
+    return question
+
+
+def answer_question(
+    question: str,
+    sources: Sequence[StorySource],
+    sentence_vectors: Sequence[NDArray[np.floating]],
+    embed: Embed,
+    *,
+    limit: int = 3,
+    threshold: float = ANSWER_THRESHOLD,
+) -> Answer:
+    """Up to `limit` sentences of `sources` answering `question` (validated first), best first.
+
+    `sentence_vectors[i]` holds one unit row per sentence of `sources[i]`, in order (`brief.embed_sentences`);
+    only the question is embedded here.
+    """
+    question = validate_question(question)
+    vector = np.asarray(embed([question]), dtype=np.float32)[0]
+    ranked = rank_passages(question, vector, sources, sentence_vectors)
+    if not ranked or ranked[0].score < threshold:
+        return Answer(False, ())
+    given: list[Passage] = []
+    for passage in ranked:
+        if len(given) == limit or passage.score < max(threshold, ranked[0].score - NEAR):
+            break
+        row = sentence_vectors[passage.source][passage.sentence]
+        if any(_cosine(row, sentence_vectors[g.source][g.sentence]) >= REPEAT for g in given):
+            continue
+        given.append(passage)
+    return Answer(True, tuple(_cite(sources[p.source], p.sentence) for p in given))
+
+
+def rank_passages(
+    question: str,
+    question_vector: NDArray[np.float32],
+    sources: Sequence[StorySource],
+    sentence_vectors: Sequence[NDArray[np.floating]],
+) -> list[Passage]:
+    """The story's sentences closest to the question by cosine (`RETRIEVE` of them, boilerplate skipped),
+    re-ranked by cosine plus `LEXICAL` times the IDF-weighted share of the question's content words each holds
+    (1 when it holds them all)."""
+    places = [
+        (s, sentence.index) for s, source in enumerate(sources) for sentence in source.sentences
+        if not is_boilerplate(sentence.text)
+    ]  # fmt: skip
+    if not places:
+        return []
+    rows = np.stack([np.asarray(sentence_vectors[s][i], dtype=np.float32) for s, i in places])
+    cosines = rows @ question_vector.astype(np.float32)
+    top = np.argsort(-cosines, kind="stable")[:RETRIEVE]
+    bags = [set(content_terms(sources[s].sentences[i].text)) for s, i in places]
+    weights = _term_weights(set(content_terms(question)), bags)
+    total = sum(weights.values())
+    passages = []
+    for row in top:
+        s, i = places[int(row)]
+        match = sum(weights[term] for term in weights.keys() & bags[int(row)]) / total if total else 0.0
+        cosine = float(cosines[row])
+        passages.append(Passage(cosine + LEXICAL * match, cosine, s, i))
+    return sorted(passages, key=lambda p: -p.score)
+
+
+def _term_weights(wanted: set[str], bags: list[set[str]]) -> dict[str, float]:
+    """IDF over the story's sentences of each of the question's content words. A word the story never uses
+    weighs most, so a question about something else matches little of it."""
+    frequency = Counter(term for bag in bags for term in bag & wanted)
+    return {term: math.log((1 + len(bags)) / (1 + frequency[term])) + 1.0 for term in wanted}
+
+
+def _cosine(a: NDArray[np.floating], b: NDArray[np.floating]) -> float:
+    return float(np.dot(a.astype(np.float32), b.astype(np.float32)))
+
+
+def _cite(source: StorySource, index: int) -> Citation:
+    return Citation(source.article_id, source.outlet, index, source.sentences[index].text)

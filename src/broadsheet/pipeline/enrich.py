@@ -1,0 +1,360 @@
+"""The enrichment step: works off stored articles whose enrichment is missing or stale, in batches, running
+each enrichment (one module under enrich/) in a fixed order and storing a batch's results in one transaction.
+
+Order: language first (what runs next depends on it), then key points and summary, entities, topic (from the
+article's vector, stored for the stories step that runs next), kind, and tags last (they merge the publisher's
+tags with the top entities and keyphrases). Each step's result is stored with its version (model and settings)
+and the content it was made from, so a changed model, setting or article is redone, and `broadsheet enrich
+--only STEP` redoes one step. A step that fails on an article stores the error for that article and the run
+goes on: one bad article never holds up the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property, partial
+from importlib.metadata import version as package_version
+from typing import Any
+
+import numpy as np
+
+from broadsheet.clock import utcnow
+from broadsheet.config import ENRICH_STEPS, Settings
+from broadsheet.enrich import (
+    KEYPOINTS_VERSION,
+    Embedder,
+    EntityRecogniser,
+    TopicClassifier,
+    article_kind,
+    article_tags,
+    detect_language,
+    digest,
+    embedding_text,
+    keyphrases,
+    load_embedder,
+    load_recogniser,
+    load_topic_classifier,
+    split_sentences,
+)
+from broadsheet.errors import ConfigError
+from broadsheet.store import EnrichInput, EnrichOutput, Store
+
+__all__ = ["EnrichModels", "EnrichTally", "Enricher"]
+
+log = logging.getLogger(__name__)
+BATCH = 64  # articles per transaction: entities and topics run batched
+TOP_ENTITIES = 4  # of an article's entities, how many may become tags
+LANGUAGE_VERSION = "1"
+KIND_VERSION = "1"
+TAGS_VERSION = "1"
+
+Pending = list[tuple[EnrichInput, frozenset[str]]]
+
+
+@dataclass
+class EnrichTally:
+    articles: int = 0
+    done: Counter[str] = field(default_factory=Counter)  # step -> articles it ran on
+    failed: Counter[str] = field(default_factory=Counter)  # step -> articles it failed on
+    seconds: dict[str, float] = field(default_factory=dict)  # step -> seconds spent
+    errors: list[str] = field(default_factory=list)  # the first few failures, for the report
+    busy: str = ""  # never set: enrichment needs no lease (see Enricher)
+
+    def summary(self) -> str:
+        steps = ", ".join(f"{step} {n}" for step, n in self.done.items())
+        line = f"{self.articles} articles enriched ({steps}) in {sum(self.seconds.values()):.1f} s"
+        if self.failed:
+            line += "; failed: " + ", ".join(f"{step} on {n}" for step, n in self.failed.items())
+        return line
+
+
+class EnrichModels:
+    """The models enrichment uses, each loaded on first use and once per process. The stories step takes
+    its embedder from here too, so a process holds one copy."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        threads = self.settings.embedding_threads or None
+        models = self.settings.models_dir or self.settings.home / "models"
+        return load_embedder(self.settings.embedding_model, models, threads)
+
+    @cached_property
+    def recogniser(self) -> EntityRecogniser:
+        return load_recogniser()
+
+    @cached_property
+    def topics(self) -> TopicClassifier:
+        return load_topic_classifier(self.embedder.name)
+
+
+class Enricher:
+    """The enrichment step (a pipeline.steps.Step).
+
+    Needs no lease: two processes enriching the same article compute the same result and the later write
+    wins, so the worst case is work done twice, never wrong data."""
+
+    name = "enrich"
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        models: EnrichModels | None = None,
+        *,
+        batch_size: int = BATCH,
+        only: Collection[str] = (),
+        since: datetime | None = None,
+        redo: bool = False,
+    ) -> None:
+        unknown = [step for step in only if step not in ENRICH_STEPS]
+        if unknown:
+            raise ConfigError(
+                f"unknown enrichment step {unknown[0]!r}; the steps are {', '.join(ENRICH_STEPS)}"
+            )
+        self.store = store
+        self.settings = settings
+        self.models = models or EnrichModels(settings)
+        self.batch_size = batch_size
+        wanted = [s for s in ENRICH_STEPS if s not in settings.enrich_skip]
+        self.steps = tuple(s for s in wanted if not only or s in only)
+        self.since = since
+        self.redo = redo
+
+    def versions(self) -> dict[str, str]:
+        """step -> the version its stored results must carry to count as up to date."""
+        steps = set(self.steps)
+        found: dict[str, str] = {}
+        if "language" in steps:
+            found["language"] = f"py3langid-{package_version('py3langid')}/{LANGUAGE_VERSION}"
+        if "keypoints" in steps:
+            found["keypoints"] = KEYPOINTS_VERSION
+        entities = self.models.recogniser.name if "entities" not in self.settings.enrich_skip else "none"
+        if "entities" in steps:
+            found["entities"] = entities
+        if "topic" in steps:
+            found["topic"] = self.models.topics.name
+        if "kind" in steps:
+            found["kind"] = KIND_VERSION
+        if "tags" in steps:
+            found["tags"] = f"{TAGS_VERSION}+{entities}"
+        return found
+
+    def run(
+        self, progress: Callable[[int, int], None] | None = None, max_batches: int | None = None
+    ) -> EnrichTally:
+        """Enrich what is waiting (at most `max_batches` batches, or all), oldest id first."""
+        tally = EnrichTally()
+        if not self.steps:
+            return tally
+        versions = self.versions()
+        after, batches = 0, 0
+        while max_batches is None or batches < max_batches:
+            batch = self.store.enrichments.pending(
+                versions,
+                after=after,
+                limit=self.batch_size,
+                since=self.since,
+                redo=self.steps if self.redo else (),
+            )
+            if not batch:
+                break
+            batches += 1
+            outputs = self._enrich(batch, versions, tally)
+            self.store.enrichments.save(outputs, utcnow())
+            after = batch[-1][0].id
+            tally.articles += len(batch)
+            if progress is not None:
+                progress(tally.articles, 0)
+        return tally
+
+    # --- one batch ------------------------------------------------------------------------------------------
+
+    def _enrich(self, batch: Pending, versions: dict[str, str], tally: EnrichTally) -> list[EnrichOutput]:
+        outputs = {a.id: EnrichOutput(a.id, a.content_hash, a.sort_time) for a, _ in batch}
+        langs = {a.id: _primary(a.lang) for a, _ in batch}
+        for step in ENRICH_STEPS:
+            todo = [a for a, steps in batch if step in steps]
+            if not todo:
+                continue
+            started = time.perf_counter()
+            if step == "language":
+                self._each(step, todo, outputs, tally, partial(self._language, outputs=outputs, langs=langs))
+            elif step == "keypoints":
+                self._each(step, todo, outputs, tally, _keypoints)
+            elif step == "entities":
+                self._batched(
+                    step, todo, outputs, tally, partial(self._entities, outputs=outputs, langs=langs)
+                )
+            elif step == "topic":
+                self._batched(step, todo, outputs, tally, partial(self._topics, outputs=outputs))
+            elif step == "kind":
+                self._each(step, todo, outputs, tally, partial(self._kind, outputs=outputs))
+            else:  # tags, last: they take in the entities
+                names = self._entity_names(todo, outputs)
+                tags = partial(self._tags, outputs=outputs, langs=langs, entities=names)
+                self._each(step, todo, outputs, tally, tags)
+            for a in todo:
+                out = outputs[a.id]
+                if step in out.done:
+                    out.done[step] = (versions[step], out.done[step][1])
+            tally.seconds[step] = tally.seconds.get(step, 0.0) + time.perf_counter() - started
+        return list(outputs.values())
+
+    def _each(
+        self,
+        step: str,
+        todo: Sequence[EnrichInput],
+        outputs: dict[int, EnrichOutput],
+        tally: EnrichTally,
+        work: Callable[[EnrichInput], dict[str, Any]],
+    ) -> None:
+        for article in todo:
+            try:
+                outputs[article.id].done[step] = ("", work(article))
+                tally.done[step] += 1
+            except Exception as exc:  # one article's failure is stored and reported; the rest go on
+                self._failed(step, article, exc, outputs, tally)
+
+    def _batched(
+        self,
+        step: str,
+        todo: Sequence[EnrichInput],
+        outputs: dict[int, EnrichOutput],
+        tally: EnrichTally,
+        work: Callable[[Sequence[EnrichInput]], None],
+    ) -> None:
+        """Run `work` on the whole batch; if it fails, on each article alone, so only the culprit fails."""
+        try:
+            work(todo)
+            tally.done[step] += len(todo)
+            return
+        except Exception:
+            if len(todo) == 1:
+                raise
+            log.warning("the %s step failed on a batch; retrying its articles one by one", step)
+        for article in todo:
+            try:
+                work([article])
+                tally.done[step] += 1
+            except Exception as exc:
+                self._failed(step, article, exc, outputs, tally)
+
+    def _failed(
+        self,
+        step: str,
+        article: EnrichInput,
+        exc: Exception,
+        outputs: dict[int, EnrichOutput],
+        tally: EnrichTally,
+    ) -> None:
+        reason = f"{type(exc).__name__}: {exc}"
+        log.warning("the %s enrichment failed on article %d: %s", step, article.id, reason)
+        outputs[article.id].done[step] = ("", {"error": reason[:500]})
+        tally.failed[step] += 1
+        if len(tally.errors) < 5:
+            tally.errors.append(f"{step} on article {article.id}: {reason}")
+
+    # --- the steps ------------------------------------------------------------------------------------------
+
+    def _language(
+        self, a: EnrichInput, *, outputs: dict[int, EnrichOutput], langs: dict[int, str]
+    ) -> dict[str, Any]:
+        """The detected language wins over the declared one (page templates often declare the site's default
+        language on every page); an article too short or too mixed to tell keeps what its page declared."""
+        detected = detect_language(a.title, a.text or a.description)
+        chosen = detected or _primary(a.lang)
+        outputs[a.id].lang = chosen
+        langs[a.id] = chosen
+        return {"detected": detected, "declared": a.lang}
+
+    def _entities(
+        self, items: Sequence[EnrichInput], *, outputs: dict[int, EnrichOutput], langs: dict[int, str]
+    ) -> None:
+        found = self.models.recogniser.entities([(a.title, a.text, langs[a.id]) for a in items])
+        for a, entities in zip(items, found, strict=True):
+            out = outputs[a.id]
+            out.entities = [(e.name, e.type, e.mentions) for e in entities]
+            data = [{"name": e.name, "type": e.type, "mentions": e.mentions} for e in entities]
+            out.done["entities"] = ("", {"entities": data})
+
+    def _topics(self, items: Sequence[EnrichInput], *, outputs: dict[int, EnrichOutput]) -> None:
+        vectors = self._vectors(items)
+        texts = [f"{a.title}\n{a.text or a.description}" for a in items]  # it reads the words it needs
+        for a, (topic, confidence) in zip(items, self.models.topics.classify(vectors, texts), strict=True):
+            out = outputs[a.id]
+            out.topic = topic
+            out.done["topic"] = ("", {"topic": topic, "confidence": round(float(confidence), 4)})
+
+    def _vectors(self, items: Sequence[EnrichInput]) -> np.ndarray:
+        """The articles' stored title-and-lead vectors, computing and storing the missing ones: the stories
+        step, which runs next, reads them instead of embedding the articles again."""
+        embedder = self.models.embedder
+        found = self.store.stories.vectors([a.id for a in items], embedder.name)
+        missing = [a for a in items if a.id not in found]
+        if missing:
+            computed = embedder.embed([embedding_text(a.title, a.text or a.description) for a in missing])
+            pairs = [(a.id, computed[i]) for i, a in enumerate(missing)]
+            self.store.stories.save_vectors(embedder.name, pairs)
+            found.update(pairs)
+        return np.stack([np.asarray(found[a.id], dtype=np.float32) for a in items])
+
+    def _kind(self, a: EnrichInput, *, outputs: dict[int, EnrichOutput]) -> dict[str, Any]:
+        kind = article_kind(
+            url=a.url,
+            title=a.title,
+            genre=a.genre,
+            section=a.section,
+            tags=a.tags,
+            author=a.author,
+            text=a.text,
+        )
+        outputs[a.id].kind = kind
+        return {"kind": kind}
+
+    def _entity_names(
+        self, todo: Sequence[EnrichInput], outputs: dict[int, EnrichOutput]
+    ) -> dict[int, list[str]]:
+        """The top entities of each article, made in this batch or stored by an earlier run."""
+        names = {a.id: [e[0] for e in (outputs[a.id].entities or [])] for a in todo if outputs[a.id].entities}
+        stored = self.store.enrichments.data([a.id for a in todo if a.id not in names], "entities")
+        for article_id, data in stored.items():
+            names[article_id] = [e["name"] for e in data.get("entities", []) if isinstance(e, dict)]
+        return {k: v[:TOP_ENTITIES] for k, v in names.items()}
+
+    def _tags(
+        self,
+        a: EnrichInput,
+        *,
+        outputs: dict[int, EnrichOutput],
+        langs: dict[int, str],
+        entities: dict[int, list[str]],
+    ) -> dict[str, Any]:
+        phrases = keyphrases(a.title, a.text, langs[a.id])
+        tags = article_tags(publisher=a.tags, entities=entities.get(a.id, []), keyphrases=phrases)
+        outputs[a.id].tags = tags
+        return {"tags": tags, "keyphrases": phrases}
+
+
+def _keypoints(a: EnrichInput) -> dict[str, Any]:
+    """Key points and summary, each citing the sentence of the stored text it is (extractive)."""
+    sentences = split_sentences(a.text)
+    result = digest(a.title, sentences)
+    by_index = {s.index: s.text for s in sentences}
+    cite = [{"sentence": p.sentence, "text": p.text} for p in result.key_points]
+    return {
+        "key_points": [{"text": c["text"], "citations": [c]} for c in cite],
+        "summary": [{"sentence": i, "text": by_index[i]} for i in result.summary],
+    }
+
+
+def _primary(lang: str) -> str:
+    """ "en-GB" -> "en": the language, without its region."""
+    return lang.strip().replace("_", "-").split("-")[0].lower()[:8]
