@@ -12,7 +12,7 @@ from website import ADMIN_PASSWORD, MODELS_DIR, Site, records, running
 from broadsheet.config import Settings
 from broadsheet.pipeline.ingest import Ingester
 from broadsheet.pipeline.jsonl import import_jsonl
-from broadsheet.pipeline.stories import StoryBuilder
+from broadsheet.pipeline.assemble import build_steps
 from broadsheet.store import Store
 from broadsheet.web import create_app
 
@@ -27,7 +27,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data = home / "articles.jsonl"
     data.write_text("\n".join(json.dumps(r) for r in records()) + "\n")
     import_jsonl(data, Ingester(store, settings))
-    StoryBuilder(store, settings).run()
+    for step in build_steps(settings, store):  # enrichment, stories, briefs: as after an import
+        step.run()
 
     with running(create_app(settings, store=store)) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield Site(url, home, store, client)

@@ -37,8 +37,8 @@ def test_every_get_route_answers_head_like_get_without_a_body(site: Site, publis
     app = create_app(settings, store=site.store)
     article = site.client.get("/api/v1/articles/1").json()
     story, outlet, tag = article["story_id"], article["outlet_slug"], slugify(article["tags"][0])
-    values = {"article_id": "1", "story_id": str(story), "kind": "atom"}
-    slugs = {"/outlets/": outlet, "/tags/": tag}
+    values = {"article_id": "1", "story_id": str(story), "kind": "atom", "topic": article["topic"]}
+    slugs = {"/outlets/": outlet, "/tags/": tag, "/entities/": article["entities"][0]["slug"]}
     routes = sorted(set(get_routes(app)))
     assert {"/", "/articles/{article_id}", "/api/v1/articles", "/feed.{kind}", "/img/{sig}"} <= set(routes)
     checked = []

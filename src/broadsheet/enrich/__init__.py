@@ -9,7 +9,13 @@ pipeline's (pipeline/enrich.py, pipeline/briefs.py).
 
 from __future__ import annotations
 
-from broadsheet.enrich.ask import ANSWER_THRESHOLD, Answer, answer_question, validate_question
+from broadsheet.enrich.ask import (
+    ANSWER_THRESHOLD,
+    MAX_QUESTION_CHARS,
+    Answer,
+    answer_question,
+    validate_question,
+)
 from broadsheet.enrich.brief import Brief, BriefPoint, Citation, StorySource, embed_sentences, story_brief
 from broadsheet.enrich.embed import Embedder, embedding_text, load_embedder
 from broadsheet.enrich.entities import ENTITY_TYPES, Entity, EntityRecogniser, entity_slug, load_recogniser
@@ -25,6 +31,7 @@ __all__ = [
     "ENTITY_TYPES",
     "KEYPOINTS_VERSION",
     "KINDS",
+    "MAX_QUESTION_CHARS",
     "TOPICS",
     "TOPIC_LABELS",
     "Answer",

@@ -13,8 +13,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from broadsheet.enrich import TOPIC_LABELS, Answer
-from broadsheet.enrich.ask import MAX_QUESTION_CHARS
+from broadsheet.enrich import MAX_QUESTION_CHARS, TOPIC_LABELS, Answer
 from broadsheet.errors import QuestionError
 from broadsheet.models import ArticleCard, StoryCard
 from broadsheet.web.context import Ctx, PathId, WebContext, request_client

@@ -20,14 +20,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("articles") as batch:
-        batch.add_column(sa.Column("section", sa.Text(), server_default="", nullable=False))
-        batch.add_column(sa.Column("genre", sa.String(length=16), server_default="", nullable=False))
-        batch.add_column(sa.Column("topic", sa.String(length=16), server_default="", nullable=False))
-        batch.add_column(sa.Column("kind", sa.String(length=16), server_default="", nullable=False))
+    # Plain ALTER TABLE: SQLite adds (and, from 3.35, drops) a column without rebuilding the table, which
+    # the full-text index's triggers on articles would forbid.
+    op.add_column("articles", sa.Column("section", sa.Text(), server_default="", nullable=False))
+    op.add_column("articles", sa.Column("genre", sa.String(length=16), server_default="", nullable=False))
+    op.add_column("articles", sa.Column("topic", sa.String(length=16), server_default="", nullable=False))
+    op.add_column("articles", sa.Column("kind", sa.String(length=16), server_default="", nullable=False))
     op.create_index("ix_articles_topic", "articles", ["topic", sa.text("sort_time DESC"), sa.text("id DESC")])
-    with op.batch_alter_table("stories") as batch:
-        batch.add_column(sa.Column("topic", sa.String(length=16), server_default="", nullable=False))
+    op.add_column("stories", sa.Column("topic", sa.String(length=16), server_default="", nullable=False))
     op.create_table(
         "enrichments",
         sa.Column("article_id", sa.Integer(), nullable=False),
@@ -94,11 +94,7 @@ def downgrade() -> None:
     op.drop_index("ix_article_entities_slug_sort_time", table_name="article_entities")
     op.drop_table("article_entities")
     op.drop_table("enrichments")
-    with op.batch_alter_table("stories") as batch:
-        batch.drop_column("topic")
+    op.drop_column("stories", "topic")
     op.drop_index("ix_articles_topic", table_name="articles")
-    with op.batch_alter_table("articles") as batch:
-        batch.drop_column("kind")
-        batch.drop_column("topic")
-        batch.drop_column("genre")
-        batch.drop_column("section")
+    for column in ("kind", "topic", "genre", "section"):
+        op.drop_column("articles", column)
