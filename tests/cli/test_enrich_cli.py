@@ -19,9 +19,14 @@ def _import(cli: Callable[..., CliResult], tmp_path: Path) -> CliResult:
     return result
 
 
-def test_import_enriches_and_export_carries_every_field(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+def test_import_enriches_and_export_carries_every_field(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
     result = _import(cli, tmp_path)
-    assert "enrich: 9 articles enriched (language 9, keypoints 9, entities 9, topic 9, kind 9, tags 9)" in result.out
+    assert (
+        "enrich: 9 articles enriched (language 9, keypoints 9, entities 9, topic 9, kind 9, tags 9)"
+        in result.out
+    )
     exported = cli("export")
     assert exported.code == 0, exported.err
     records = [json.loads(line) for line in exported.out.splitlines()]
@@ -35,7 +40,9 @@ def test_import_enriches_and_export_carries_every_field(cli: Callable[..., CliRe
                 assert isinstance(cited["sentence"], int)
 
 
-def test_enrich_does_what_is_missing_and_redoes_what_it_is_told(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+def test_enrich_does_what_is_missing_and_redoes_what_it_is_told(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
     _import(cli, tmp_path)
     nothing = cli("enrich")
     assert nothing.code == 0, nothing.err
@@ -48,7 +55,9 @@ def test_enrich_does_what_is_missing_and_redoes_what_it_is_told(cli: Callable[..
     assert "enrich: 0 articles enriched" not in since.out
 
 
-def test_an_unknown_step_is_refused_with_the_steps_named(cli: Callable[..., CliResult], tmp_path: Path) -> None:
+def test_an_unknown_step_is_refused_with_the_steps_named(
+    cli: Callable[..., CliResult], tmp_path: Path
+) -> None:
     result = cli("enrich", "--only", "sentiment")
     assert result.code != 0
     assert "unknown enrichment step 'sentiment'" in result.err

@@ -10,9 +10,9 @@ import pytest
 from website import ADMIN_PASSWORD, MODELS_DIR, Site, records, running
 
 from broadsheet.config import Settings
+from broadsheet.pipeline.assemble import build_steps
 from broadsheet.pipeline.ingest import Ingester
 from broadsheet.pipeline.jsonl import import_jsonl
-from broadsheet.pipeline.assemble import build_steps
 from broadsheet.store import Store
 from broadsheet.web import create_app
 

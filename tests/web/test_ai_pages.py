@@ -35,9 +35,7 @@ class AISite:
 @pytest.fixture(scope="module")
 def ai_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AISite]:
     home: Path = tmp_path_factory.mktemp("aihome")
-    settings = Settings(
-        home=home, crawl_in_server=False, models_dir=MODELS_DIR, questions_per_minute=600
-    )  # type: ignore[call-arg]
+    settings = Settings(home=home, crawl_in_server=False, models_dir=MODELS_DIR, questions_per_minute=600)  # type: ignore[call-arg]
     store = Store.open(settings.database)
     data = home / "coverage.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
