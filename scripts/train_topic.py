@@ -38,7 +38,7 @@ EMBEDDER = "minilm-fp32"
 SETTINGS = {
     "vector_c": 3.0,  # inverse L2 strength of the regression on vectors
     "lexical_c": 10.0,  # ... and on TF-IDF
-    "lexical_weight": 0.4,  # share of the lexical model's log-probabilities in the mix
+    "lexical_weight": 0.5,  # share of the lexical model's log-probabilities in the mix
 }
 
 

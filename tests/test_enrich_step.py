@@ -66,7 +66,7 @@ def test_a_second_run_finds_nothing_to_do_and_the_stories_step_reuses_the_vector
 ) -> None:
     settings, store = loaded
     steps = build_steps(settings, store)
-    assert [s.name for s in steps] == ["enrich", "stories"]
+    assert [s.name for s in steps] == ["enrich", "stories", "briefs"]
     steps[0].run()
     stories = steps[1].run()
     assert stories.articles == 9

@@ -112,3 +112,24 @@ def test_layout_fits_phone_and_desktop(
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className") == "skip"  # keyboard users can skip the header
     context.close()
+
+
+def test_a_key_point_marker_jumps_to_its_sentence_and_highlights_it_without_javascript(
+    site: Site, browser: object
+) -> None:
+    context = browser.new_context(java_script_enabled=False)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.route("https://img.example/**", lambda route: route.abort())
+    page.goto(f"{site.url}/articles/{article_id(site, '(1)')}")
+    marker = page.locator(".ai-panel .key-points a.cite-link").first
+    target = (marker.get_attribute("href") or "").lstrip("#")
+    assert target.startswith("s-")
+    sentence = page.locator(f"#{target}")
+    plain = sentence.evaluate("e => getComputedStyle(e).backgroundColor")
+    marker.click()
+    assert page.url.endswith(f"#{target}")
+    lit = sentence.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert lit != plain  # :target highlights the cited sentence
+    point = marker.evaluate("a => a.parentElement.textContent")
+    assert sentence.inner_text().strip() in point
+    context.close()

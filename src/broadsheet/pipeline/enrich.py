@@ -268,9 +268,10 @@ class Enricher:
         self, a: EnrichInput, *, outputs: dict[int, EnrichOutput], langs: dict[int, str]
     ) -> dict[str, Any]:
         """The detected language wins over the declared one (page templates often declare the site's default
-        language on every page); an article too short or too mixed to tell keeps what its page declared."""
+        language on every page); an article too short or too mixed to tell (a table of results, a one-line
+        headline) keeps what its page declared, or failing that takes the site's language."""
         detected = detect_language(a.title, a.text or a.description)
-        chosen = detected or _primary(a.lang)
+        chosen = detected or _primary(a.lang) or _primary(self.settings.site_language)
         outputs[a.id].lang = chosen
         langs[a.id] = chosen
         return {"detected": detected, "declared": a.lang}
