@@ -143,3 +143,26 @@ def test_stories_take_their_members_majority_topic(loaded: tuple[Settings, Store
         story = store.stories.get(story_id, articles[0].published)  # type: ignore[arg-type]
         top = max(members.count(t) for t in set(members))
         assert members.count(story.topic) == top, (members, story.topic)
+
+
+def test_one_enricher_picks_up_new_articles_and_on_its_next_full_scan_changed_ones(
+    loaded: tuple[Settings, Store], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, store = loaded
+    enricher = Enricher(store, settings)
+    assert enricher.run().articles == 9
+    rows = coverage()[:1]
+    rows[0] |= {"url": "https://late.example/news/late-1", "outlet": "Late Edition"}
+    rows[0]["text"] = "A late edition reprinted the council statement in full. " + str(rows[0]["text"])
+    extra = tmp_path / "late.jsonl"
+    extra.write_text(json.dumps(rows[0]) + "\n")
+    import_jsonl(extra, Ingester(store, settings))
+    assert enricher.run().articles == 1  # a new article, above what it knows is done
+    article = next(a for a in store.articles.iter_all() if a.url.endswith("/orchard"))
+    assert article.id is not None
+    article.text += "\n\nThe growers' cooperative said the festival would go ahead on Saturday."
+    article.content_hash = "changed"
+    store.articles.replace_content(article.id, article, None, (), article.published)  # type: ignore[arg-type]
+    monkeypatch.setattr(enrich_step, "FULL_SCAN_SECONDS", 0.0)
+    enricher._next_full_scan = 0.0  # as if its time had come
+    assert enricher.run().articles == 1

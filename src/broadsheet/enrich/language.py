@@ -22,7 +22,9 @@ LANGUAGES = (
 )  # fmt: skip
 MIN_LETTERS = 8  # fewer letters than this ("OK", "COVID-19") say too little about a language
 MIN_CONFIDENCE = 0.1  # the model's probability, tempered by the text's length; below it, no answer
-MAX_CHARS = 1200  # of the text, after the title: enough to decide (a few paragraphs), and the cost grows with length
+MAX_CHARS = (
+    1200  # of the text, after the title: enough to decide (a few paragraphs), and the cost grows with length
+)
 MIXED_SHARE = 0.6  # the winning language must cover this share of the letters of the sample's paragraphs
 CHUNK_LETTERS = 40  # paragraphs shorter than this are not judged on their own
 

@@ -52,6 +52,7 @@ TOP_ENTITIES = 4  # of an article's entities, how many may become tags
 LANGUAGE_VERSION = "1"
 KIND_VERSION = "1"
 TAGS_VERSION = "1"
+FULL_SCAN_SECONDS = 600.0  # how often a run looks again at articles below those it knows are up to date
 
 Pending = list[tuple[EnrichInput, frozenset[str]]]
 
@@ -127,6 +128,8 @@ class Enricher:
         self.steps = tuple(s for s in wanted if not only or s in only)
         self.since = since
         self.redo = redo
+        self._clean_below = 0  # every article up to this id was up to date at the last look
+        self._next_full_scan = 0.0  # monotonic time of the next scan from the first article
 
     def versions(self) -> dict[str, str]:
         """step -> the version its stored results must carry to count as up to date."""
@@ -155,8 +158,17 @@ class Enricher:
         if not self.steps:
             return tally
         versions = self.versions()
-        after, batches = 0, 0
-        while max_batches is None or batches < max_batches:
+        # Articles up to _clean_below were all up to date when last looked at; only a full scan, at most every
+        # FULL_SCAN_SECONDS, looks below it again (for articles whose content changed since), so a pass over a
+        # large archive reads only what is new.
+        full = self.redo or time.monotonic() >= self._next_full_scan
+        top = self.store.articles.max_id()
+        after = 0 if full else self._clean_below
+        batches = 0
+        finished = False
+        while True:
+            if max_batches is not None and batches >= max_batches:
+                break
             batch = self.store.enrichments.pending(
                 versions,
                 after=after,
@@ -165,6 +177,7 @@ class Enricher:
                 redo=self.steps if self.redo else (),
             )
             if not batch:
+                finished = True
                 break
             batches += 1
             outputs = self._enrich(batch, versions, tally)
@@ -173,6 +186,10 @@ class Enricher:
             tally.articles += len(batch)
             if progress is not None:
                 progress(tally.articles, 0)
+        if finished and not self.redo and self.since is None:
+            self._clean_below = max(self._clean_below, top)
+            if full:
+                self._next_full_scan = time.monotonic() + FULL_SCAN_SECONDS
         return tally
 
     # --- one batch ------------------------------------------------------------------------------------------

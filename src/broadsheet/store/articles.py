@@ -215,6 +215,11 @@ class ArticleStore:
             yield from page
             last = page[-1].id or last
 
+    def max_id(self) -> int:
+        """The newest article's id (0 when there are none)."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.coalesce(func.max(articles.c.id), 0))).scalar_one())
+
     def count(self, *, duplicates: bool | None = None) -> int:
         query = select(func.count()).select_from(articles)
         if duplicates is not None:
