@@ -96,13 +96,12 @@ def lead3(article: Article, sentences: list[Sentence]) -> list[tuple[int, str]]:
     return chosen
 
 
-def lexrank3(
-    article: Article, sentences: list[Sentence], tokenize: Callable[[str], list[str]]
-) -> list[tuple[int, str]]:
-    """LexRank (Erkan & Radev 2004): TF-IDF cosine graph at threshold 0.1, PageRank; the top three, in text order."""
-    if not sentences:
+def lexrank_order(texts: list[str], tokenize: Callable[[str], list[str]]) -> list[int]:
+    """LexRank (Erkan & Radev 2004): TF-IDF cosine graph at threshold 0.1, PageRank with damping 0.85; the
+    indices of `texts`, best first (bench/enrich_brief.py ranks a whole cluster's sentences with it too)."""
+    if not texts:
         return []
-    bags = [Counter(tokenize(s.text)) for s in sentences]
+    bags = [Counter(tokenize(text)) for text in texts]
     document_frequency = Counter(term for bag in bags for term in bag)
     vocabulary = {term: i for i, term in enumerate(document_frequency)}
     vectors = np.zeros((len(bags), max(len(vocabulary), 1)))
@@ -120,7 +119,15 @@ def lexrank3(
         if np.abs(updated - rank).sum() < 1e-9:
             break
         rank = updated
-    return [(int(i), sentences[i].text) for i in sorted(np.argsort(-rank, kind="stable")[:3])]
+    return [int(i) for i in np.argsort(-rank, kind="stable")]
+
+
+def lexrank3(
+    article: Article, sentences: list[Sentence], tokenize: Callable[[str], list[str]]
+) -> list[tuple[int, str]]:
+    """LexRank's top three sentences, in text order."""
+    best = lexrank_order([s.text for s in sentences], tokenize)[:3]
+    return [(i, sentences[i].text) for i in sorted(best)]
 
 
 def ours(embed: Embed | None) -> Chooser:

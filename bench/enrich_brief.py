@@ -24,11 +24,9 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import math
 import statistics
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -43,6 +41,9 @@ from broadsheet.enrich.brief import Brief, StorySource, embed_sentences, story_b
 from broadsheet.enrich.embed import DEFAULT_KIND, load_embedder
 from broadsheet.enrich.keypoints import Embed
 from broadsheet.enrich.sentences import split_sentences
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from enrich import lexrank_order
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -106,30 +107,9 @@ def lead_in_turn(cluster: Cluster) -> list[str]:
 
 
 def lexrank(cluster: Cluster, tokenize: Callable[[str], list[str]]) -> list[str]:
-    """LexRank (Erkan & Radev 2004) over all the cluster's sentences: TF-IDF cosine graph at threshold 0.1,
-    PageRank with damping 0.85; best first."""
+    """LexRank over all the cluster's sentences (bench/enrich.py's), best first."""
     sentences = [sentence.text for source in cluster.sources for sentence in source.sentences]
-    if not sentences:
-        return []
-    bags = [Counter(tokenize(text)) for text in sentences]
-    document_frequency = Counter(term for bag in bags for term in bag)
-    vocabulary = {term: i for i, term in enumerate(document_frequency)}
-    vectors = np.zeros((len(bags), max(len(vocabulary), 1)))
-    for row, bag in enumerate(bags):
-        for term, count in bag.items():
-            vectors[row, vocabulary[term]] = count * math.log(len(bags) / document_frequency[term])
-    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    graph = (vectors @ vectors.T > 0.1).astype(np.float64)
-    graph /= np.maximum(graph.sum(axis=1, keepdims=True), 1.0)
-    n = len(bags)
-    transition = 0.15 / n + 0.85 * graph
-    rank = np.full(n, 1.0 / n)
-    for _ in range(100):
-        updated = transition.T @ rank
-        if np.abs(updated - rank).sum() < 1e-9:
-            break
-        rank = updated
-    return [sentences[i] for i in np.argsort(-rank, kind="stable")]
+    return [sentences[i] for i in lexrank_order(sentences, tokenize)]
 
 
 def rouge(clusters: list[Cluster], summaries: list[list[str]], scorer: Any) -> dict[str, float]:
