@@ -44,7 +44,7 @@ from broadsheet.enrich import (
 from broadsheet.errors import ConfigError
 from broadsheet.store import EnrichInput, EnrichOutput, Store
 
-__all__ = ["EnrichModels", "EnrichTally", "Enricher"]
+__all__ = ["EnrichModels", "EnrichTally", "Enricher", "configured_embedder"]
 
 log = logging.getLogger(__name__)
 BATCH = 128  # articles per transaction: entities (on two threads) and topics run batched
@@ -74,6 +74,13 @@ class EnrichTally:
         return line
 
 
+def configured_embedder(settings: Settings) -> Embedder:
+    """The embedder the settings name (`embedding_model`, `embedding_threads`, `models_dir`)."""
+    threads = settings.embedding_threads or None
+    models = settings.models_dir or settings.home / "models"
+    return load_embedder(settings.embedding_model, models, threads)
+
+
 class EnrichModels:
     """The models enrichment uses, each loaded on first use and once per process. The stories step takes
     its embedder from here too, so a process holds one copy."""
@@ -83,9 +90,7 @@ class EnrichModels:
 
     @cached_property
     def embedder(self) -> Embedder:
-        threads = self.settings.embedding_threads or None
-        models = self.settings.models_dir or self.settings.home / "models"
-        return load_embedder(self.settings.embedding_model, models, threads)
+        return configured_embedder(self.settings)
 
     @cached_property
     def recogniser(self) -> EntityRecogniser:
@@ -139,7 +144,9 @@ class Enricher:
             found["language"] = f"py3langid-{package_version('py3langid')}/{LANGUAGE_VERSION}"
         if "keypoints" in steps:
             found["keypoints"] = KEYPOINTS_VERSION
-        entities = self.models.recogniser.name if "entities" not in self.settings.enrich_skip else "none"
+        entities = ""
+        if steps & {"entities", "tags"}:  # tags take in the entities: their version follows the model's
+            entities = self.models.recogniser.name if "entities" not in self.settings.enrich_skip else "none"
         if "entities" in steps:
             found["entities"] = entities
         if "topic" in steps:
@@ -180,8 +187,8 @@ class Enricher:
                 finished = True
                 break
             batches += 1
-            outputs = self._enrich(batch, versions, tally)
-            self.store.enrichments.save(outputs, utcnow())
+            outputs = self._enrich(batch, tally)
+            self.store.enrichments.save(outputs, versions, utcnow())
             after = batch[-1][0].id
             tally.articles += len(batch)
             if progress is not None:
@@ -194,7 +201,7 @@ class Enricher:
 
     # --- one batch ------------------------------------------------------------------------------------------
 
-    def _enrich(self, batch: Pending, versions: dict[str, str], tally: EnrichTally) -> list[EnrichOutput]:
+    def _enrich(self, batch: Pending, tally: EnrichTally) -> list[EnrichOutput]:
         outputs = {a.id: EnrichOutput(a.id, a.content_hash, a.sort_time) for a, _ in batch}
         langs = {a.id: _primary(a.lang) for a, _ in batch}
         for step in ENRICH_STEPS:
@@ -218,10 +225,6 @@ class Enricher:
                 names = self._entity_names(todo, outputs)
                 tags = partial(self._tags, outputs=outputs, langs=langs, entities=names)
                 self._each(step, todo, outputs, tally, tags)
-            for a in todo:
-                out = outputs[a.id]
-                if step in out.done:
-                    out.done[step] = (versions[step], out.done[step][1])
             tally.seconds[step] = tally.seconds.get(step, 0.0) + time.perf_counter() - started
         return list(outputs.values())
 
@@ -235,7 +238,7 @@ class Enricher:
     ) -> None:
         for article in todo:
             try:
-                outputs[article.id].done[step] = ("", work(article))
+                outputs[article.id].done[step] = work(article)
                 tally.done[step] += 1
             except Exception as exc:  # one article's failure is stored and reported; the rest go on
                 self._failed(step, article, exc, outputs, tally)
@@ -274,7 +277,7 @@ class Enricher:
     ) -> None:
         reason = f"{type(exc).__name__}: {exc}"
         log.warning("the %s enrichment failed on article %d: %s", step, article.id, reason)
-        outputs[article.id].done[step] = ("", {"error": reason[:500]})
+        outputs[article.id].done[step] = {"error": reason[:500]}
         tally.failed[step] += 1
         if len(tally.errors) < 5:
             tally.errors.append(f"{step} on article {article.id}: {reason}")
@@ -301,7 +304,7 @@ class Enricher:
             out = outputs[a.id]
             out.entities = [(e.name, e.type, e.mentions) for e in entities]
             data = [{"name": e.name, "type": e.type, "mentions": e.mentions} for e in entities]
-            out.done["entities"] = ("", {"entities": data})
+            out.done["entities"] = {"entities": data}
 
     def _topics(self, items: Sequence[EnrichInput], *, outputs: dict[int, EnrichOutput]) -> None:
         vectors = self._vectors(items)
@@ -309,7 +312,7 @@ class Enricher:
         for a, (topic, confidence) in zip(items, self.models.topics.classify(vectors, texts), strict=True):
             out = outputs[a.id]
             out.topic = topic
-            out.done["topic"] = ("", {"topic": topic, "confidence": round(float(confidence), 4)})
+            out.done["topic"] = {"topic": topic, "confidence": round(float(confidence), 4)}
 
     def _vectors(self, items: Sequence[EnrichInput]) -> np.ndarray:
         """The articles' stored title-and-lead vectors, computing and storing the missing ones: the stories

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import numpy as np
 from sqlalchemy import Connection
@@ -23,9 +24,10 @@ from sqlalchemy import Connection
 from broadsheet.clock import utcnow
 from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
 from broadsheet.config import Settings
-from broadsheet.enrich import Embedder, embedding_text, load_embedder
+from broadsheet.enrich import Embedder, embedding_text
 from broadsheet.errors import StoriesBusyError
 from broadsheet.models import StoryEvent
+from broadsheet.pipeline.enrich import configured_embedder
 from broadsheet.store import PendingArticle, Store, StoryUpdate
 
 __all__ = ["StoryBuilder", "StoryTally"]
@@ -75,12 +77,13 @@ class StoryBuilder:
         batch_size: int = BATCH,
         load_embedder: Callable[[], Embedder] | None = None,
     ) -> None:
-        """`load_embedder` shares an embedder loaded elsewhere (enrichment's), on first use."""
+        """`load_embedder` shares an embedder loaded elsewhere (enrichment's), on first use; without it, the
+        configured one is loaded."""
         self.batch_size = batch_size
         self.store = store
         self.settings = settings
         self._embedder = embedder
-        self._load_embedder = load_embedder
+        self._load_embedder = load_embedder or partial(configured_embedder, settings)
         self.config = ClusterConfig(gap=timedelta(hours=settings.story_gap_hours))
         self._clusterer: StoryClusterer | None = None
         self.holder = f"{socket.gethostname()} pid {os.getpid()} ({secrets.token_hex(3)})"
@@ -88,12 +91,8 @@ class StoryBuilder:
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None and self._load_embedder is not None:
-            self._embedder = self._load_embedder()
         if self._embedder is None:
-            threads = self.settings.embedding_threads or None
-            models = self.settings.models_dir or self.settings.home / "models"
-            self._embedder = load_embedder(self.settings.embedding_model, models, threads)
+            self._embedder = self._load_embedder()
         return self._embedder
 
     def run(

@@ -47,13 +47,14 @@ class EnrichInput:
 
 @dataclass(slots=True)
 class EnrichOutput:
-    """What a run made of one article. `done` maps each step that ran to (its version, its JSON data); the
-    other fields are set by the steps that own them and left None when that step did not run."""
+    """What a run made of one article. `done` maps each step that ran to its JSON data (stored with the
+    step's version, given to `save`); the other fields are set by the steps that own them and left None when
+    that step did not run."""
 
     article_id: int
     content_hash: str
     sort_time: datetime
-    done: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
     lang: str | None = None
     topic: str | None = None
     kind: str | None = None
@@ -155,9 +156,9 @@ class EnrichmentStore:
                 out.append((article, steps))
         return out
 
-    def save(self, outputs: Sequence[EnrichOutput], now: datetime) -> None:
-        """Store one batch's results in one transaction; the stories of the articles whose topic changed
-        take their members' majority again."""
+    def save(self, outputs: Sequence[EnrichOutput], versions: Mapping[str, str], now: datetime) -> None:
+        """Store one batch's results in one transaction, each step's with its version (step -> version); the
+        stories of the articles whose topic changed take their members' majority again."""
         if not outputs:
             return
         with self.engine.begin() as conn:
@@ -165,13 +166,13 @@ class EnrichmentStore:
                 {
                     "article_id": o.article_id,
                     "step": step,
-                    "version": version,
+                    "version": versions[step],
                     "content_hash": o.content_hash,
                     "data": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
                     "done_at": now,
                 }
                 for o in outputs
-                for step, (version, data) in o.done.items()
+                for step, data in o.done.items()
             ]
             if rows:
                 conn.execute(

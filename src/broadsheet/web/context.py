@@ -34,7 +34,6 @@ from broadsheet.web import timefmt
 from broadsheet.web.cache import PageCache
 from broadsheet.web.ratelimit import RateLimit
 from broadsheet.web.security import csrf_token, proxied_image, request_identity
-from broadsheet.web.server import client_key
 
 __all__ = ["MAX_ID", "Ctx", "PathId", "WebContext", "get_context"]
 
@@ -204,8 +203,3 @@ def shown(value: Any) -> Any:
     """What a template prints for `{{ value }}`: text, which comes from publishers, without control characters
     or bidirectional overrides (strip_controls); markup our own filters built, and numbers, as they are."""
     return strip_controls(value) if type(value) is str else value
-
-
-def request_client(request: Request) -> str:
-    """The client address a request is counted by (an IPv6 client by its /64), as connections are."""
-    return client_key((request.client.host, request.client.port) if request.client else None)

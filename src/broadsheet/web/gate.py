@@ -23,7 +23,7 @@ from broadsheet.config import Settings
 from broadsheet.web.auth import ADMIN_OFF
 from broadsheet.web.errors import error_response
 from broadsheet.web.security import ADMIN_PREFIXES, check_admin
-from broadsheet.web.server import client_key
+from broadsheet.web.server import request_client
 
 __all__ = ["Gate", "Lockout"]
 
@@ -136,7 +136,7 @@ class Gate:
         if not password:
             return _refuse(request, 403, ADMIN_OFF)
         # IPv6 clients by their /64, as the connection caps count them: one machine can pick any address in it.
-        address = client_key((request.client.host, request.client.port) if request.client else None)
+        address = request_client(request)
         locked = self.lockout.locked_for(address)
         if locked:
             minutes = max(1, round(locked / 60))

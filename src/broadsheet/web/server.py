@@ -18,6 +18,7 @@ from asyncio import TimerHandle, Transport
 from typing import Any
 
 import uvicorn
+from starlette.requests import Request
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
@@ -75,6 +76,11 @@ def client_key(peer: Any) -> str:
     if address.ipv4_mapped is not None:
         return str(address.ipv4_mapped)
     return f"{ipaddress.IPv6Network((address, 64), strict=False).network_address}/64"
+
+
+def request_client(request: Request) -> str:
+    """`client_key` of the client that sent `request`: what lockouts and rate limits count by."""
+    return client_key((request.client.host, request.client.port) if request.client else None)
 
 
 class ConnectionCaps:

@@ -28,9 +28,10 @@ from broadsheet.web.api.models import (
     StoryMerge,
 )
 from broadsheet.web.auth import require_admin
-from broadsheet.web.context import MAX_ID, Ctx, PathId, request_client
+from broadsheet.web.context import MAX_ID, Ctx, PathId
 from broadsheet.web.errors import error_response
 from broadsheet.web.search import run_search
+from broadsheet.web.server import request_client
 
 __all__ = ["router"]
 

@@ -16,8 +16,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from broadsheet.enrich import MAX_QUESTION_CHARS, TOPIC_LABELS, Answer
 from broadsheet.errors import QuestionError
 from broadsheet.models import ArticleCard, StoryCard
-from broadsheet.web.context import Ctx, PathId, WebContext, request_client
+from broadsheet.web.context import Ctx, PathId, WebContext
 from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
+from broadsheet.web.server import request_client
 
 __all__ = ["Coverage", "TimelineEntry", "coverage", "router", "timeline"]
 
