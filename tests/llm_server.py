@@ -21,11 +21,14 @@ import select
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -33,10 +36,13 @@ __all__ = [
     "KNOWN_MODELS",
     "ModelMissingError",
     "ModelParts",
+    "Reply",
     "RunningServer",
+    "completion",
     "default_threads",
     "ensure_model",
     "parse_parts",
+    "plain_server",
     "running_server",
     "xllamacpp_installed",
 ]
@@ -256,3 +262,46 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="(internal) run llama.cpp's server until stdin closes")
     parser.add_argument("settings", help="JSON: model, threads, context, api_key")
     _serve(json.loads(parser.parse_args().settings))
+
+
+# --- a scripted server, for the client's and the pipeline's handling of every kind of reply ------------------
+
+Reply = Callable[[dict[str, Any]], tuple[int, dict[str, str], bytes]]
+
+
+def completion(content: str) -> bytes:
+    """A chat completion whose message is `content`, as an OpenAI-compatible server sends it."""
+    message = {"role": "assistant", "content": content}
+    return json.dumps({"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}).encode()
+
+
+@contextmanager
+def plain_server(reply: Reply) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A stdlib HTTP server on 127.0.0.1 answering each POST with `reply(body)`; yields its URL and the
+    request bodies it received."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append(body)
+            status, headers, payload = reply(body)
+            self.send_response(status)
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

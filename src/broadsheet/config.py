@@ -23,12 +23,13 @@ from pydantic_settings import (
 from broadsheet import __version__
 from broadsheet.errors import ConfigError
 
-__all__ = ["DEFAULT_HOME", "ENRICH_STEPS", "Settings", "load_settings"]
+__all__ = ["DEFAULT_HOME", "ENRICH_STEPS", "LLM_TASKS", "Settings", "load_settings"]
 
 DEFAULT_HOME = Path("broadsheet-data")
 TOML_NAME = "broadsheet.toml"
 # The enrichment steps, in the order they run (pipeline/enrich.py): each one module under enrich/.
 ENRICH_STEPS = ("language", "keypoints", "entities", "topic", "kind", "tags")
+LLM_TASKS = ("summary", "brief", "answer")
 
 
 class Settings(BaseSettings):
@@ -141,6 +142,33 @@ class Settings(BaseSettings):
         le=10_000,
         description="Questions about a story each client may ask a minute (bursts of up to 5): each costs an "
         "embedding and a search of the story's sentences.",
+    )
+
+    # --- the optional LLM (enrich/llm.py): off unless llm_url is set
+    llm_url: str = Field(
+        "",
+        description="An OpenAI-compatible server (llama.cpp's server, Ollama, vLLM, a hosted service), e.g. "
+        "http://127.0.0.1:8080/v1. When set, summaries, story briefs and answers are rewritten in the background "
+        "from their cited sentences only; every claim is checked against what it cites. Empty: off.",
+    )
+    llm_model: str = Field("", description="The model name the server is asked for (needed with llm_url).")
+    llm_api_key: SecretStr = Field(
+        SecretStr(""), description="Bearer key for the LLM server, if it wants one."
+    )
+    llm_timeout: float = Field(
+        120.0, gt=0, le=3600, description="Seconds to wait for one rewrite before showing the extracted text."
+    )
+    llm_rewrite: list[str] = Field(
+        default_factory=lambda: list(LLM_TASKS),
+        description="What the LLM rewrites: any of summary (each article's), brief (each story's), answer "
+        "(questions readers ask about a story; shown when they ask again, as a rewrite takes seconds).",
+    )
+    llm_seconds_per_round: float = Field(
+        120.0,
+        gt=0,
+        le=24 * 3600,
+        description="How long one round of background rewriting runs before it rests; rounds run beside the "
+        "crawl, never in its way.",
     )
 
     # --- the search index
@@ -306,6 +334,22 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("llm_rewrite")
+    @classmethod
+    def _known_tasks(cls, value: list[str]) -> list[str]:
+        unknown = [task for task in value if task not in LLM_TASKS]
+        if unknown:
+            raise ValueError(f"unknown LLM task {unknown[0]!r}; the tasks are {', '.join(LLM_TASKS)}")
+        return value
+
+    @field_validator("llm_url")
+    @classmethod
+    def _llm_address(cls, value: str) -> str:
+        value = value.strip()
+        if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+            raise ValueError(f"llm_url {value!r} must be an http(s) address, like http://127.0.0.1:8080/v1")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -320,6 +364,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 "poll intervals must satisfy min_poll_interval <= default_poll_interval <= max_poll_interval"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _llm_named(self) -> Settings:
+        if self.llm_url and not self.llm_model.strip():
+            raise ValueError("llm_url is set but llm_model is not: name the model the server should run")
         return self
 
     @model_validator(mode="after")

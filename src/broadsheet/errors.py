@@ -16,6 +16,7 @@ __all__ = [
     "FetchError",
     "HTTPStatusError",
     "ImportLineError",
+    "LLMServerError",
     "NetworkError",
     "NotFoundError",
     "QuestionError",
@@ -161,3 +162,7 @@ class QuestionError(BroadsheetError):
 
 class WorkersFailedError(BroadsheetError):
     """Server workers exit as soon as they start, so starting more would only repeat the failure."""
+
+
+class LLMServerError(BroadsheetError):
+    """The optional LLM's server could not be reached, timed out or refused (settings llm_url, llm_api_key)."""

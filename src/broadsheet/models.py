@@ -317,6 +317,10 @@ class AIView:
     entities: tuple[EntityRef, ...] = ()
     tags: tuple[str, ...] = ()  # the merged tags (publisher's, entities, keyphrases); () when not made yet
     steps: tuple[str, ...] = ()  # the steps that have run on it
+    # The summary as the optional LLM wrote it from cited sentences (pipeline/rewrite.py), each claim with
+    # the sentences it was checked against; () when there is none. `written_by` names the model.
+    written: tuple[Point, ...] = ()
+    written_by: str = ""
 
     @property
     def summary_text(self) -> str:

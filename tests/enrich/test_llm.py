@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +24,9 @@ from llm_server import (
     KNOWN_MODELS,
     ModelMissingError,
     RunningServer,
+    completion,
     ensure_model,
+    plain_server,
     running_server,
     xllamacpp_installed,
 )
@@ -154,45 +153,6 @@ def test_cites_written_as_numerals_in_strings_count() -> None:
 
 
 # --- fallbacks against plain loopback servers -----------------------------------------------------------------
-
-Reply = Callable[[dict[str, Any]], tuple[int, dict[str, str], bytes]]
-
-
-def completion(content: str) -> bytes:
-    message = {"role": "assistant", "content": content}
-    return json.dumps({"choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}).encode()
-
-
-@contextmanager
-def plain_server(reply: Reply) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A stdlib HTTP server on 127.0.0.1 answering each POST with `reply(body)`; yields its URL and the
-    request bodies it received."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            received.append(body)
-            status, headers, payload = reply(body)
-            self.send_response(status)
-            for name, value in {"Content-Type": "application/json", **headers}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", received
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def config(base_url: str, **overrides: Any) -> LLMConfig:

@@ -137,7 +137,7 @@ def test_asking_about_a_story_answers_from_its_sentences_or_says_it_does_not_kno
     unknown = ai_site.client.post(
         f"/api/v1/stories/{story_id}/ask", json={"question": "What is the recipe for lemon drizzle cake?"}
     ).json()
-    assert unknown == {"found": False, "answer": []}
+    assert unknown == {"found": False, "answer": [], "written": None, "written_pending": False}
     empty = ai_site.client.post(f"/api/v1/stories/{story_id}/ask", json={"question": "   "})
     assert empty.status_code == 400
     assert "question is empty" in empty.json()["error"]["message"]

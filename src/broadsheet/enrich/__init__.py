@@ -22,6 +22,7 @@ from broadsheet.enrich.entities import ENTITY_TYPES, Entity, EntityRecogniser, e
 from broadsheet.enrich.keypoints import KEYPOINTS_VERSION, Digest, KeyPoint, digest
 from broadsheet.enrich.kind import KINDS, article_kind
 from broadsheet.enrich.language import detect_language
+from broadsheet.enrich.llm import Grounded, LLMConfig, Rewrite, Task, rewrite
 from broadsheet.enrich.sentences import Sentence, split_sentences
 from broadsheet.enrich.tags import article_tags, keyphrases, normalise_tag
 from broadsheet.enrich.topic import TOPIC_LABELS, TOPICS, TopicClassifier, load_topic_classifier, story_topic
@@ -42,9 +43,13 @@ __all__ = [
     "Embedder",
     "Entity",
     "EntityRecogniser",
+    "Grounded",
     "KeyPoint",
+    "LLMConfig",
+    "Rewrite",
     "Sentence",
     "StorySource",
+    "Task",
     "TopicClassifier",
     "answer_question",
     "article_kind",
@@ -59,6 +64,7 @@ __all__ = [
     "load_recogniser",
     "load_topic_classifier",
     "normalise_tag",
+    "rewrite",
     "split_sentences",
     "story_brief",
     "story_topic",

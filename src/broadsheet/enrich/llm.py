@@ -90,6 +90,9 @@ class Rewrite:
     used_llm: bool
     reason: str = ""
     seconds: float = 0.0
+    # The server failed (unreachable, timed out, refused, rate limited, HTTP 5xx), not the model: worth
+    # trying the same sentences again later. A reply that fails the checks is not.
+    transient: bool = False
 
 
 # --- the prompt and the schema ------------------------------------------------------------------------------
@@ -343,7 +346,8 @@ def _parse_output(content: str) -> Any:
 
 def _ask(
     http: httpx.Client, config: LLMConfig, messages: list[dict[str, str]], schema: dict[str, Any]
-) -> tuple[str | None, str]:
+) -> tuple[str | None, str, bool]:
+    """(the model's text, '', False), or (None, why, whether the server rather than the model failed)."""
     body: dict[str, Any] = {
         "model": config.model,
         "messages": messages,
@@ -359,10 +363,11 @@ def _ask(
         body["response_format"] = {"type": "json_object"}
         response, reason = _post(http, config, body)
     if response is None:
-        return None, reason
+        return None, reason, True
     if response.status_code != 200:
-        return None, _status_reason(response)
-    return _content(response)
+        return None, _status_reason(response), True
+    content, reason = _content(response)
+    return content, reason, False
 
 
 def ask_model(
@@ -376,20 +381,32 @@ def ask_model(
 ) -> tuple[Any, str]:
     """The model's reply as parsed JSON, before any check, or None and the reason there is none. `rewrite`
     is this and `check_claims`; benches call it to see what the checks drop."""
+    raw, reason, _transient = _reply(config, task, sentences, question, max_claims, client)
+    return raw, reason
+
+
+def _reply(
+    config: LLMConfig,
+    task: Task,
+    sentences: Sequence[str],
+    question: str,
+    max_claims: int,
+    client: httpx.Client | None,
+) -> tuple[Any, str, bool]:
     if not sentences:
-        return None, "no source sentences to rewrite from"
+        return None, "no source sentences to rewrite from", False
     messages = build_prompt(task, sentences, question=question, max_claims=max_claims)
     schema = response_schema(len(sentences), max_claims, min_claims=0 if task == "answer" else 1)
     http = client if client is not None else httpx.Client()
     try:
-        content, reason = _ask(http, config, messages, schema)
+        content, reason, transient = _ask(http, config, messages, schema)
     finally:
         if client is None:
             http.close()
     if content is None:
-        return None, reason
+        return None, reason, transient
     raw = _parse_output(content)
-    return (raw, "") if raw is not None else (None, "the model's output is not a JSON object")
+    return (raw, "", False) if raw is not None else (None, "the model's output is not a JSON object", False)
 
 
 def rewrite(
@@ -408,13 +425,14 @@ def rewrite(
     Never raises for the server's faults: the caller shows the extractive result instead."""
     started = time.perf_counter()
 
-    def fallback(reason: str) -> Rewrite:
+    def fallback(reason: str, transient: bool = False) -> Rewrite:
         log.warning("LLM rewrite (%s) fell back to the extractive result: %s", task, reason)
-        return Rewrite((), used_llm=False, reason=reason, seconds=time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        return Rewrite((), used_llm=False, reason=reason, seconds=elapsed, transient=transient)
 
-    raw, reason = ask_model(config, task, sentences, question=question, max_claims=max_claims, client=client)
+    raw, reason, transient = _reply(config, task, sentences, question, max_claims, client)
     if raw is None:
-        return fallback(reason)
+        return fallback(reason, transient)
     claims = check_claims(raw, sentences, min_support=min_support)
     if len(claims) < max(min_claims, 1):
         offered = raw.get("claims") if isinstance(raw, dict) else None

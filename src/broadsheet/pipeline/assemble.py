@@ -24,7 +24,14 @@ if TYPE_CHECKING:  # the crawler pulls in fetching and extraction, the stories s
     from broadsheet.pipeline.enrich import Enricher, EnrichModels
     from broadsheet.pipeline.stories import StoryBuilder
 
-__all__ = ["build_crawler", "build_enricher", "build_ingester", "build_steps", "story_builder"]
+__all__ = [
+    "build_background",
+    "build_crawler",
+    "build_enricher",
+    "build_ingester",
+    "build_steps",
+    "story_builder",
+]
 
 
 def build_ingester(settings: Settings, store: Store, clock: Callable[[], datetime] = utcnow) -> Ingester:
@@ -49,6 +56,16 @@ def build_steps(settings: Settings, store: Store) -> list[Step]:
 
             steps.append(BriefBuilder(store, lambda: models.embedder))
     return steps
+
+
+def build_background(settings: Settings, store: Store) -> list[Step]:
+    """The slow steps, which run beside the crawl rather than in its passes: the optional LLM's rewrites
+    (pipeline/rewrite.py) when `llm_url` is set."""
+    if not settings.llm_url:
+        return []
+    from broadsheet.pipeline.rewrite import Rewriter
+
+    return [Rewriter(store, settings)]
 
 
 def build_enricher(settings: Settings, store: Store, **options: Any) -> Enricher:
@@ -88,6 +105,7 @@ def build_crawler(
         store,
         build_ingester(settings, store, clock),
         steps=build_steps(settings, store),
+        background=build_background(settings, store),
         progress=progress,
         clock=clock,
         start_method=start_method,

@@ -34,6 +34,7 @@ __all__ = ["Crawler"]
 
 log = logging.getLogger(__name__)
 MAX_CHILD_SITEMAPS = 5
+BACKGROUND_REST = 30.0  # seconds between background rounds that found nothing to do
 
 
 class Crawler:
@@ -44,12 +45,15 @@ class Crawler:
         ingester: Ingester,
         *,
         steps: Sequence[Step] = (),
+        background: Sequence[Step] = (),
         progress: CrawlProgress | None = None,
         clock: Callable[[], datetime] = utcnow,
         start_method: StartMethod = "fork",
     ) -> None:
         self.start_method: StartMethod = start_method
         self.steps = tuple(steps)
+        # Slow steps (the optional LLM's rewrites) that run beside the passes by `run_forever`, never in one.
+        self.background = tuple(background)
         self.settings = settings
         self.store = store
         self.ingester = ingester
@@ -120,7 +124,30 @@ class Crawler:
 
     async def run_forever(self, stop: asyncio.Event, on_report: Callable[[CrawlReport], None]) -> None:
         """Poll on schedule until `stop` is set; sleeps until the next source is due (at most a minute, so
-        sources added meanwhile are picked up)."""
+        sources added meanwhile are picked up). The background steps run beside it meanwhile."""
+        beside = [asyncio.create_task(self._run_beside(step, stop)) for step in self.background]
+        try:
+            await self._poll_forever(stop, on_report)
+        finally:
+            for task in beside:
+                task.cancel()
+            await asyncio.gather(*beside, return_exceptions=True)
+
+    async def _run_beside(self, step: Step, stop: asyncio.Event) -> None:
+        """Rounds of a background step, each in a thread; after a round that stored nothing (nothing to do,
+        or the server down), a rest of BACKGROUND_REST seconds. A round in flight when `stop` is set runs to
+        its end in its thread (it is bounded by its own time limit); only the waiting is cut short."""
+        while not stop.is_set():
+            tally, _error = await asyncio.to_thread(run_step, step, None)  # run_step logs a failure
+            worked = tally is not None and tally.articles > 0
+            if worked and tally is not None:
+                log.info("%s: %s", step.name, tally.summary())
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1.0 if worked else BACKGROUND_REST)
+            except TimeoutError:
+                continue
+
+    async def _poll_forever(self, stop: asyncio.Event, on_report: Callable[[CrawlReport], None]) -> None:
         while not stop.is_set():
             report = await self.run_once()
             if report.sources:

@@ -155,6 +155,15 @@ def article_record(article: Article, ai: AIView | None = None) -> dict[str, Any]
             {"text": p.text, "citations": [{"sentence": c.sentence, "text": c.text} for c in p.citations]}
             for p in ai.key_points
         ],
+        "written_summary": {
+            "model": ai.written_by,
+            "points": [
+                {"text": p.text, "citations": [{"sentence": c.sentence, "text": c.text} for c in p.citations]}
+                for p in ai.written
+            ],
+        }
+        if ai.written
+        else None,
         "source_id": article.source_id,
         "duplicate_of": article.duplicate_of,
         "story_id": article.story_id,

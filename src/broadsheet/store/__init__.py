@@ -11,12 +11,14 @@ from broadsheet.store.enrichments import EnrichInput, EnrichmentStore, EnrichOut
 from broadsheet.store.jobs import Job, JobStore
 from broadsheet.store.leases import Lease, LeaseStore
 from broadsheet.store.reads import ReadStore
+from broadsheet.store.rewrites import WRITTEN, RewriteStore, StoredRewrite, Subject
 from broadsheet.store.search import SEARCH_HELP, compact_index, index_segments, search
 from broadsheet.store.sources import FetchOutcome, SourceStore
 from broadsheet.store.stories import PendingArticle, StoryStore, StoryUpdate
 
 __all__ = [
     "SEARCH_HELP",
+    "WRITTEN",
     "ArticleStore",
     "BriefStore",
     "EnrichInput",
@@ -31,11 +33,14 @@ __all__ = [
     "MemberText",
     "PendingArticle",
     "ReadStore",
+    "RewriteStore",
     "SourceStore",
     "Store",
     "StoredBrief",
+    "StoredRewrite",
     "StoryStore",
     "StoryUpdate",
+    "Subject",
     "compact_index",
     "index_segments",
     "search",
@@ -53,6 +58,7 @@ class Store:
         self.jobs = JobStore(engine)
         self.enrichments = EnrichmentStore(engine)
         self.briefs = BriefStore(engine)
+        self.rewrites = RewriteStore(engine)
 
     @classmethod
     def open(cls, url: str) -> Store:

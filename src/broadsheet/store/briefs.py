@@ -38,6 +38,7 @@ class StoredBrief:
     article_count: int  # of the story when the brief was built
     built_at: datetime
     data: dict[str, Any]
+    version: str = ""
 
 
 def _encode(vectors: np.ndarray) -> bytes:
@@ -146,4 +147,4 @@ class BriefStore:
             row = conn.execute(query).first()
         if row is None:
             return None
-        return StoredBrief(row.story_id, row.article_count, row.built_at, json.loads(row.data))
+        return StoredBrief(row.story_id, row.article_count, row.built_at, json.loads(row.data), row.version)

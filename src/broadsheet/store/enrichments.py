@@ -304,10 +304,26 @@ def _view(steps: Mapping[str, dict[str, Any]], text: str) -> AIView:
         if isinstance(e, dict) and isinstance(e.get("name"), str) and e["name"].strip()
     )
     tags = tuple(t for t in steps.get("tags", {}).get("tags", ()) if isinstance(t, str) and t.strip())
+    written = steps.get("written", {})
     return AIView(
         key_points=tuple(points),
         summary=_cited(keypoints.get("summary", ()), text),
         entities=entities,
         tags=tags,
         steps=tuple(sorted(steps)),
+        written=_written(written.get("points", ()), text),
+        written_by=str(written.get("model", "")),
     )
+
+
+def _written(items: Iterable[Any], text: str) -> tuple[Point, ...]:
+    """The written claims whose every citation still holds: a claim was checked against all it cites."""
+    out = []
+    for p in items:
+        if not isinstance(p, dict) or not isinstance(p.get("text"), str):
+            continue
+        given = p.get("citations", ())
+        citations = _cited(given, text) if isinstance(given, list) else ()
+        if citations and len(citations) == len(given):
+            out.append(Point(p["text"], citations))
+    return tuple(out)

@@ -37,6 +37,7 @@ __all__ = [
     "leases",
     "metadata",
     "outlet_icons",
+    "rewrites",
     "sentence_vectors",
     "sources",
     "stories",
@@ -365,3 +366,27 @@ story_briefs = Table(
     Column("built_at", UTCDateTime, nullable=False),
     Column("data", Text, nullable=False),
 )
+
+
+# --- the optional LLM (migration 0009) -----------------------------------------------------------------------
+
+# What the LLM wrote (pipeline/rewrite.py) for stories: a brief, or the answer to a question about a story
+# (`question` normalised; '' for a brief). An article's written summary is an enrichment row (step "written").
+# `version` names the model and what the rewrite was made from, `source_hash` the sources themselves: a row that no longer matches is stale and redone. Answers
+# are asked for by a reader (status 'pending', `sources` the sentences to write from) and written by the
+# background rewriter; 'failed' rows say in `data` why the extracted text stands.
+rewrites = Table(
+    "rewrites",
+    metadata,
+    Column("subject", String(8), primary_key=True),
+    Column("subject_id", Integer, primary_key=True),
+    Column("question", Text, primary_key=True, server_default=""),
+    Column("status", String(8), nullable=False),
+    Column("version", String(256), nullable=False),
+    Column("source_hash", String(64), nullable=False),
+    Column("sources", Text, nullable=False, server_default="[]"),
+    Column("data", Text, nullable=False, server_default="{}"),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+)
+Index("ix_rewrites_status_requested_at", rewrites.c.status, rewrites.c.requested_at)

@@ -93,6 +93,11 @@ class WebContext:
         env.filters["when"] = self.when
         env.filters["badge"] = self.badge
 
+    def llm_writes(self, task: str) -> bool:
+        """Whether the optional LLM's text for `task` (summary, brief, answer) is shown: it is on and asked
+        to write it. Turned off, what it wrote before is no longer shown."""
+        return bool(self.settings.llm_url) and task in self.settings.llm_rewrite
+
     def image_url(self, url: str) -> str:
         """A publisher's image as the page should reference it: through the proxy when that is on."""
         return proxied_image(self.secret, url) if self.settings.proxy_images else url

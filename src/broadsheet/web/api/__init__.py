@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from broadsheet.errors import BadCursorError
+from broadsheet.pipeline.rewrite import written_answer, written_brief
 from broadsheet.web.api.models import (
     AnswerPassage,
     ArticleDetail,
@@ -26,6 +27,7 @@ from broadsheet.web.api.models import (
     StoryBrief,
     StoryDetail,
     StoryMerge,
+    WrittenPoints,
 )
 from broadsheet.web.auth import require_admin
 from broadsheet.web.context import MAX_ID, Ctx, PathId
@@ -62,7 +64,9 @@ def list_articles(
 def get_article(ctx: Ctx, article_id: PathId) -> ArticleDetail:
     article = ctx.store.articles.get(article_id)
     ai = ctx.store.enrichments.view(article_id, article.text)
-    return ArticleDetail.full(ctx.store.reads.card(article_id), article, ai)
+    return ArticleDetail.full(
+        ctx.store.reads.card(article_id), article, ai, written=ctx.llm_writes("summary")
+    )
 
 
 @router.get("/outlets", response_model=list[Outlet], summary="Outlets by article count")
@@ -123,9 +127,12 @@ def story_brief(ctx: Ctx, story_id: PathId) -> StoryBrief:
         return StoryBrief(story_id=story.id, agreed=[], only={}, article_count=0, outlet_count=0,
                           story_article_count=story.article_count, built_at=None)  # fmt: skip
     data = stored.data
+    written = written_brief(ctx.store, ctx.settings, story.id)
     return StoryBrief(story_id=story.id, agreed=data["agreed"], only=data["only"],
                       article_count=data["article_count"], outlet_count=data["outlet_count"],
-                      story_article_count=story.article_count, built_at=stored.built_at)  # fmt: skip
+                      story_article_count=story.article_count, built_at=stored.built_at,
+                      written=WrittenPoints(model=written.model, article_count=written.article_count,
+                                            points=list(written.points)) if written else None)  # fmt: skip
 
 
 @router.post("/stories/{story_id}/ask", response_model=StoryAnswer,
@@ -137,9 +144,12 @@ def ask_story(ctx: Ctx, request: Request, story_id: PathId, body: Question) -> R
                               {"Retry-After": str(math.ceil(wait))})  # fmt: skip
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     answer = ctx.questions.ask(story.id, body.question)
+    written = written_answer(ctx.store, ctx.settings, story.id, body.question, answer, ctx.clock())
     return StoryAnswer(found=answer.found, answer=[
         AnswerPassage(text=c.text, article_id=c.article_id, outlet=c.outlet, sentence=c.sentence)
-        for c in answer.passages])  # fmt: skip
+        for c in answer.passages],
+        written=WrittenPoints(model=written.model, points=list(written.points)) if written.points else None,
+        written_pending=written.pending)  # fmt: skip
 
 
 @router.get("/sources", response_model=SourceList, summary="Sources and their health, a page at a time (admin)",

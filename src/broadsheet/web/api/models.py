@@ -68,6 +68,19 @@ class EntityOut(BaseModel):
     slug: str = Field(description="its page: /entities/<slug>")
 
 
+class WrittenSummary(BaseModel):
+    model: str = Field(description="the model that wrote it")
+    points: list[KeyPointOut] = Field(
+        description="its claims, each citing the sentences it was checked against"
+    )
+
+    @classmethod
+    def of(cls, ai: AIView) -> WrittenSummary:
+        return cls(model=ai.written_by, points=[
+            KeyPointOut(text=p.text, citations=[CitedSentence(sentence=c.sentence, text=c.text) for c in p.citations])
+            for p in ai.written])  # fmt: skip
+
+
 class ArticleDetail(ArticleSummary):
     story_id: int | None
     text: str
@@ -85,9 +98,13 @@ class ArticleDetail(ArticleSummary):
     summary: str = Field(description="a short summary made of the article's own sentences")
     summary_sentences: list[CitedSentence]
     key_points: list[KeyPointOut]
+    written_summary: WrittenSummary | None = Field(
+        None,
+        description="the summary as the optional LLM wrote it from the cited sentences; null when off or not yet written",
+    )
 
     @classmethod
-    def full(cls, card: ArticleCard, article: Article, ai: AIView) -> ArticleDetail:
+    def full(cls, card: ArticleCard, article: Article, ai: AIView, *, written: bool = False) -> ArticleDetail:
         base = ArticleSummary.of(card).model_dump()
         base["tags"] = list(ai.tags or article.tags)
         return cls(**base, text=article.text, html=article.html,
@@ -101,7 +118,8 @@ class ArticleDetail(ArticleSummary):
                    summary_sentences=[CitedSentence(sentence=c.sentence, text=c.text) for c in ai.summary],
                    key_points=[KeyPointOut(text=p.text, citations=[CitedSentence(sentence=c.sentence, text=c.text)
                                                                     for c in p.citations])
-                               for p in ai.key_points])  # fmt: skip
+                               for p in ai.key_points],
+                   written_summary=WrittenSummary.of(ai) if written and ai.written else None)  # fmt: skip
 
 
 class Outlet(BaseModel):
@@ -226,6 +244,21 @@ class StoryBrief(BaseModel):
     outlet_count: int
     story_article_count: int = Field(description="the story's articles now; more than built from: rebuilding")
     built_at: datetime | None = Field(description="null: not built yet (a story one outlet covers has none)")
+    written: WrittenPoints | None = Field(
+        None,
+        description="what the coverage agrees on, as the optional LLM wrote it; null when off or not yet written",
+    )
+
+
+class WrittenPoints(BaseModel):
+    model: str = Field(description="the model that wrote it")
+    article_count: int = Field(0, description="articles the points were written from (briefs)")
+    points: list[WrittenPointOut]
+
+
+class WrittenPointOut(BaseModel):
+    text: str = Field(description="a claim written by the model")
+    citations: list[BriefCitation] = Field(description="the sentences it was checked against")
 
 
 class Question(BaseModel):
@@ -242,3 +275,9 @@ class AnswerPassage(BaseModel):
 class StoryAnswer(BaseModel):
     found: bool = Field(description="false: the coverage does not say; no answer is made up")
     answer: list[AnswerPassage]
+    written: WrittenPoints | None = Field(
+        None, description="the answer as the optional LLM wrote it from these sentences, once it is written"
+    )
+    written_pending: bool = Field(
+        False, description="true: a written answer is being prepared in the background; ask again later"
+    )

@@ -32,25 +32,33 @@ class Panel:
     body: Markup  # the article body, with an anchor at every cited sentence
     key_points: tuple[Point, ...]
     summary: tuple[Cited, ...]
+    written: tuple[Point, ...]  # the summary as the optional LLM wrote it; shown instead of `summary`
+    written_by: str
     numbers: dict[int, int]  # sentence index -> the citation number shown, in text order
     entities: tuple[tuple[str, tuple[EntityRef, ...]], ...]  # (heading, entities of that type)
     tags: tuple[str, ...]
 
     @property
     def shown(self) -> bool:
-        return bool(self.key_points or self.summary or self.entities)
+        return bool(self.key_points or self.summary or self.written or self.entities)
 
 
-def build_panel(article: Article, ai: AIView) -> Panel:
+def build_panel(article: Article, ai: AIView, *, written: bool = False) -> Panel:
     """Every sentence of the body gets its anchor (`#s-N`), so a citation from anywhere (this panel, a story
-    brief, an answer) lands on its sentence; the panel keeps what found its anchor."""
+    brief, an answer) lands on its sentence; the panel keeps what found its anchor. With `written` (the
+    optional LLM is on for summaries), the written summary replaces the extracted one when it has one."""
     cited = {s.index: s.text for s in split_sentences(article.text)[:MAX_ANCHORS]}
     cited.update((c.sentence, c.text) for p in ai.key_points for c in p.citations)
     cited.update((c.sentence, c.text) for c in ai.summary)
+    claims = ai.written if written else ()
+    cited.update((c.sentence, c.text) for p in claims for c in p.citations)
     body, placed = mark_sentences(article.html or paragraphs_html(article.text), cited)
     points = tuple(p for p in ai.key_points if all(c.sentence in placed for c in p.citations))
-    summary = ai.summary if all(c.sentence in placed for c in ai.summary) else ()
-    used = sorted({c.sentence for p in points for c in p.citations} | {c.sentence for c in summary})
+    claims = tuple(p for p in claims if all(c.sentence in placed for c in p.citations))
+    summary = ai.summary if all(c.sentence in placed for c in ai.summary) and not claims else ()
+    used = sorted(
+        {c.sentence for p in (*points, *claims) for c in p.citations} | {c.sentence for c in summary}
+    )
     entities = tuple(
         (heading, of_type)
         for type_, heading in ENTITY_TYPES
@@ -60,6 +68,8 @@ def build_panel(article: Article, ai: AIView) -> Panel:
         body=body,
         key_points=points,
         summary=summary,
+        written=claims,
+        written_by=ai.written_by if claims else "",
         numbers={sentence: n for n, sentence in enumerate(used, start=1)},
         entities=entities,
         tags=ai.tags or article.tags,

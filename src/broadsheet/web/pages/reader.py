@@ -127,7 +127,7 @@ async def article_page(request: Request) -> Response:
         original=page.original,
         previous=page.previous,
         following=page.following,
-        panel=build_panel(article, page.ai),
+        panel=build_panel(article, page.ai, written=ctx.llm_writes("summary")),
         topic_label=TOPIC_LABELS.get(article.topic, ""),
     )
 

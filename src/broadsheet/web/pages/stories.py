@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from broadsheet.enrich import MAX_QUESTION_CHARS, TOPIC_LABELS, Answer
 from broadsheet.errors import QuestionError
 from broadsheet.models import ArticleCard, StoryCard
+from broadsheet.pipeline.rewrite import WrittenAnswer, written_answer, written_brief
 from broadsheet.web.context import Ctx, PathId, WebContext
 from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
 from broadsheet.web.server import request_client
@@ -121,7 +122,10 @@ async def ask_page(ctx: Ctx, request: Request, story_id: PathId) -> Response:
         return _render(
             ctx, request, story, question=question[:MAX_QUESTION_CHARS], ask_error=str(exc), status=400
         )
-    return _render(ctx, request, story, question=question, answer=answer)
+    written = await run_in_threadpool(
+        written_answer, ctx.store, ctx.settings, story.id, question, answer, ctx.clock()
+    )
+    return _render(ctx, request, story, question=question, answer=answer, written=written)
 
 
 def _render(
@@ -131,6 +135,7 @@ def _render(
     *,
     question: str = "",
     answer: Answer | None = None,
+    written: WrittenAnswer | None = None,
     ask_error: str = "",
     status: int = 200,
     headers: dict[str, str] | None = None,
@@ -152,6 +157,8 @@ def _render(
         related=ctx.store.stories.related(story.id, ctx.clock()),
         events=ctx.store.stories.events(story.id),
         brief=ctx.store.briefs.get(story.id),
+        written_brief=written_brief(ctx.store, settings, story.id),
+        written_answer=written,
         topic_label=TOPIC_LABELS.get(story.topic, ""),
         question=question,
         answer=answer,
