@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from broadsheet.enrich.ask import Answer, answer_question, validate_question
+from broadsheet.enrich.ask import Answer, answer_kind, answer_question, can_answer, validate_question
 from broadsheet.enrich.brief import StorySource, embed_sentences
 from broadsheet.enrich.embed import Embedder
 from broadsheet.enrich.sentences import split_sentences
@@ -100,3 +100,49 @@ def test_bad_questions_are_refused_with_a_clear_message(text: str, message: str)
 
 def test_a_question_is_stripped_of_surrounding_spaces() -> None:
     assert validate_question("  Who pays?  ") == "Who pays?"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How much did the repairs cost?", "amount"),
+        ("how many people were hurt", "amount"),
+        ("What percentage voted yes?", "amount"),
+        ("When will the bridge reopen?", "time"),
+        ("What year was it built?", "time"),
+        ("Who chairs the board?", ""),
+        ("Why was the dam raised?", ""),
+    ],
+)
+def test_what_a_question_asks_for_is_read_from_its_first_words(question: str, kind: str) -> None:
+    assert answer_kind(question) == kind
+
+
+def test_a_sentence_without_an_amount_or_a_time_cannot_answer_for_one() -> None:
+    assert can_answer("amount", "The work will cost 85 million crowns.")
+    assert can_answer("amount", "Twelve farms will be lost.")
+    assert not can_answer("amount", "The board's chairwoman said the decision was hard.")
+    assert can_answer("time", "Construction could begin in the autumn.")
+    assert not can_answer("time", "Anglers' clubs warn that the trout depend on cold water.")
+    assert can_answer("", "Anything at all.")
+
+
+def test_a_question_for_an_amount_the_story_never_gives_is_not_found(int8: Embedder) -> None:
+    story = [
+        StorySource(1, "Valley Post", None, split_sentences(
+            "The Selwe dam is to be raised, the regional water board decided. "
+            "Anglers' clubs warn that the trout in the lower river depend on cold water released from the dam. "
+            "The board's chairwoman, Hedda Lunn, said the decision about the dam was the hardest of her career."
+        ), ""),
+    ]  # fmt: skip
+    vectors = [embed_sentences(source.sentences, int8.embed) for source in story]
+    # close words ("dam", "raised", "decision"), but no sentence holds a height
+    answer = answer_question(
+        "How many metres higher will the dam be raised?", story, vectors, int8.embed, threshold=0.3
+    )
+    assert answer == Answer(False, ())
+    # the same words asking for something the sentences hold are answered
+    found = answer_question(
+        "Who said the decision about the dam was hard?", story, vectors, int8.embed, threshold=0.3
+    )
+    assert found.found and "Hedda Lunn" in found.passages[0].text

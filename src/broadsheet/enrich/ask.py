@@ -8,6 +8,7 @@ the sentence vectors are `brief.embed_sentences`' (computed when an article is e
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,9 @@ __all__ = [
     "MAX_QUESTION_CHARS",
     "Answer",
     "Passage",
+    "answer_kind",
     "answer_question",
+    "can_answer",
     "rank_passages",
     "validate_question",
 ]
@@ -73,6 +76,53 @@ def validate_question(text: str) -> str:
     return question
 
 
+# What a question asks for, when its first words say it plainly: an amount or a time. A sentence that holds
+# neither cannot answer "how much did it cost?" or "when will it reopen?", however close its words: the
+# coverage does not say, rather than a sentence about the cost that gives none. Other questions (who, where,
+# why, what) are left to the scores: their answers take too many forms to check this way.
+_ASKS_AMOUNT = re.compile(
+    r"^\s*(?:how\s+(?:much|many|long|far|old|big|large|high|tall|deep|fast|often|heavy)"
+    r"|what\s+(?:percentage|proportion|share|number|amount|price|figure|sum|total))\b",
+    re.IGNORECASE,
+)
+_ASKS_TIME = re.compile(
+    r"^\s*(?:when|until\s+when|since\s+when|what\s+(?:time|day|date|year|month|week)|which\s+(?:day|date|year|month))\b",
+    re.IGNORECASE,
+)
+_AMOUNT = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|quarter|"
+    r"third|double|twice|triple|several|few|many|most|all|none|no one|nobody|single)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\d|\b(?:today|tonight|yesterday|tomorrow|now|soon|later|earlier|ago|since|until|after|before|during|"
+    r"morning|afternoon|evening|night|overnight|midnight|noon|dawn|weekend|week|month|year|decade|century|"
+    r"spring|summer|autumn|fall|winter|season|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"hours?|days?|minutes?|date|time|immediately|already|recently|next|last|first)\b",
+    re.IGNORECASE,
+)
+
+
+def answer_kind(question: str) -> str:
+    """ "amount", "time" or "" (anything else): what kind of thing the question's first words ask for."""
+    if _ASKS_AMOUNT.search(question):
+        return "amount"
+    if _ASKS_TIME.search(question):
+        return "time"
+    return ""
+
+
+def can_answer(kind: str, sentence: str) -> bool:
+    """Whether `sentence` holds the kind of thing asked for: an amount or a time, when that is asked."""
+    if kind == "amount":
+        return _AMOUNT.search(sentence) is not None
+    if kind == "time":
+        return _TIME.search(sentence) is not None
+    return True
+
+
 def answer_question(
     question: str,
     sources: Sequence[StorySource],
@@ -89,7 +139,12 @@ def answer_question(
     """
     question = validate_question(question)
     vector = np.asarray(embed([question]), dtype=np.float32)[0]
-    ranked = rank_passages(question, vector, sources, sentence_vectors)
+    kind = answer_kind(question)
+    ranked = [
+        p
+        for p in rank_passages(question, vector, sources, sentence_vectors)
+        if can_answer(kind, sources[p.source].sentences[p.sentence].text)
+    ]
     if not ranked or ranked[0].score < threshold:
         return Answer(False, ())
     given: list[Passage] = []
