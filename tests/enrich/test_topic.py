@@ -90,6 +90,31 @@ def test_obvious_headlines_get_their_topic(classifier: TopicClassifier, int8: Em
     assert all(0.5 < confidence <= 1.0 for _, confidence in results)
 
 
+ANGLES = [
+    (
+        "business",
+        "Ministers raise the state pension age to 69",
+        "The change will save the treasury billions over the next decade, the work and pensions department said.",
+    ),
+    (
+        "technology",
+        "Laptop maker and chip designer build a fanless notebook",
+        "The machine runs on a low-power processor and its battery lasts two days, the companies said.",
+    ),
+    (
+        "sport",
+        "City sign Brazilian winger on four-year contract",
+        "The 22-year-old joins for an undisclosed fee and could make his debut in Saturday's league match.",
+    ),
+]
+
+
+def test_stories_are_filed_by_their_angle(classifier: TopicClassifier, int8: Embedder) -> None:
+    # A government acting on pensions is business; a tech firm's product is technology; a club's signing is sport.
+    results = classify(classifier, int8, [(title, lead) for _, title, lead in ANGLES])
+    assert [topic for topic, _ in results] == [topic for topic, _, _ in ANGLES]
+
+
 def test_confidence_is_the_chosen_topics_probability(classifier: TopicClassifier, int8: Embedder) -> None:
     articles = [(title, lead) for _, title, lead in OBVIOUS]
     vectors = int8.embed([embedding_text(title, lead) for title, lead in articles])

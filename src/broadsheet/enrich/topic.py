@@ -7,7 +7,8 @@ The sections, in display order (`TOPIC_DESCRIPTIONS` has one line each):
 world, politics, business, technology, science, health, sport, entertainment, environment, lifestyle.
 A story is filed by its angle: the economy, markets, companies, trade and strikes are business even when a
 government acts (budgets, central banks, tariffs); a government or party acting on health, schools or crime is
-politics; a company's earnings are business even when it makes chips; research on disease is health.
+politics; a company's earnings are business even when it makes chips, while a tech firm's products, services
+and partnerships are technology; a club's signings, owners and sponsors are sport; research on disease is health.
 
 The classifier is two logistic regressions trained on the seed set only (its licence is the project's): one on
 the article's vector, one on TF-IDF of its words (`terms`); their log-probabilities are mixed with
