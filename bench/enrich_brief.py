@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from broadsheet.enrich.ask import ANSWER_THRESHOLD, answer_question, rank_passages
+from broadsheet.enrich.ask import ANSWER_THRESHOLD, answer_kind, answer_question, can_answer, rank_passages
 from broadsheet.enrich.brief import Brief, StorySource, embed_sentences, story_brief
 from broadsheet.enrich.embed import DEFAULT_KIND, load_embedder
 from broadsheet.enrich.keypoints import Embed
@@ -191,6 +191,32 @@ INVENTED: list[tuple[list[str], list[str], list[str]]] = [
 ]
 
 
+# Questions on the same invented stories, about the same event, that their sentences do not answer (the
+# ticket price, the architect, the date of the first tram...): harder than another story's questions.
+ON_TOPIC_UNANSWERED: list[list[str]] = [
+    [
+        "How much will a single tram ticket cost?",
+        "Who designed the trams?",
+        "When will the first trams run?",
+        "How many stops will the line have?",
+        "Which company will build the line?",
+        "How fast will the trams go?",
+        "What did the opposition leader say about the vote?",
+        "When was the tram plan first proposed?",
+    ],
+    [
+        "How many firefighters fought the blaze?",
+        "Who owns the warehouse?",
+        "When will the motorway reopen for good?",
+        "How many workers lose their jobs?",
+        "What was stored in the warehouse?",
+        "Was the warehouse insured?",
+        "When was the warehouse built?",
+        "How old is the warehouse?",
+    ],
+]
+
+
 def invented_stories() -> list[tuple[list[StorySource], list[str], list[str]]]:
     stories = []
     for texts, answered, unanswered in INVENTED:
@@ -212,7 +238,11 @@ def top_scores(embed: Embed, questions: list[tuple[str, list[StorySource], Vecto
     scores = []
     vectors = embed([question for question, _, _ in questions])
     for vector, (question, sources, rows) in zip(vectors, questions, strict=True):
-        ranked = rank_passages(question, vector, sources, rows)
+        kind = answer_kind(question)
+        ranked = [
+            p for p in rank_passages(question, vector, sources, rows)
+            if can_answer(kind, sources[p.source].sentences[p.sentence].text)
+        ]  # fmt: skip
         scores.append(ranked[0].score if ranked else 0.0)
     return scores
 
@@ -242,6 +272,13 @@ def ask_figures(clusters: list[Cluster], vectors: list[Vectors], embed: Embed) -
         relevant += [(question, sources, rows) for question in answered]
         unrelated += [(question, sources, rows) for question in unanswered]
     sets["invented"] = (relevant, unrelated)
+    on_topic = []
+    for (sources, _answered, _unanswered), questions in zip(
+        invented_stories(), ON_TOPIC_UNANSWERED, strict=True
+    ):
+        rows = [embed_sentences(source.sentences, embed) for source in sources]
+        on_topic += [(question, sources, rows) for question in questions]
+    sets["invented, unanswered on the same story"] = (relevant, on_topic)
     relevant, unrelated = [], []
     for i, cluster in enumerate(clusters):
         other = (i + 1) % len(clusters)

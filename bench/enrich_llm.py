@@ -7,11 +7,12 @@ whose parts install from the registry (tests/llm_server.py). Prints "skipped" an
 rouge-score, xllamacpp or the model's parts are absent.
 
     .venv/bin/python bench/enrich_llm.py [--limit N] [--model-parts NAME|PREFIX1..N=SHA256] [--threads N]
-        [--sentences 15] [--points 3] [--json OUT]
+        [--input keypoints|lead] [--sentences 15] [--points 4] [--json OUT]
 
-- Input: the first `--sentences` sentences (`split_sentences`) of each article that are not boilerplate
-  (`is_boilerplate`: a dateline alone, a byline, a question to the reader); task "summary", at most
-  `--points` claims.
+- Input (`--input keypoints`, the default): the sentences our key points and summary cite, in text order, at
+  most 8, as the rewrite step (pipeline/rewrite.py) sends them; or (`--input lead`) the first `--sentences`
+  sentences that are not boilerplate (`is_boilerplate`: a dateline alone, a byline, a question to the
+  reader). Task "summary", at most `--points` claims (the rewrite step's 4).
 - ROUGE-1/2/L F1 with stemming (rouge-score, as bench/enrich.py) against the highlights, the mean over
   articles, for: the model's checked claims where it did not fall back ("LLM, when used"); what a reader
   is shown (those claims, else our extractive key points: "shown"); our key points (`digest`) and LEAD-3 on
@@ -37,7 +38,8 @@ from typing import Any
 
 from broadsheet.enrich.keypoints import content_terms, digest, is_boilerplate
 from broadsheet.enrich.llm import Grounded, LLMConfig, ask_model, check_claims
-from broadsheet.enrich.sentences import split_sentences
+from broadsheet.enrich.sentences import Sentence, split_sentences
+from broadsheet.pipeline.rewrite import MAX_CLAIMS, summary_sources
 from broadsheet.text import collapse_whitespace
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -108,6 +110,19 @@ def count_claims(raw: Any, sentences: Sequence[str], kept: Sequence[Grounded], t
         tally.holds_after += best_sentence(claim.text, sentences) in claim.cites
 
 
+def keypoints_data(sentences: Sequence[Sentence]) -> dict[str, Any]:
+    """Our key points and summary as the enrichment step stores them (pipeline/enrich.py)."""
+    result = digest("", sentences)
+    by_index = {s.index: s.text for s in sentences}
+    return {
+        "key_points": [
+            {"text": p.text, "citations": [{"sentence": p.sentence, "text": p.text}]}
+            for p in result.key_points
+        ],
+        "summary": [{"sentence": i, "text": by_index[i]} for i in result.summary],
+    }
+
+
 def lead3(sentences: Sequence[str]) -> list[str]:
     return list(sentences[:3])
 
@@ -127,7 +142,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=None, help="llama.cpp threads (default: cores - 1)")
     parser.add_argument("--sentences", type=int, default=15, help="input sentences per article")
-    parser.add_argument("--points", type=int, default=3, help="key points asked for")
+    parser.add_argument("--points", type=int, default=MAX_CLAIMS, help="claims asked for")
+    parser.add_argument(
+        "--input",
+        choices=("keypoints", "lead"),
+        default="keypoints",
+        help="keypoints: the sentences our key points and summary cite, as the rewrite step sends them "
+        "(default); lead: the first --sentences sentences",
+    )
     parser.add_argument("--timeout", type=float, default=180.0, help="seconds per request")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -163,8 +185,11 @@ def main(argv: list[str] | None = None) -> int:
         config = LLMConfig(server.base_url, parts.filename, server.api_key, timeout=args.timeout)
         for article in rows:
             all_sentences = split_sentences(article["article"])
-            # a dateline alone ("(CNN)"), a byline or a question to the reader is no source of a key point
-            sentences = [s.text for s in all_sentences if not is_boilerplate(s.text)][: args.sentences]
+            if args.input == "keypoints":
+                sentences = [s["text"] for s in summary_sources(keypoints_data(all_sentences))]
+            else:
+                # a dateline alone ("(CNN)"), a byline or a question to the reader is no source of a point
+                sentences = [s.text for s in all_sentences if not is_boilerplate(s.text)][: args.sentences]
             started = time.perf_counter()
             raw, reason = ask_model(config, "summary", sentences, max_claims=args.points)
             kept = check_claims(raw, sentences)[: args.points] if raw is not None else ()
@@ -188,7 +213,13 @@ def main(argv: list[str] | None = None) -> int:
         "rouge": {row: {m: t / max(counts[row], 1) for m, t in totals[row].items()} for row in ROWS},
     }
     print(
-        f"{parts.filename}, {len(rows)} CNN/DM articles, first {args.sentences} sentences, {args.points} points"
+        f"{parts.filename}, {len(rows)} CNN/DM articles, "
+        + (
+            "the sentences our key points cite"
+            if args.input == "keypoints"
+            else f"first {args.sentences} sentences"
+        )
+        + f", at most {args.points} claims"
     )
     print("ROUGE-1/2/L F1 (rouge-score, stemming) against the highlights:")
     for row in ROWS:
