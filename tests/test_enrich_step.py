@@ -5,15 +5,19 @@ article's failure, and leaves the vectors the stories step then reuses."""
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Sequence
+from functools import cached_property
 from pathlib import Path
 
 import pytest
 
 import broadsheet.pipeline.enrich as enrich_step
 from broadsheet.config import Settings
-from broadsheet.enrich import TOPICS, split_sentences
+from broadsheet.enrich import TOPICS, Entity, EntityRecogniser, load_recogniser, split_sentences
+from broadsheet.enrich.entities import DEFAULT_MODEL, LEAD_WORDS
 from broadsheet.pipeline.assemble import build_steps
-from broadsheet.pipeline.enrich import Enricher
+from broadsheet.pipeline.enrich import Enricher, EnrichModels
 from broadsheet.pipeline.ingest import Ingester
 from broadsheet.pipeline.jsonl import import_jsonl
 from broadsheet.store import Store
@@ -166,3 +170,39 @@ def test_one_enricher_picks_up_new_articles_and_on_its_next_full_scan_changed_on
     monkeypatch.setattr(enrich_step, "FULL_SCAN_SECONDS", 0.0)
     enricher._next_full_scan = 0.0  # as if its time had come
     assert enricher.run().articles == 1
+
+
+class _FailsOnOrchards(EntityRecogniser):
+    def entities(self, docs: Sequence[tuple[str, str, str]]) -> list[list[Entity]]:
+        if any("orchard" in title.lower() for title, _, _ in docs):
+            raise ValueError("an injected fault")
+        return super().entities(docs)
+
+
+class _ModelsWithAFaultyRecogniser(EnrichModels):
+    @cached_property
+    def recogniser(self) -> EntityRecogniser:
+        real = load_recogniser()
+        return _FailsOnOrchards(real.nlp, DEFAULT_MODEL, LEAD_WORDS)
+
+
+def test_a_batch_the_recogniser_fails_on_in_the_background_is_retried_so_only_its_culprit_fails(
+    loaded: tuple[Settings, Store],
+) -> None:
+    settings, store = loaded
+    tally = Enricher(store, settings, _ModelsWithAFaultyRecogniser(settings)).run()
+    assert tally.failed == {"entities": 1}
+    assert tally.done["entities"] == 8 and tally.done["tags"] == 9 and tally.done["topic"] == 9
+    assert "entities on article" in tally.errors[0] and "an injected fault" in tally.errors[0]
+
+
+def test_the_seconds_reported_are_the_runs_own_wall_clock_time(loaded: tuple[Settings, Store]) -> None:
+    settings, store = loaded
+    enricher = Enricher(store, settings)
+    enricher.versions()  # loads the models, which the reported seconds leave out
+    started = time.perf_counter()
+    tally = enricher.run()
+    wall = time.perf_counter() - started
+    # Steps run side by side: their seconds are counted once, not once per thread.
+    assert 0 < sum(tally.seconds.values()) <= wall
+    assert set(tally.seconds) == {"language", "keypoints", "entities", "topic", "kind", "tags"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-__all__ = ["LANGUAGES", "detect_language"]
+__all__ = ["LANGUAGES", "detect_language", "load_identifier"]
 
 # ISO 639-1 codes of the languages widely published as news on the web. The model knows 140, among them
 # regional languages and pidgins whose headlines look like a big neighbour's: allowed in, they take English
@@ -35,7 +35,7 @@ def detect_language(title: str, text: str) -> str:
     sample = "\n".join(part for part in (title.strip(), text[:MAX_CHARS].strip()) if part)
     if _letters(sample) < MIN_LETTERS:
         return ""
-    identifier = _identifier()
+    identifier = load_identifier()
     language, confidence = identifier.classify(sample)
     if confidence < MIN_CONFIDENCE:
         return ""
@@ -51,12 +51,13 @@ def detect_language(title: str, text: str) -> str:
 
 
 def _letters(text: str) -> int:
-    return sum(char.isalpha() for char in text)
+    return sum(map(str.isalpha, text))
 
 
 @cache
-def _identifier() -> Any:
-    """The model, loaded once per process (about half a second) and restricted to LANGUAGES."""
+def load_identifier() -> Any:
+    """The model, loaded once per process (on first use, or ahead of it by a caller that loads its models
+    together) and restricted to LANGUAGES."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

@@ -14,12 +14,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, partial
 from importlib.metadata import version as package_version
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -28,6 +30,7 @@ from broadsheet.config import ENRICH_STEPS, Settings
 from broadsheet.enrich import (
     KEYPOINTS_VERSION,
     Embedder,
+    Entity,
     EntityRecogniser,
     TopicClassifier,
     article_kind,
@@ -41,6 +44,7 @@ from broadsheet.enrich import (
     load_topic_classifier,
     split_sentences,
 )
+from broadsheet.enrich.language import load_identifier
 from broadsheet.errors import ConfigError
 from broadsheet.store import EnrichInput, EnrichOutput, Store
 
@@ -55,6 +59,13 @@ TAGS_VERSION = "1"
 FULL_SCAN_SECONDS = 600.0  # how often a run looks again at articles below those it knows are up to date
 
 Pending = list[tuple[EnrichInput, frozenset[str]]]
+T = TypeVar("T")
+# An invented article the models are first called with when they load.
+WARM_UP = (
+    "Warm-up: Ada Lovelace visits London",
+    "Ada Lovelace met Charles Babbage in London on Monday.",
+    "en",
+)
 
 
 @dataclass
@@ -67,7 +78,7 @@ class EnrichTally:
     busy: str = ""  # never set: enrichment needs no lease (see Enricher)
 
     def summary(self) -> str:
-        steps = ", ".join(f"{step} {n}" for step, n in self.done.items())
+        steps = ", ".join(f"{step} {self.done[step]}" for step in ENRICH_STEPS if step in self.done)
         line = f"{self.articles} articles enriched ({steps}) in {sum(self.seconds.values()):.1f} s"
         if self.failed:
             line += "; failed: " + ", ".join(f"{step} on {n}" for step, n in self.failed.items())
@@ -87,6 +98,7 @@ class EnrichModels:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._loaded: set[str] = set()  # the steps whose models `load` has loaded
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -99,6 +111,23 @@ class EnrichModels:
     @cached_property
     def topics(self) -> TopicClassifier:
         return load_topic_classifier(self.embedder.name)
+
+    def load(self, steps: Collection[str]) -> None:
+        """Loads the models `steps` need that are not loaded yet, side by side, and gives each a first small
+        call (which costs extra: allocations, lazy set-up), so that enrichment starts at its warm speed."""
+        jobs: dict[str, Callable[[], object]] = {}
+        if "language" in steps:
+            jobs["language"] = load_identifier
+        if {"entities", "tags"} & set(steps) and "entities" not in self.settings.enrich_skip:
+            jobs["entities"] = lambda: self.recogniser.entities([WARM_UP])
+        if "topic" in steps:
+            jobs["topic"] = lambda: self.topics.classify(self.embedder.embed([WARM_UP[0]]), [WARM_UP[1]])
+        todo = [job for name, job in jobs.items() if name not in self._loaded]
+        if todo:
+            with ThreadPoolExecutor(len(todo), thread_name_prefix="load") as pool:
+                for loaded in [pool.submit(job) for job in todo]:
+                    loaded.result()
+        self._loaded.update(jobs)
 
 
 class Enricher:
@@ -137,8 +166,10 @@ class Enricher:
         self._next_full_scan = 0.0  # monotonic time of the next scan from the first article
 
     def versions(self) -> dict[str, str]:
-        """step -> the version its stored results must carry to count as up to date."""
+        """step -> the version its stored results must carry to count as up to date (the models those
+        steps need are loaded here)."""
         steps = set(self.steps)
+        self.models.load(steps)
         found: dict[str, str] = {}
         if "language" in steps:
             found["language"] = f"py3langid-{package_version('py3langid')}/{LANGUAGE_VERSION}"
@@ -202,31 +233,76 @@ class Enricher:
     # --- one batch ------------------------------------------------------------------------------------------
 
     def _enrich(self, batch: Pending, tally: EnrichTally) -> list[EnrichOutput]:
+        """One batch, the steps in ENRICH_STEPS order. The embedding (ONNX) and the recogniser (whose matrix
+        products run outside the GIL) work in the background while this thread runs the pure-Python steps;
+        each step's seconds are this thread's, waits included, so their sum is the batch's wall-clock time."""
         outputs = {a.id: EnrichOutput(a.id, a.content_hash, a.sort_time) for a, _ in batch}
         langs = {a.id: _primary(a.lang) for a, _ in batch}
-        for step in ENRICH_STEPS:
-            todo = [a for a, steps in batch if step in steps]
-            if not todo:
-                continue
-            started = time.perf_counter()
-            if step == "language":
-                self._each(step, todo, outputs, tally, partial(self._language, outputs=outputs, langs=langs))
-            elif step == "keypoints":
-                self._each(step, todo, outputs, tally, _keypoints)
-            elif step == "entities":
-                self._batched(
-                    step, todo, outputs, tally, partial(self._entities, outputs=outputs, langs=langs)
-                )
-            elif step == "topic":
-                self._batched(step, todo, outputs, tally, partial(self._topics, outputs=outputs))
-            elif step == "kind":
-                self._each(step, todo, outputs, tally, partial(self._kind, outputs=outputs))
-            else:  # tags, last: they take in the entities
-                names = self._entity_names(todo, outputs)
-                tags = partial(self._tags, outputs=outputs, langs=langs, entities=names)
-                self._each(step, todo, outputs, tally, tags)
-            tally.seconds[step] = tally.seconds.get(step, 0.0) + time.perf_counter() - started
+        todo = {step: [a for a, steps in batch if step in steps] for step in ENRICH_STEPS}
+        clock = _StepClock(tally)
+        with ThreadPoolExecutor(2, thread_name_prefix="enrich") as background:
+            with clock("topic"):
+                vectors = self._start_vectors(todo["topic"], background)
+            with clock("language"):
+                language = partial(self._language, outputs=outputs, langs=langs)
+                self._each("language", todo["language"], outputs, tally, language)
+            with clock("entities"):
+                found = self._start_entities(todo["entities"], langs, background)
+            with clock("keypoints"):
+                self._each("keypoints", todo["keypoints"], outputs, tally, _keypoints)
+            with clock("kind"):
+                self._each("kind", todo["kind"], outputs, tally, partial(self._kind, outputs=outputs))
+            with clock("tags"):
+                phrases = self._phrases(todo["tags"], langs)
+            with clock("entities"):
+                entities = partial(self._entities, outputs=outputs, langs=langs)
+                self._batched("entities", todo["entities"], outputs, tally, entities, found)
+            with clock("topic"):
+                topics = partial(self._topics, outputs=outputs)
+                self._batched("topic", todo["topic"], outputs, tally, topics, vectors)
+            with clock("tags"):
+                names = self._entity_names(todo["tags"], outputs)
+                tags = partial(self._tags, outputs=outputs, phrases=phrases, entities=names)
+                self._each("tags", todo["tags"], outputs, tally, tags)
         return list(outputs.values())
+
+    def _start_vectors(
+        self, items: Sequence[EnrichInput], background: ThreadPoolExecutor
+    ) -> Future[dict[int, np.ndarray]] | None:
+        """The vectors of the articles that have none stored, embedded in the background (the store is read
+        here: it belongs to this thread)."""
+        if not items:
+            return None
+        embedder = self.models.embedder
+        stored = self.store.stories.vectors([a.id for a in items], embedder.name)
+        missing = [a for a in items if a.id not in stored]
+        texts = [embedding_text(a.title, a.text or a.description) for a in missing]
+
+        def embedded() -> dict[int, np.ndarray]:
+            vectors = embedder.embed(texts) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
+            return {a.id: vectors[i] for i, a in enumerate(missing)}
+
+        return background.submit(embedded)
+
+    def _start_entities(
+        self, items: Sequence[EnrichInput], langs: dict[int, str], background: ThreadPoolExecutor
+    ) -> Future[list[list[Entity]]] | None:
+        if not items:
+            return None
+        recogniser = self.models.recogniser
+        return background.submit(recogniser.entities, [(a.title, a.text, langs[a.id]) for a in items])
+
+    def _phrases(
+        self, items: Sequence[EnrichInput], langs: dict[int, str]
+    ) -> dict[int, list[str] | Exception]:
+        """Each article's keyphrases, or the error finding them (the tags step records it)."""
+        found: dict[int, list[str] | Exception] = {}
+        for a in items:
+            try:
+                found[a.id] = keyphrases(a.title, a.text, langs[a.id])
+            except Exception as exc:  # stored as the article's tags error by _tags
+                found[a.id] = exc
+        return found
 
     def _each(
         self,
@@ -249,11 +325,15 @@ class Enricher:
         todo: Sequence[EnrichInput],
         outputs: dict[int, EnrichOutput],
         tally: EnrichTally,
-        work: Callable[[Sequence[EnrichInput]], None],
+        work: Callable[[Sequence[EnrichInput], T | None], None],
+        started: Future[T] | None = None,
     ) -> None:
-        """Run `work` on the whole batch; if it fails, on each article alone, so only the culprit fails."""
+        """Run `work` on the whole batch, with what was `started` for it in the background; if that fails,
+        on each article alone, so only the culprit fails."""
+        if not todo:
+            return
         try:
-            work(todo)
+            work(todo, started.result() if started is not None else None)
             tally.done[step] += len(todo)
             return
         except Exception:
@@ -262,7 +342,7 @@ class Enricher:
             log.warning("the %s step failed on a batch; retrying its articles one by one", step)
         for article in todo:
             try:
-                work([article])
+                work([article], None)
                 tally.done[step] += 1
             except Exception as exc:
                 self._failed(step, article, exc, outputs, tally)
@@ -297,34 +377,49 @@ class Enricher:
         return {"detected": detected, "declared": a.lang}
 
     def _entities(
-        self, items: Sequence[EnrichInput], *, outputs: dict[int, EnrichOutput], langs: dict[int, str]
+        self,
+        items: Sequence[EnrichInput],
+        found: list[list[Entity]] | None,
+        *,
+        outputs: dict[int, EnrichOutput],
+        langs: dict[int, str],
     ) -> None:
-        found = self.models.recogniser.entities([(a.title, a.text, langs[a.id]) for a in items])
+        if found is None:
+            found = self.models.recogniser.entities([(a.title, a.text, langs[a.id]) for a in items])
         for a, entities in zip(items, found, strict=True):
             out = outputs[a.id]
             out.entities = [(e.name, e.type, e.mentions) for e in entities]
             data = [{"name": e.name, "type": e.type, "mentions": e.mentions} for e in entities]
             out.done["entities"] = {"entities": data}
 
-    def _topics(self, items: Sequence[EnrichInput], *, outputs: dict[int, EnrichOutput]) -> None:
-        vectors = self._vectors(items)
+    def _topics(
+        self,
+        items: Sequence[EnrichInput],
+        computed: dict[int, np.ndarray] | None,
+        *,
+        outputs: dict[int, EnrichOutput],
+    ) -> None:
+        vectors = self._vectors(items, computed or {})
         texts = [f"{a.title}\n{a.text or a.description}" for a in items]  # it reads the words it needs
         for a, (topic, confidence) in zip(items, self.models.topics.classify(vectors, texts), strict=True):
             out = outputs[a.id]
             out.topic = topic
             out.done["topic"] = {"topic": topic, "confidence": round(float(confidence), 4)}
 
-    def _vectors(self, items: Sequence[EnrichInput]) -> np.ndarray:
-        """The articles' stored title-and-lead vectors, computing and storing the missing ones: the stories
-        step, which runs next, reads them instead of embedding the articles again."""
+    def _vectors(self, items: Sequence[EnrichInput], computed: dict[int, np.ndarray]) -> np.ndarray:
+        """The articles' title-and-lead vectors: those `computed` ahead (`_start_vectors`), else stored ones,
+        else computed now; the new ones are stored, and the stories step, which runs next, reads them instead
+        of embedding the articles again."""
         embedder = self.models.embedder
-        found = self.store.stories.vectors([a.id for a in items], embedder.name)
-        missing = [a for a in items if a.id not in found]
+        found = self.store.stories.vectors([a.id for a in items if a.id not in computed], embedder.name)
+        missing = [a for a in items if a.id not in computed and a.id not in found]
         if missing:
-            computed = embedder.embed([embedding_text(a.title, a.text or a.description) for a in missing])
-            pairs = [(a.id, computed[i]) for i, a in enumerate(missing)]
-            self.store.stories.save_vectors(embedder.name, pairs)
-            found.update(pairs)
+            now = embedder.embed([embedding_text(a.title, a.text or a.description) for a in missing])
+            computed = {**computed, **{a.id: now[i] for i, a in enumerate(missing)}}
+        self.store.stories.save_vectors(
+            embedder.name, [(a.id, computed[a.id]) for a in items if a.id in computed]
+        )
+        found.update(computed)
         return np.stack([np.asarray(found[a.id], dtype=np.float32) for a in items])
 
     def _kind(self, a: EnrichInput, *, outputs: dict[int, EnrichOutput]) -> dict[str, Any]:
@@ -355,13 +450,31 @@ class Enricher:
         a: EnrichInput,
         *,
         outputs: dict[int, EnrichOutput],
-        langs: dict[int, str],
+        phrases: dict[int, list[str] | Exception],
         entities: dict[int, list[str]],
     ) -> dict[str, Any]:
-        phrases = keyphrases(a.title, a.text, langs[a.id])
-        tags = article_tags(publisher=a.tags, entities=entities.get(a.id, []), keyphrases=phrases)
+        found = phrases[a.id]
+        if isinstance(found, Exception):
+            raise found
+        tags = article_tags(publisher=a.tags, entities=entities.get(a.id, []), keyphrases=found)
         outputs[a.id].tags = tags
-        return {"tags": tags, "keyphrases": phrases}
+        return {"tags": tags, "keyphrases": found}
+
+
+class _StepClock:
+    """Adds the seconds spent in a `with clock(step):` block to the tally's seconds of that step."""
+
+    def __init__(self, tally: EnrichTally) -> None:
+        self.tally = tally
+
+    @contextmanager
+    def __call__(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = time.perf_counter() - started
+            self.tally.seconds[step] = self.tally.seconds.get(step, 0.0) + seconds
 
 
 def _keypoints(a: EnrichInput) -> dict[str, Any]:
