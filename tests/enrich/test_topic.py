@@ -22,7 +22,6 @@ from broadsheet.enrich.topic import (
     TOPICS,
     TopicClassifier,
     load_topic_classifier,
-    story_topic,
 )
 from broadsheet.errors import ConfigError
 
@@ -192,18 +191,3 @@ def test_shipped_weights_equal_a_fresh_training_run(tmp_path: Path, model_cache:
         # Float weights may differ in the last bits between machines (BLAS, ONNX Runtime builds).
         for key in ("idf", "vector_coef", "vector_intercept", "lexical_coef", "lexical_intercept"):
             assert np.allclose(shipped[key], made[key], atol=1e-3), key
-
-
-def test_story_topic_is_the_members_majority() -> None:
-    assert story_topic(["sport", "business", "sport"]) == "sport"
-    assert story_topic(["politics", "", "", "politics", "world"]) == "politics"
-
-
-def test_story_topic_tie_goes_to_the_most_recent_member() -> None:
-    assert story_topic(["business", "politics"]) == "politics"
-    assert story_topic(["world", "politics", "world", "politics", "health"]) == "politics"
-
-
-def test_story_without_topics_has_none() -> None:
-    assert story_topic([]) == ""
-    assert story_topic(["", ""]) == ""

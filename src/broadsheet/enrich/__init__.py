@@ -25,7 +25,7 @@ from broadsheet.enrich.language import detect_language
 from broadsheet.enrich.llm import Grounded, LLMConfig, Rewrite, Task, rewrite
 from broadsheet.enrich.sentences import Sentence, split_sentences
 from broadsheet.enrich.tags import article_tags, keyphrases, normalise_tag
-from broadsheet.enrich.topic import TOPIC_LABELS, TOPICS, TopicClassifier, load_topic_classifier, story_topic
+from broadsheet.enrich.topic import TOPIC_LABELS, TOPICS, TopicClassifier, load_topic_classifier
 
 __all__ = [
     "ANSWER_THRESHOLD",
@@ -67,6 +67,5 @@ __all__ = [
     "rewrite",
     "split_sentences",
     "story_brief",
-    "story_topic",
     "validate_question",
 ]

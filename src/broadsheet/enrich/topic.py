@@ -43,7 +43,6 @@ __all__ = [
     "TopicClassifier",
     "article_text",
     "load_topic_classifier",
-    "story_topic",
     "terms",
 ]
 
@@ -198,19 +197,6 @@ def load_topic_classifier(embedder_name: str, path: Path = MODEL_PATH) -> TopicC
             lexical_intercept=data["lexical_intercept"].astype(np.float32),
             lexical_weight=float(data["lexical_weight"]),
         )
-
-
-def story_topic(member_topics: Sequence[str]) -> str:
-    """A story's topic: the commonest of its members' topics ("" ones ignored), members given oldest first.
-
-    A tie goes to the tied topic of the most recent member: a developing story is filed where it now is.
-    "" when no member has a topic.
-    """
-    counts = Counter(topic for topic in member_topics if topic)
-    if not counts:
-        return ""
-    most = max(counts.values())
-    return next(topic for topic in reversed(member_topics) if counts.get(topic) == most)
 
 
 def _log_softmax(logits: NDArray[np.float32]) -> NDArray[np.float32]:
