@@ -564,7 +564,10 @@ def cmd_clusterer(args: argparse.Namespace) -> None:
     for d in sets:
         features, _ = bc.extract_features(d.articles)
         items = bc.items_for(d.articles, combined_vectors(args.embedding, d, args.cache), features)
-        prepared.append((d, items))
+        if args.languages:  # the language-aware clusterer: each article's language and its USE vector
+            use = cached_vectors("use", d, args.cache)
+            items = [replace(it, lang=d.langs[i], multilingual=use[i]) for i, it in enumerate(items)]
+        prepared.append((d, items, _irrelevant(d, features)))
     grid = dict(HEADLINE_GRID)
     for pair in args.grid_set:
         name, _, values = pair.partition("=")
@@ -579,12 +582,16 @@ def cmd_clusterer(args: argparse.Namespace) -> None:
     )
     f1: dict[str, list[float]] = {d.name: [] for d in sets}
     rows = []
+    memo: dict[tuple[str, tuple[str, ...]], tuple[list[int], float, int, int]] = {}
     for extra in combos:
         settings = [*args.set, *extra]
         config = bc.parse_settings(settings)
         row: dict[str, Any] = {"settings": settings}
-        for d, items in prepared:
-            labels, seconds, _, _ = bc.run_clusterer(items, config)
+        for d, items, irrelevant in prepared:
+            key = (d.name, tuple(x for x in settings if x.partition("=")[0] not in irrelevant))
+            if key not in memo:
+                memo[key] = bc.run_clusterer(items, config)
+            labels, seconds, _, _ = memo[key]
             p, r, f = f1_of(labels, d)
             f1[d.name].append(f)
             row[d.name] = {
@@ -610,6 +617,20 @@ def cmd_clusterer(args: argparse.Namespace) -> None:
             print(f"best on {s}: {rows[k]['settings']} F1 {f1[s][k]:.3f}")
     if args.json:
         args.json.write_text(json.dumps({"embedding": args.embedding, "rows": rows}, indent=2) + "\n")
+
+
+def _irrelevant(d: DataSet, features: Sequence[Any]) -> set[str]:
+    """Settings that cannot change this set's stories, so a grid need not run it again for them: the
+    language thresholds on a set in one language, the half-lives on an undated set, the headline settings on
+    a set of full-text articles only."""
+    out = set()
+    if len(set(d.langs)) == 1:
+        out |= {"same_language_threshold", "cross_language_threshold"}
+    if len(set(d.seconds.tolist())) == 1:
+        out |= {"half_life", "headline_half_life"}
+    if all(f.body_words >= 40 for f in features):
+        out |= {"headline_half_life", "headline_threshold", "same_language_threshold"}
+    return out
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
@@ -792,6 +813,11 @@ def main(argv: list[str] | None = None) -> int:
         "--embedding", default="minilm", help="clusterer: minilm, use, e5 or a+b (concatenated)"
     )
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--languages",
+        action="store_true",
+        help="clusterer: language-aware (each article's lang and USE vector)",
+    )
     parser.add_argument("--half-life", type=float, default=None, help="streams: hours")
     parser.add_argument(
         "--only", nargs="*", default=["single", "mean", "lang", "cascade"], help="streams: which sweeps"

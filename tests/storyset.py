@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["EXPECTED", "coverage"]
+__all__ = ["EXPECTED", "MULTILINGUAL_EXPECTED", "coverage", "multilingual_coverage"]
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 
@@ -112,4 +112,66 @@ def coverage() -> list[dict[str, object]]:
             "image": f"https://img.example/{key}.jpg" if key != "bridge-1" else "",
         }
         for key, outlet, hours, title, text, _ in _ROWS
+    ]
+
+
+# --- across languages ------------------------------------------------------------------------------------------
+# "fire": one event (a fire destroys the covered market of Vessoria) told in English, Portuguese and Spanish by
+# three outlets within hours; "sawmill": a different event of the same kind (a sawmill burns in Calderra) two
+# days later, told in Spanish and English. Every name, place and figure is made up.
+
+_FIRE_EN = (
+    "A fire destroyed the covered market of Vessoria overnight, the town's fire brigade said on Tuesday. "
+    "More than forty stalls burned before sixty firefighters brought the blaze under control at dawn. "
+    "Nobody was hurt. Mayor Idalina Ferreiro said the market, built in 1911, would be rebuilt and that "
+    "traders would be given space in the old station square until then."
+)
+_FIRE_PT = (
+    "Um incêndio destruiu durante a noite o mercado coberto de Vessoria, informaram na terça-feira os "
+    "bombeiros da cidade. Mais de quarenta bancas arderam antes de sessenta bombeiros controlarem as chamas "
+    "de madrugada. Ninguém ficou ferido. A presidente da câmara, Idalina Ferreiro, disse que o mercado, "
+    "construído em 1911, será reconstruído e que os comerciantes ficarão na antiga praça da estação."
+)
+_FIRE_ES = (
+    "Un incendio destruyó durante la noche el mercado cubierto de Vessoria, según informaron el martes los "
+    "bomberos de la ciudad. Más de cuarenta puestos ardieron antes de que sesenta bomberos controlaran las "
+    "llamas al amanecer. No hubo heridos. La alcaldesa Idalina Ferreiro dijo que el mercado, construido en "
+    "1911, será reconstruido y que los comerciantes ocuparán la antigua plaza de la estación."
+)
+_SAWMILL_ES = (
+    "Un incendio arrasó el jueves el aserradero de la familia Quintela en Calderra, a orillas del río Brenna. "
+    "Las llamas se extendieron a un almacén de troncos y obligaron a cortar la carretera comarcal durante "
+    "seis horas. Tres trabajadores fueron atendidos por inhalación de humo. La empresa, que emplea a 120 "
+    "personas, calcula daños de dos millones de euros."
+)
+_SAWMILL_EN = (
+    "Fire swept through the Quintela family sawmill in Calderra on the banks of the river Brenna on Thursday. "
+    "The flames spread to a log store and the county road was closed for six hours. Three workers were "
+    "treated for smoke inhalation. The company, which employs 120 people, puts the damage at two million euros."
+)
+
+_MULTILINGUAL_ROWS = [
+    ("fire-en", "Alder Gazette", 1.0, "en", "Fire destroys Vessoria's covered market", _FIRE_EN, "fire"),
+    ("fire-pt", "Diário de Quillon", 2.0, "pt", "Incêndio destrói o mercado coberto de Vessoria", _FIRE_PT, "fire"),
+    ("fire-es", "El Correo de Marrow", 3.5, "es", "Un incendio destruye el mercado de Vessoria", _FIRE_ES, "fire"),
+    ("sawmill-es", "El Correo de Marrow", 50.0, "es", "Arde el aserradero Quintela en Calderra",
+     _SAWMILL_ES, "sawmill"),
+    ("sawmill-en", "Alder Gazette", 51.0, "en", "Fire guts Calderra sawmill", _SAWMILL_EN, "sawmill"),
+]  # fmt: skip
+
+MULTILINGUAL_EXPECTED: dict[str, str] = {key: story for key, *_, story in _MULTILINGUAL_ROWS}
+
+
+def multilingual_coverage() -> list[dict[str, object]]:
+    """The invented coverage across languages as `broadsheet import` records, in publish order."""
+    return [
+        {
+            "url": f"https://{outlet.split()[-1].lower()}.example/news/{key}",
+            "title": title,
+            "text": text,
+            "published": _at(hours),
+            "outlet": outlet,
+            "lang": lang,
+        }
+        for key, outlet, hours, lang, title, text, _ in _MULTILINGUAL_ROWS
     ]

@@ -1,5 +1,6 @@
-"""The stories step through its Python API with the real model: two builders (as two processes would have)
-taking turns on one database keep one set of stories between them."""
+"""The stories step through its Python API with the real models: two builders (as two processes would have)
+taking turns on one database keep one set of stories between them; one event told in several languages is one
+story."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from broadsheet.pipeline.jsonl import import_jsonl
 from broadsheet.pipeline.stories import StoryBuilder
 from broadsheet.store import Store
 from broadsheet.store.schema import leases
-from storyset import EXPECTED, coverage
+from storyset import EXPECTED, MULTILINGUAL_EXPECTED, coverage, multilingual_coverage
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / ".cache" / "models"
 
@@ -67,3 +68,46 @@ def test_a_builder_that_lost_its_lease_mid_run_stores_nothing_more(
         builder.run(taken_over)
     assert sum(a.story_id is not None for a in store.articles.iter_all()) == 4  # the first batch only
     store.close()
+
+
+def _import(tmp_path: Path, pipeline: Ingester, rows: list[dict[str, object]]) -> None:
+    data = tmp_path / "part.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    import_jsonl(data, pipeline)
+
+
+def _stories(store: Store) -> dict[str, int]:
+    return {a.url.rsplit("/", 1)[1]: a.story_id for a in store.articles.iter_all() if a.story_id is not None}
+
+
+def test_one_event_told_in_three_languages_is_one_story_and_another_fire_is_another(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, models_dir=MODELS_DIR, crawl_in_server=False)  # type: ignore[call-arg]
+    assert settings.stories_multilingual  # on by default
+    store = Store.open(settings.database)
+    _import(tmp_path, Ingester(store, settings), multilingual_coverage())
+    tally = StoryBuilder(store, settings).run()
+    assert tally.articles == len(MULTILINGUAL_EXPECTED)
+    by_key = _stories(store)
+    for a in by_key:
+        for b in by_key:
+            assert (by_key[a] == by_key[b]) == (MULTILINGUAL_EXPECTED[a] == MULTILINGUAL_EXPECTED[b]), by_key
+    store.close()
+
+
+def test_a_new_builder_on_the_same_database_changes_no_multilingual_decision(tmp_path: Path) -> None:
+    rows = multilingual_coverage()
+    decisions = []
+    for run, parts in (("whole", [rows]), ("restarted", [rows[:2], rows[2:4], rows[4:]])):
+        home = tmp_path / run
+        settings = Settings(home=home, models_dir=MODELS_DIR, crawl_in_server=False)  # type: ignore[call-arg]
+        store = Store.open(settings.database)
+        pipeline = Ingester(store, settings)
+        for part in parts:
+            home.mkdir(exist_ok=True)
+            _import(home, pipeline, part)
+            StoryBuilder(
+                store, settings
+            ).run()  # a new process each time: the window is rebuilt from the store
+        decisions.append(_stories(store))
+        store.close()
+    assert decisions[0] == decisions[1]

@@ -98,7 +98,8 @@ def test_a_headline_alone_joins_only_a_story_with_news_in_the_last_hours(
 
 def test_a_copy_carried_later_does_not_make_a_quiet_story_fresh_for_headlines(embed: Embed) -> None:
     first, second = (replace(r, text=r.title) for r in reports("holloway-1", "holloway-2"))
-    first, second = replace(first, hours=1), replace(second, hours=7)  # six hours of no new reporting
+    # Two days of no new reporting (headlines fade by half every 12 hours; the story stays open for 3 days).
+    first, second = replace(first, hours=1), replace(second, hours=49)
     vectors = embed([first, second])
     clusterer = StoryClusterer()
     story = clusterer.add(ClusterItem(1, first.published, first.title, vectors[0], first.text, first.outlet))
@@ -108,7 +109,7 @@ def test_a_copy_carried_later_does_not_make_a_quiet_story_fresh_for_headlines(em
     later = clusterer.add(
         ClusterItem(3, second.published, second.title, vectors[1], second.text, second.outlet)
     )
-    assert later.new  # the copy said nothing new: the story has been quiet for six hours
+    assert later.new  # the copy said nothing new: the story has been quiet for two days
 
 
 def test_an_event_that_goes_on_for_days_stays_one_story(make_items: MakeItems) -> None:

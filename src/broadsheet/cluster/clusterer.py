@@ -33,7 +33,9 @@ _BLOCK = 1024
 class ClusterItem:
     """One article to place. `embedding` is an L2-normalised vector of title and lead; a copy of another
     article (`duplicate_of`) needs none, since it joins its original's story. `features` may carry
-    precomputed text features; otherwise they are extracted from `title` and `text`."""
+    precomputed text features; otherwise they are extracted from `title` and `text`. `multilingual`, a
+    vector of the same text in a multilingual space, and `lang` (a language code; "" when unknown, read as
+    English) let the article join a story told in other languages (see ClusterConfig)."""
 
     id: int
     published: datetime  # timezone-aware
@@ -43,6 +45,8 @@ class ClusterItem:
     outlet: str = ""
     duplicate_of: int | None = None
     features: ArticleFeatures | None = None
+    lang: str = ""
+    multilingual: NDArray[np.float32] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,7 @@ class StoryClusterer:
         self._stats = WindowStats()
         self._clock = -math.inf
         self._centroids = np.zeros((0, 0), dtype=np.float32)  # one row per slot; free rows are zero
+        self._multi = np.zeros((0, 0), dtype=np.float32)  # multilingual centroids, slot by slot
         self._slot_story = np.zeros(0, dtype=np.int64)  # story id per slot, -1 when free
         self._slot_of: dict[int, int] = {}
         self._free: list[int] = []  # a heap: the lowest free slot is reused first, keeping the live rows low
@@ -122,9 +127,8 @@ class StoryClusterer:
             )
         member = self._member(item, published)
         self._stats.count_in(member)
-        best, score = self._best_story(member)
-        threshold = self.config.threshold if member.full_text else self.config.headline_threshold
-        new = best is None or score < threshold
+        best, score, margin = self._best_story(member)
+        new = best is None or margin < 0
         story = self._new_story() if new or best is None else best
         self._join(story, member)
         merges, splits = self._recheck(story.id, item.id)
@@ -178,7 +182,10 @@ class StoryClusterer:
         slot = self._slot_of.get(story_id)
         if slot is None:
             return []
-        cosines = self._cosines(self._centroids[slot])
+        # A story told in other languages is compared in the multilingual space, where its English
+        # neighbours are too.
+        matrix = self._centroids if self._mono(self._stories[story_id]) else self._multi
+        cosines = self._cosines(matrix[slot], matrix)
         cosines[slot] = -np.inf
         order = sorted(
             (int(i) for i in np.flatnonzero(cosines >= min_cosine)),
@@ -195,66 +202,103 @@ class StoryClusterer:
         if item.embedding is None:
             raise ValueError(f"article {item.id} has no embedding")
         self._use_dim(len(item.embedding))
-        embedding = np.asarray(item.embedding, dtype=np.float32)
-        norm = float(np.linalg.norm(embedding))
-        if not norm or not math.isfinite(norm):
-            raise ValueError(f"article {item.id} has an embedding of length {norm}")
+        embedding = _unit(item.id, np.asarray(item.embedding, dtype=np.float32))
         features = item.features or article_features(item.title, item.text)
         names = {hash_term(name): n for name, n in features.names.items()}
+        multilingual = None
+        if item.multilingual is not None:
+            self._use_multi_dim(len(item.multilingual))
+            multilingual = _unit(item.id, np.asarray(item.multilingual, dtype=np.float32))
         return Member(
             id=item.id,
             published=published,
             outlet=item.outlet,
-            embedding=embedding if abs(norm - 1) < 1e-3 else embedding / norm,
+            embedding=embedding,
             terms=unit_tf(features.terms),
             names=unit_tf(names),
             name_strings=tuple(features.names),
             full_text=features.body_words >= self.config.min_body_words,
             duplicate_of=item.duplicate_of,
+            lang=primary_language(item.lang),
+            multilingual=multilingual,
         )
 
-    def _best_story(self, member: Member) -> tuple[Story | None, float]:
-        """The open story with the highest combined score among the `candidates` nearest centroids (the
-        lowest id among equals). A candidate that could not beat the best so far even with perfect word and
-        name scores is not scored: the result is the same, sooner."""
+    def _best_story(self, member: Member) -> tuple[Story | None, float, float]:
+        """The open story the article clears its threshold by most (the lowest id among equals), its score
+        and that margin, among the `candidates` nearest centroids in each space the article is judged in. A
+        candidate that could not beat the best margin so far even with perfect word and name scores is not
+        scored: the result is the same, sooner."""
         assert member.embedding is not None
         if not self._stories:
-            return None, 0.0
-        cosines = self._cosines(member.embedding)
-        count = min(self.config.candidates, len(self._stories))
-        nearest = np.argpartition(-cosines, count - 1)[:count].tolist()
-        nearest.sort(key=lambda slot: (-cosines[slot], int(self._slot_story[slot])))
+            return None, 0.0, -math.inf
+        mono = self._cosines(member.embedding, self._centroids)
+        slots = self._nearest_slots(mono)
+        multi = None
+        if member.multilingual is not None and self._multi.shape[1]:
+            multi = self._cosines(member.multilingual, self._multi)
+            # An English article meets English-only stories through the English model's candidates.
+            slots |= {
+                s for s in self._nearest_slots(multi) if self._path(member, self._story_at(s)) != "mono"
+            }
         terms = weighted(member.terms, self._stats.terms)
         names = weighted(member.names, self._stats.names)
         config = self.config
         ceiling = config.terms_weight * bool(len(terms)) + config.names_weight * bool(len(names))
         best: Story | None = None
-        best_score = -math.inf
-        for slot in nearest:
-            story = self._stories[int(self._slot_story[slot])]
+        best_score, best_margin = 0.0, -math.inf
+        for slot in sorted(slots, key=lambda s: int(self._slot_story[s])):
+            story = self._story_at(slot)
             fade = decay(config, member.published - story.last_original, not member.full_text)
-            cosine = float(cosines[slot])
-            if fade * (config.embedding_weight * cosine + ceiling) < best_score:
-                continue
-            score = fade * article_score(config, cosine, terms, names, story, self._stats)
-            if score > best_score or (score == best_score and best is not None and story.id < best.id):
-                best, best_score = story, score
-        return best, max(best_score, 0.0)
+            path = self._path(member, story)
+            cosine = float(mono[slot] if path == "mono" or multi is None else multi[slot])
+            if path == "cross":
+                score, threshold = fade * cosine, config.cross_language_threshold
+            else:
+                threshold = config.threshold
+                if not member.full_text:
+                    threshold = (
+                        config.headline_threshold if path == "mono" else config.same_language_threshold
+                    )
+                if fade * (config.embedding_weight * cosine + ceiling) - threshold <= best_margin:
+                    continue
+                score = fade * article_score(config, cosine, terms, names, story, self._stats)
+            if score - threshold > best_margin:  # slots go by story id: the lowest id wins a tie
+                best, best_score, best_margin = story, score, score - threshold
+        return best, max(best_score, 0.0), best_margin
 
-    def _cosines(self, vector: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Cosine of `vector` with the centroid in each slot below `_rows`; -inf for free slots."""
+    def _path(self, member: Member, story: Story) -> str:
+        """How an article is judged against a story: "mono" (the English embedding and the combined score),
+        "same" (the multilingual embedding and the combined score: the story has the article's language) or
+        "cross" (the multilingual embedding alone: it has not)."""
+        if member.multilingual is None or not story.multi_vectors:
+            return "mono"
+        if member.lang == "en" and story.english_only:
+            return "mono"
+        return "same" if member.lang in story.langs else "cross"
+
+    def _mono(self, story: Story) -> bool:
+        return story.english_only or not story.multi_vectors
+
+    def _story_at(self, slot: int) -> Story:
+        return self._stories[int(self._slot_story[slot])]
+
+    def _nearest_slots(self, cosines: NDArray[np.float32]) -> set[int]:
+        count = min(self.config.candidates, len(self._stories))
+        return {int(i) for i in np.argpartition(-cosines, count - 1)[:count] if np.isfinite(cosines[i])}
+
+    def _cosines(self, vector: NDArray[np.float32], matrix: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Cosine of `vector` with the centroid in each slot below `_rows` of `matrix`; -inf for free slots."""
         out = np.empty(self._rows, dtype=np.float32)
         for start in range(0, self._rows, _BLOCK):
             end = min(start + _BLOCK, self._rows)
-            np.matmul(self._centroids[start:end], vector, out=out[start:end])
+            np.matmul(matrix[start:end], vector, out=out[start:end])
         out[self._slot_story[: self._rows] < 0] = -np.inf
         return out
 
     def _join(self, story: Story, member: Member) -> None:
         story.add(member)
         self._story_of[member.id] = story.id
-        slot = self._slot_of[story.id]
-        self._centroids[slot] = story.centroid()
+        self._set_centroids(story)
         heapq.heappush(self._quiet, (story.last, story.id))
 
     # --- merges and splits ------------------------------------------------------------------------------------
@@ -276,11 +320,12 @@ class StoryClusterer:
         return ((merge,) if merge else ()), splits
 
     def _try_split(self, story: Story) -> Split | None:
-        halves = split_in_two(self.config, story.members, self._stats)
+        multilingual = not self._mono(story) and story.multi_vectors == story.vectors
+        halves = split_in_two(self.config, story.members, self._stats, multilingual=multilingual)
         if halves is None:
             return None
         keep, other = (self._loose_story(story.id, part) for part in halves)
-        score = story_score(self.config, keep, other, self._stats)
+        score = story_score(self.config, keep, other, self._stats, multilingual=multilingual)
         if score >= self.config.split_threshold:
             return None
         new = self._new_story()
@@ -297,15 +342,24 @@ class StoryClusterer:
         )
 
     def _try_merge(self, story: Story) -> Merge | None:
-        cosines = self._cosines(story.centroid())
+        mono = self._mono(story)
+        cosines = self._cosines(
+            *((story.centroid(), self._centroids) if mono else (story.multi_centroid(), self._multi))
+        )
         cosines[self._slot_of[story.id]] = -np.inf
         if not np.isfinite(cosines).any():
             return None
         slot = int(np.argmax(cosines))
         other = self._stories[int(self._slot_story[slot])]
+        multilingual = not (mono and self._mono(other))
+        if multilingual and not (
+            story.multi_vectors and other.multi_vectors and set(story.langs) & set(other.langs)
+        ):
+            return None  # stories that share no language are not merged: their words and names never meet
         # Stories whose coverage lies apart in time are discounted as an article is by a quiet story.
         apart = max(story.first, other.first) - min(story.last, other.last)
-        score = story_score(self.config, story, other, self._stats) * decay(self.config, apart)
+        score = story_score(self.config, story, other, self._stats, multilingual=multilingual)
+        score *= decay(self.config, apart)
         if score < self.config.merge_threshold:
             return None
         keep, gone = (story, other) if story.id < other.id else (other, story)
@@ -327,7 +381,7 @@ class StoryClusterer:
         if story_id is None:
             story_id = self._next_id
         self._next_id = max(self._next_id, story_id + 1)
-        story = Story(story_id, self._dim, self.config.max_story_terms)
+        story = Story(story_id, self._dim, self.config.max_story_terms, self._multi_dim)
         self._stories[story_id] = story
         if not self._free:
             self._grow()
@@ -338,7 +392,7 @@ class StoryClusterer:
         return story
 
     def _loose_story(self, story_id: int, members: list[Member]) -> Story:
-        story = Story(story_id, self._dim, self.config.max_story_terms)
+        story = Story(story_id, self._dim, self.config.max_story_terms, self._multi_dim)
         for member in members:
             story.add(member)
         return story
@@ -349,8 +403,7 @@ class StoryClusterer:
         self._stories[story_id] = story
         for member in story.members:
             self._story_of[member.id] = story_id
-        slot = self._slot_of[story_id]
-        self._centroids[slot] = story.centroid()
+        self._set_centroids(story)
         heapq.heappush(self._quiet, (story.last, story_id))
 
     def _expire(self) -> None:
@@ -377,13 +430,36 @@ class StoryClusterer:
         slot = self._slot_of.pop(story.id)
         self._slot_story[slot] = -1
         self._centroids[slot] = 0.0
+        self._multi[slot] = 0.0
         heapq.heappush(self._free, slot)
         while self._rows and self._slot_story[self._rows - 1] < 0:
             self._rows -= 1
 
+    def _set_centroids(self, story: Story) -> None:
+        slot = self._slot_of[story.id]
+        self._centroids[slot] = story.centroid()
+        if self._multi_dim:
+            self._multi[slot] = story.multi_centroid()
+
     @property
     def _dim(self) -> int:
         return int(self._centroids.shape[1])
+
+    @property
+    def _multi_dim(self) -> int:
+        return int(self._multi.shape[1])
+
+    def _use_multi_dim(self, dim: int) -> None:
+        """As `_use_dim`, for the multilingual embedding (which may start after some stories exist)."""
+        if self._multi_dim == dim:
+            return
+        if self._multi_dim:
+            raise ValueError(
+                f"multilingual embedding has {dim} dimensions, the open stories have {self._multi_dim}"
+            )
+        self._multi = np.zeros((len(self._slot_story), dim), dtype=np.float32)
+        for story in self._stories.values():
+            story.multi_sum = np.zeros(dim, dtype=np.float64)
 
     def _use_dim(self, dim: int) -> None:
         """Fix the embedding size on the first embedding seen; refuse any other size afterwards."""
@@ -401,9 +477,24 @@ class StoryClusterer:
         centroids = np.zeros((size, self._centroids.shape[1]), dtype=np.float32)
         centroids[:old] = self._centroids
         self._centroids = centroids
+        multi = np.zeros((size, self._multi.shape[1]), dtype=np.float32)
+        multi[:old] = self._multi
+        self._multi = multi
         self._slot_story = np.concatenate([self._slot_story, np.full(size - old, -1, dtype=np.int64)])
         for slot in range(old, size):
             heapq.heappush(self._free, slot)
+
+
+def primary_language(code: str) -> str:
+    """ "pt-BR" -> "pt"; an unknown language ("") is read as English, the language of the default model."""
+    return code.replace("_", "-").split("-")[0].strip().casefold() or "en"
+
+
+def _unit(article_id: int, vector: NDArray[np.float32]) -> NDArray[np.float32]:
+    norm = float(np.linalg.norm(vector))
+    if not norm or not math.isfinite(norm):
+        raise ValueError(f"article {article_id} has an embedding of length {norm}")
+    return vector if abs(norm - 1) < 1e-3 else vector / norm
 
 
 def _seconds(moment: datetime) -> float:

@@ -60,9 +60,16 @@ def article_score(
     return score
 
 
-def story_score(config: ClusterConfig, a: Story, b: Story, stats: WindowStats) -> float:
-    """Combined similarity of two stories, on the same scale as `article_score`."""
-    score = config.embedding_weight * float(a.centroid() @ b.centroid())
+def story_score(
+    config: ClusterConfig, a: Story, b: Story, stats: WindowStats, *, multilingual: bool = False
+) -> float:
+    """Combined similarity of two stories, on the same scale as `article_score`; by their multilingual
+    centroids with `multilingual`."""
+    if multilingual:
+        cosine = float(a.multi_centroid() @ b.multi_centroid())
+    else:
+        cosine = float(a.centroid() @ b.centroid())
+    score = config.embedding_weight * cosine
     if config.terms_weight:
         ta, tb = weighted(a.term_vector(), stats.terms), weighted(b.term_vector(), stats.terms)
         score += config.terms_weight * dot(ta, tb)
@@ -73,14 +80,15 @@ def story_score(config: ClusterConfig, a: Story, b: Story, stats: WindowStats) -
 
 
 def split_in_two(
-    config: ClusterConfig, members: list[Member], stats: WindowStats
+    config: ClusterConfig, members: list[Member], stats: WindowStats, *, multilingual: bool = False
 ) -> tuple[list[Member], list[Member]] | None:
     """The story's members in two groups, as distinct as two-means on the combined representation makes
     them (seeded by the most peripheral member and the one least like it, so the result is deterministic).
     The group holding the first member comes first; copies go with their originals. None when a group would
-    be smaller than `split_min_part`."""
+    be smaller than `split_min_part`. With `multilingual`, members are compared by their multilingual
+    embeddings (a story told in several languages would otherwise split by language)."""
     originals = [m for m in members if m.embedding is not None]
-    rows = _combined(config, originals, stats)
+    rows = _combined(config, originals, stats, multilingual)
     similarity = rows @ rows.T
     a = int(np.argmin(similarity.sum(axis=1)))
     b = int(np.argmin(similarity[a]))
@@ -105,9 +113,12 @@ def split_in_two(
     return [m for m in members if with_first(m)], [m for m in members if not with_first(m)]
 
 
-def _combined(config: ClusterConfig, members: list[Member], stats: WindowStats) -> NDArray[np.float64]:
+def _combined(
+    config: ClusterConfig, members: list[Member], stats: WindowStats, multilingual: bool
+) -> NDArray[np.float64]:
     """Each member as one row whose dot products are the article-to-article combined similarity."""
-    embeddings = np.stack([m.embedding for m in members if m.embedding is not None]).astype(np.float64)
+    vectors = [m.multilingual if multilingual else m.embedding for m in members]
+    embeddings = np.stack([v for v in vectors if v is not None]).astype(np.float64)
     terms = _dense([weighted(m.terms, stats.terms) for m in members])
     names = _dense([weighted(m.names, stats.names) for m in members])
     return np.hstack(

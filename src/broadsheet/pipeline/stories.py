@@ -25,6 +25,7 @@ from broadsheet.clock import utcnow
 from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
 from broadsheet.config import Settings
 from broadsheet.enrich import Embedder, embedding_text
+from broadsheet.enrich.embed import USE_KIND, load_embedder
 from broadsheet.errors import StoriesBusyError
 from broadsheet.models import StoryEvent
 from broadsheet.pipeline.enrich import configured_embedder
@@ -76,14 +77,18 @@ class StoryBuilder:
         *,
         batch_size: int = BATCH,
         load_embedder: Callable[[], Embedder] | None = None,
+        multilingual: Embedder | None = None,
     ) -> None:
         """`load_embedder` shares an embedder loaded elsewhere (enrichment's), on first use; without it, the
-        configured one is loaded."""
+        configured one is loaded. With `stories_multilingual` on, every article is also embedded by the
+        multilingual encoder (`multilingual`, or USE multilingual loaded on first use), so that stories join
+        across languages."""
         self.batch_size = batch_size
         self.store = store
         self.settings = settings
         self._embedder = embedder
         self._load_embedder = load_embedder or partial(configured_embedder, settings)
+        self._multilingual = multilingual
         self.config = ClusterConfig(gap=timedelta(hours=settings.story_gap_hours))
         self._clusterer: StoryClusterer | None = None
         self.holder = f"{socket.gethostname()} pid {os.getpid()} ({secrets.token_hex(3)})"
@@ -94,6 +99,17 @@ class StoryBuilder:
         if self._embedder is None:
             self._embedder = self._load_embedder()
         return self._embedder
+
+    @property
+    def multilingual(self) -> Embedder | None:
+        """The multilingual embedder, or None when stories are not joined across languages."""
+        if not self.settings.stories_multilingual:
+            return None
+        if self._multilingual is None:
+            self._multilingual = load_embedder(
+                USE_KIND, self.settings.models_dir or self.settings.home / "models"
+            )
+        return self._multilingual
 
     def run(
         self, progress: Callable[[int, int], None] | None = None, max_batches: int | None = None
@@ -149,7 +165,8 @@ class StoryBuilder:
             batch := self.store.stories.pending(self.batch_size)
         ):
             batches += 1
-            vectors = self._vectors(batch, tally)
+            vectors = self._vectors(batch, tally, self.embedder)
+            multi = self._vectors(batch, tally, self.multilingual)
             started = time.perf_counter()
             touched: set[int] = set()
             members: list[tuple[int, int]] = []
@@ -162,10 +179,11 @@ class StoryBuilder:
                     if closed is not None:
                         late.append((article.id, closed))
                         continue
-                    vectors.update(
-                        self._embed([article], tally)
-                    )  # no story to join: placed on its own merits
-                assignment = clusterer.add(_item(article, vectors.get(article.id)))
+                    # No story to join: placed on its own merits.
+                    vectors.update(self._embed([article], tally, self.embedder))
+                    if self.multilingual is not None:
+                        multi.update(self._embed([article], tally, self.multilingual))
+                assignment = clusterer.add(_item(article, vectors.get(article.id), multi.get(article.id)))
                 members.append((article.id, assignment.story_id))
                 touched.add(assignment.story_id)
                 tally.new_stories += assignment.new
@@ -223,29 +241,39 @@ class StoryBuilder:
             since = pending[0].sort_time - self.config.gap
             members = self.store.stories.open_members(since)
             if members:
-                vectors = self._vectors([article for article, _ in members], tally)
+                articles = [article for article, _ in members]
+                vectors = self._vectors(articles, tally, self.embedder)
+                multi = self._vectors(articles, tally, self.multilingual)
                 for article, story_id in members:
-                    clusterer.restore(_item(article, vectors.get(article.id)), story_id)
+                    item = _item(article, vectors.get(article.id), multi.get(article.id))
+                    clusterer.restore(item, story_id)
         self._clusterer = clusterer
         return clusterer
 
-    def _vectors(self, articles: list[PendingArticle], tally: StoryTally) -> dict[int, np.ndarray]:
-        """Stored vectors of this embedder for the originals among `articles`, computing (and storing) the
-        missing ones. Copies need none: they join their original's story."""
+    def _vectors(
+        self, articles: list[PendingArticle], tally: StoryTally, embedder: Embedder | None
+    ) -> dict[int, np.ndarray]:
+        """Stored vectors of `embedder` for the originals among `articles`, computing (and storing) the
+        missing ones; none without an embedder. Copies need none: they join their original's story."""
+        if embedder is None:
+            return {}
         originals = [a for a in articles if a.duplicate_of is None]
-        found = self.store.stories.vectors([a.id for a in originals], self.embedder.name)
-        found.update(self._embed([a for a in originals if a.id not in found], tally))
+        found = self.store.stories.vectors([a.id for a in originals], embedder.name)
+        found.update(self._embed([a for a in originals if a.id not in found], tally, embedder))
         return found
 
-    def _embed(self, articles: list[PendingArticle], tally: StoryTally) -> dict[int, np.ndarray]:
+    def _embed(
+        self, articles: list[PendingArticle], tally: StoryTally, embedder: Embedder
+    ) -> dict[int, np.ndarray]:
         if not articles:
             return {}
         started = time.perf_counter()
-        computed = self.embedder.embed([embedding_text(a.title, a.text) for a in articles])
+        computed = embedder.embed([embedding_text(a.title, a.text) for a in articles])
         tally.embed_seconds += time.perf_counter() - started
-        tally.embedded += len(articles)
+        if embedder is self.embedder:
+            tally.embedded += len(articles)
         pairs = [(a.id, computed[i]) for i, a in enumerate(articles)]
-        self.store.stories.save_vectors(self.embedder.name, pairs)
+        self.store.stories.save_vectors(embedder.name, pairs)
         return dict(pairs)
 
     def _update(self, clusterer: StoryClusterer, story_id: int) -> StoryUpdate:
@@ -267,7 +295,7 @@ class StoryBuilder:
         )
 
 
-def _item(article: PendingArticle, vector: np.ndarray | None) -> ClusterItem:
+def _item(article: PendingArticle, vector: np.ndarray | None, multi: np.ndarray | None) -> ClusterItem:
     return ClusterItem(
         id=article.id,
         # A publisher's date in the future would close every open story at once: clustering reads it as now.
@@ -277,4 +305,6 @@ def _item(article: PendingArticle, vector: np.ndarray | None) -> ClusterItem:
         text=article.text,
         embedding=vector,
         duplicate_of=article.duplicate_of,
+        lang=article.lang,
+        multilingual=multi,
     )

@@ -243,13 +243,13 @@ story_events = Table(
 )
 Index("ix_story_events_into_id", story_events.c.into_id)
 
-# Dense embeddings (float16, L2-normalised) of each article's title and lead, with the model that made them:
-# a changed model is detected and its vectors recomputed, never mixed.
+# Dense embeddings (float16, L2-normalised) of each article's title and lead, one per model that made them
+# (migration 0010: MiniLM and the multilingual encoder side by side): vectors of different models never mix.
 vectors = Table(
     "vectors",
     metadata,
     Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
-    Column("model", String(64), nullable=False),
+    Column("model", String(64), primary_key=True),
     Column("vector", LargeBinary, nullable=False),
 )
 

@@ -66,6 +66,7 @@ class PendingArticle:
     outlet_slug: str
     sort_time: datetime
     duplicate_of: int | None
+    lang: str = ""  # the article's language code ("en", "pt-BR"); "" when unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,7 @@ _PENDING_COLUMNS = (
     articles.c.outlet_slug,
     articles.c.sort_time,
     articles.c.duplicate_of,
+    articles.c.lang,
 )
 
 STORY_COLUMNS = (
@@ -213,7 +215,11 @@ class StoryStore:
             return
         rows = [{"article_id": i, "model": model, "vector": encode_vector(v)} for i, v in items]
         with self.engine.begin() as conn:
-            conn.execute(delete(vectors).where(vectors.c.article_id.in_([i for i, _ in items])))
+            conn.execute(
+                delete(vectors).where(
+                    vectors.c.article_id.in_([i for i, _ in items]), vectors.c.model == model
+                )
+            )
             conn.execute(insert(vectors), rows)
 
     def max_id(self) -> int:
