@@ -388,9 +388,9 @@ def bench_file(path: Path, args: argparse.Namespace, config: ClusterConfig) -> d
 
 def through_import(path: Path, cache: Path, multilingual: bool = True) -> dict[str, Any]:
     """The whole product path: `broadsheet import` (dedupe, store, embed, cluster) into a fresh home, then
-    `broadsheet export`, scored by each exported article's `story_id`. An article the import folded into
-    another by dedupe is found under that article's `also_published_at`, in its story; one not found at all
-    is scored as a story of its own."""
+    `broadsheet export`, scored by each exported article's `story_id`. A row the import took for an article
+    already stored (the same text at another address of the site) is found among that article's `urls`, in
+    its story; one not found at all is scored as a story of its own."""
     articles = load_articles(path)
     with tempfile.TemporaryDirectory() as tmp:
         home, data = Path(tmp) / "home", Path(tmp) / "in.jsonl"
@@ -415,9 +415,9 @@ def through_import(path: Path, cache: Path, multilingual: bool = True) -> dict[s
     story_of: dict[str, int] = {}
     for line in exported.splitlines():
         row = json.loads(line)
-        # A row whose text another row already had was folded into that article by dedupe: its address is
-        # one of the article's `also_published_at`, and it is in the article's story.
-        for url in [row["url"], *row.get("also_published_at", ())]:
+        # A row whose text another row of the same site already had is that article at another address (one
+        # of its `urls`): it is in the article's story.
+        for url in [row["url"], *row.get("urls", ())]:
             story_of[url.rsplit("/", 1)[1]] = row["story_id"]
     labels = [story_of.get(quote(a.key, safe=""), -1 - i) for i, a in enumerate(articles)]
     result = quality(labels, articles)

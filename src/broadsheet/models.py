@@ -146,6 +146,9 @@ class Article:
     id: int | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)  # other URLs that reached this article
     also_published_at: tuple[str, ...] = field(default_factory=tuple)  # URLs of its copies on other sites
+    # Every address it is known by (canonical, feed links, the same text found at another address of its site);
+    # filled by the store's iter_all for the export, empty elsewhere
+    urls: tuple[str, ...] = field(default_factory=tuple)
     story_id: int | None = None  # its story (cluster/), once clustered; set by the store, never by writers
 
 

@@ -88,6 +88,24 @@ def test_reimporting_stores_nothing_twice_and_copies_are_marked(cli: Cli, tmp_pa
     assert original["also_published_at"] == ["https://herald.example/copied"]
 
 
+def test_the_same_article_at_another_address_of_its_site_is_exported_under_urls_and_reimported(
+    cli: Cli, tmp_path: Path
+) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join([line(0), line(0, url="https://gazette.example/print/same")]) + "\n")
+    assert "1 new" in cli("import", str(source)).out
+    out = tmp_path / "out.jsonl"
+    cli("export", "--output", str(out))
+    (row,) = (json.loads(x) for x in out.read_text().splitlines())
+    assert "https://gazette.example/print/same" in row["urls"] and row["url"] in row["urls"]
+    # an export imported elsewhere keeps every address, so a later fetch of either is known
+    again = tmp_path / "again"
+    assert cli("--home", str(again), "import", str(out)).code == 0
+    assert cli("--home", str(again), "export", "--output", str(tmp_path / "again.jsonl")).code == 0
+    (moved,) = (json.loads(x) for x in (tmp_path / "again.jsonl").read_text().splitlines())
+    assert set(moved["urls"]) == set(row["urls"])
+
+
 def test_imported_html_is_sanitised(cli: Cli, tmp_path: Path) -> None:
     source = tmp_path / "in.jsonl"
     source.write_text(

@@ -40,6 +40,7 @@ class ImportedArticle(BaseModel):
     image: str = ""
     html: str = ""
     tags: list[str] = Field(default_factory=list, max_length=50)
+    urls: list[str] = Field(default_factory=list, max_length=100)  # other addresses of the same article
 
     @field_validator("url", "image")
     @classmethod
@@ -47,6 +48,11 @@ class ImportedArticle(BaseModel):
         if value and not value.lower().startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value
+
+    @field_validator("urls")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        return [cls._http_url(url) for url in value if url.strip()]
 
     @field_validator("published")
     @classmethod
@@ -119,7 +125,7 @@ def import_jsonl(
         for done, (_published, line_no, offset) in enumerate(order, start=1):
             handle.seek(offset)
             item = parse_line(handle.readline(), line_no)
-            report.results.append(pipeline.ingest(item.to_article()))
+            report.results.append(pipeline.ingest(item.to_article(), item.urls))
             if progress:
                 progress(done, len(order))
     return report
@@ -168,6 +174,7 @@ def article_record(article: Article, ai: AIView | None = None) -> dict[str, Any]
         "duplicate_of": article.duplicate_of,
         "story_id": article.story_id,
         "also_published_at": list(article.also_published_at),
+        "urls": list(article.urls),
         "content_hash": article.content_hash,
         "extraction_note": article.extraction_note,
     }

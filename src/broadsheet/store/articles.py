@@ -199,7 +199,8 @@ class ArticleStore:
                 yield row.id, row.minhash
 
     def iter_all(self, batch: int = 1000) -> Iterator[Article]:
-        """Every stored article in id order, read in batches (keyset pagination, constant memory)."""
+        """Every stored article in id order, read in batches (keyset pagination, constant memory), with its
+        copies' addresses (`also_published_at`) and every address it is known by (`urls`)."""
         last = 0
         while True:
             with self.engine.connect() as conn:
@@ -207,11 +208,22 @@ class ArticleStore:
                     select(articles).where(articles.c.id > last).order_by(articles.c.id).limit(batch)
                 )
                 page = [article_from_row(row) for row in rows]
-                copies = self._copies(conn, [a.id for a in page if a.id is not None])
+                ids = [a.id for a in page if a.id is not None]
+                copies = self._copies(conn, ids)
+                known: dict[int, list[str]] = {}
+                if ids:
+                    rows = conn.execute(
+                        select(article_urls.c.article_id, article_urls.c.url)
+                        .where(article_urls.c.article_id.in_(ids))
+                        .order_by(article_urls.c.article_id, article_urls.c.url)
+                    )
+                    for row in rows:
+                        known.setdefault(row.article_id, []).append(row.url)
             if not page:
                 return
             for article in page:
                 article.also_published_at = tuple(copies.get(article.id or 0, ()))
+                article.urls = tuple(known.get(article.id or 0, ()))
             yield from page
             last = page[-1].id or last
 
