@@ -43,7 +43,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import numpy as np
 from numpy.typing import NDArray
@@ -418,8 +418,9 @@ def through_import(path: Path, cache: Path, multilingual: bool = True) -> dict[s
         # A row whose text another row of the same site already had is that article at another address (one
         # of its `urls`): it is in the article's story.
         for url in [row["url"], *row.get("urls", ())]:
-            story_of[url.rsplit("/", 1)[1]] = row["story_id"]
-    labels = [story_of.get(quote(a.key, safe=""), -1 - i) for i, a in enumerate(articles)]
+            if "/bench/" in url:  # stored addresses are canonical: the key's quoted "/" may come back plain
+                story_of[unquote(url.split("/bench/", 1)[1])] = row["story_id"]
+    labels = [story_of.get(a.key, -1 - i) for i, a in enumerate(articles)]
     result = quality(labels, articles)
     print(result.row("broadsheet import + export"))
     print(f"  whole import (store, embed, cluster): {len(articles) / seconds:,.0f} articles/s "
