@@ -17,11 +17,11 @@ from broadsheet.enrich.ask import (
     validate_question,
 )
 from broadsheet.enrich.brief import Brief, BriefPoint, Citation, StorySource, embed_sentences, story_brief
-from broadsheet.enrich.embed import Embedder, embedding_text, load_embedder
+from broadsheet.enrich.embed import USE_KIND, Embedder, embedding_text, load_embedder
 from broadsheet.enrich.entities import ENTITY_TYPES, Entity, EntityRecogniser, entity_slug, load_recogniser
 from broadsheet.enrich.keypoints import KEYPOINTS_VERSION, Digest, KeyPoint, digest
 from broadsheet.enrich.kind import KINDS, article_kind
-from broadsheet.enrich.language import detect_language
+from broadsheet.enrich.language import detect_language, load_identifier
 from broadsheet.enrich.llm import Grounded, LLMConfig, Rewrite, Task, rewrite
 from broadsheet.enrich.sentences import Sentence, split_sentences
 from broadsheet.enrich.tags import article_tags, keyphrases, normalise_tag
@@ -35,6 +35,7 @@ __all__ = [
     "MAX_QUESTION_CHARS",
     "TOPICS",
     "TOPIC_LABELS",
+    "USE_KIND",
     "Answer",
     "Brief",
     "BriefPoint",
@@ -61,6 +62,7 @@ __all__ = [
     "entity_slug",
     "keyphrases",
     "load_embedder",
+    "load_identifier",
     "load_recogniser",
     "load_topic_classifier",
     "normalise_tag",

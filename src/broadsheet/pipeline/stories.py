@@ -24,8 +24,7 @@ from sqlalchemy import Connection
 from broadsheet.clock import utcnow
 from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
 from broadsheet.config import Settings
-from broadsheet.enrich import Embedder, embedding_text
-from broadsheet.enrich.embed import USE_KIND, load_embedder
+from broadsheet.enrich import USE_KIND, Embedder, embedding_text, load_embedder
 from broadsheet.errors import StoriesBusyError
 from broadsheet.models import StoryEvent
 from broadsheet.pipeline.enrich import configured_embedder
