@@ -57,7 +57,7 @@ class ClusterConfig:
     terms_weight: float = 0.3
     names_weight: float = 0.2
     candidates: int = 5
-    merge_threshold: float = 0.8
+    merge_threshold: float = 0.7
     split_threshold: float = 0.6
     split_sizes: tuple[int, int] = (6, 64)
     split_min_part: int = 3
