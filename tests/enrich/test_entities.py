@@ -23,6 +23,7 @@ from broadsheet.enrich.entities import (
 from broadsheet.enrich.entity_names import reading_spans
 from broadsheet.errors import ConfigError
 
+NOT_NER = ["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
 TITLE = "Okafor backs ferry deal for Porto"
 TEXT = (
     "Prime Minister Daniel Okafor on Tuesday backed a plan by the Northwind Shipping Company to run ferries "
@@ -126,6 +127,29 @@ def test_after_the_lead_only_sentences_naming_something_new_are_read() -> None:
         "Okafor visited Porto on Monday. He said it was a fine city.",
         " The mayor, Ana Silva, agreed.",
     ]
+
+
+def test_pronouns_dates_possessives_and_words_opening_a_quotation_are_not_new_names() -> None:
+    text = (
+        "Okafor visited Porto on Monday. He said it was a fine city, but wet.\n"
+        "It's Okafor's third visit to Porto since March. \"But Porto is changing,\" he said.\n"
+        "I met Ana Silva there."
+    )
+    read = [text[start:end] for start, end in reading_spans(text, 0, 5)]
+    assert read == ["Okafor visited Porto on Monday.", "I met Ana Silva there."]
+
+
+def test_the_model_multiplies_with_numpy_blas_and_finds_what_it_finds_with_blis(
+    recogniser: EntityRecogniser,
+) -> None:
+    import spacy
+
+    assert not any(node.ops.use_blis for node in recogniser.nlp.get_pipe("ner").model.walk())
+    as_spacy_loads_it = spacy.load(DEFAULT_MODEL, exclude=NOT_NER)
+    assert as_spacy_loads_it.pipe_names == ["ner"]
+    with_blis = EntityRecogniser(as_spacy_loads_it, DEFAULT_MODEL, None, threads=2)
+    texts = [f"{TITLE}\n\n{TEXT}", "Okafor met Lisbon officials.", TEXT * 3] * 3
+    assert recogniser._recognise(texts) == with_blis._recognise(texts)
 
 
 def test_a_missing_model_package_is_a_config_error_that_says_how_to_install_it() -> None:

