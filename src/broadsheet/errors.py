@@ -14,6 +14,7 @@ __all__ = [
     "ExtractError",
     "FeedError",
     "FetchError",
+    "FilterError",
     "HTTPStatusError",
     "ImportLineError",
     "LLMServerError",
@@ -151,6 +152,11 @@ class BadCursorError(BroadsheetError):
 
 class SearchQueryError(BroadsheetError):
     """A search query that cannot be run; the message says what to change."""
+
+
+class FilterError(BroadsheetError):
+    """A list's filter names nothing the list holds (a language none of a story's articles is in); the message
+    says what it does hold."""
 
 
 class QuestionError(BroadsheetError):

@@ -1,5 +1,5 @@
-"""Plain text tidied to one line: whitespace collapsed, feed strings freed of stray markup and entities, and
-invisible controls removed from what readers are shown.
+"""Plain text tidied to one line: whitespace collapsed, feed strings freed of stray markup and entities,
+invisible controls removed from what readers are shown, and language tags read as their language.
 
 Owns string-level tidying only; sanitising HTML bodies is `extract/sanitize.py`'s, boilerplate rules are extract's.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["clean_text", "collapse_whitespace", "strip_controls"]
+__all__ = ["clean_text", "collapse_whitespace", "primary_language", "strip_controls"]
 
 # A tag starts with a letter, "/" or "!": "5 < 6" in a title is text, "<b>" is markup.
 _TAG = re.compile(r"<[/!]?[A-Za-z][^<>]*>")
@@ -44,3 +44,13 @@ def clean_text(value: str) -> str:
         text = decoded
     # Decoding can reveal markup that was escaped in the source ("&lt;b&gt;"): strip it as well.
     return collapse_whitespace(_TAG.sub(" ", text))
+
+
+_LANGUAGE_TAG = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
+
+
+def primary_language(tag: str) -> str:
+    """A language tag's language, without region or script: 'en_US', 'de-DE', 'FR' -> 'en', 'de', 'fr'; ''
+    when `tag` is not a language tag."""
+    match = _LANGUAGE_TAG.match(tag.strip())
+    return match.group(1).lower() if match else ""

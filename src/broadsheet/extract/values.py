@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from broadsheet.text import collapse_whitespace
+from broadsheet.text import collapse_whitespace, primary_language
 
 __all__ = ["clean_alt", "clean_authors", "clean_tags", "normalise_lang", "plain"]
 
@@ -29,7 +29,6 @@ _DATEISH_RE = re.compile(r"\d")
 _FILENAME_RE = re.compile(
     r"^\S+\.(?:jpe?g|png|gif|webp|avif|svg|bmp|tiff?)$|^(?:img|dsc|image)[_-]?\d+$", re.I
 )
-_LANG_RE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
 _PLACEHOLDER_ALTS = {"image", "photo", "picture", "img", "bild", "foto", "lead image", "featured image"}
 
 
@@ -78,9 +77,9 @@ def clean_tags(raw: Iterable[str]) -> tuple[str, ...]:
 
 
 def normalise_lang(value: object) -> str:
-    """'en_US', 'de-DE', 'FR' -> 'en', 'de', 'fr'; '' when the value is not a language tag."""
-    match = _LANG_RE.match(plain(value).split(",")[0].strip())
-    return match.group(1).lower() if match else ""
+    """A metadata value's language: 'en_US', 'de-DE', 'FR', 'fr, en' -> 'en', 'de', 'fr', 'fr'; '' when the
+    value is not a language tag."""
+    return primary_language(plain(value).split(",")[0])
 
 
 def clean_alt(value: object, image_url: str = "") -> str:

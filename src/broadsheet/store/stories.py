@@ -445,10 +445,15 @@ class StoryStore:
             outlets = self._outlets(conn, order)
         return [story_card(rows[i], now, outlets.get(i, [])) for i in order]
 
-    def members(self, story_id: int, limit: int | None = None, *, earliest: int = 0) -> list[ArticleCard]:
-        """The story's articles, copies included, oldest first: all of them, or at most `limit`: the
-        `earliest` first ones and the newest (each read down the story's index, whatever its size)."""
+    def members(
+        self, story_id: int, limit: int | None = None, *, earliest: int = 0, lang: str | None = None
+    ) -> list[ArticleCard]:
+        """The story's articles (those in language `lang` when given), copies included, oldest first: all of
+        them, or at most `limit`: the `earliest` first ones and the newest (each read down the story's index,
+        whatever its size)."""
         mine = select(*CARD_COLUMNS).where(articles.c.story_id == story_id)
+        if lang is not None:
+            mine = mine.where(articles.c.lang == lang)
         oldest_first = mine.order_by(articles.c.sort_time, articles.c.id)
         with self.engine.connect() as conn:
             if limit is None:
@@ -460,6 +465,18 @@ class StoryStore:
             latest = [card(row) for row in conn.execute(newest)]
         seen = {c.id for c in first}
         return first + [c for c in reversed(latest) if c.id not in seen]
+
+    def languages(self, story_id: int) -> dict[str, int]:
+        """How many of the story's articles (copies included) are in each language code, most first; those of
+        unknown language ("") left out."""
+        query = (
+            select(articles.c.lang, func.count().label("n"))
+            .where(articles.c.story_id == story_id, articles.c.lang != "")
+            .group_by(articles.c.lang)
+            .order_by(func.count().desc(), articles.c.lang)
+        )
+        with self.engine.connect() as conn:
+            return {row.lang: int(row.n) for row in conn.execute(query)}
 
     def events(self, story_id: int) -> list[StoryEvent]:
         query = (

@@ -30,7 +30,7 @@ from broadsheet.pipeline.enrich import EnrichModels
 from broadsheet.slugs import slugify
 from broadsheet.store import Store
 from broadsheet.text import strip_controls
-from broadsheet.web import timefmt
+from broadsheet.web import languages, timefmt
 from broadsheet.web.cache import PageCache
 from broadsheet.web.ratelimit import RateLimit
 from broadsheet.web.security import csrf_token, proxied_image, request_identity
@@ -92,6 +92,8 @@ class WebContext:
         # several times as much.
         env.filters["when"] = self.when
         env.filters["badge"] = self.badge
+        env.filters["lang_label"] = languages.label
+        env.filters["lang_attr"] = lambda code: languages.lang_attribute(code, self.settings.site_language)
 
     def llm_writes(self, task: str) -> bool:
         """Whether the optional LLM's text for `task` (summary, brief, answer) is shown: it is on and asked

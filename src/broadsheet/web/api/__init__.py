@@ -32,6 +32,7 @@ from broadsheet.web.api.models import (
 from broadsheet.web.auth import require_admin
 from broadsheet.web.context import MAX_ID, Ctx, PathId
 from broadsheet.web.errors import error_response
+from broadsheet.web.languages import LangFilter
 from broadsheet.web.search import run_search
 from broadsheet.web.server import request_client
 
@@ -98,18 +99,19 @@ def list_stories(ctx: Ctx, limit: Annotated[int, Query(ge=1, le=100)] = 30) -> l
 
 @router.get("/stories/{story_id}", response_model=StoryDetail,
             summary="One story with every member article (a merged story answers as the one it joined)")  # fmt: skip
-def get_story(ctx: Ctx, story_id: PathId) -> StoryDetail:
+def get_story(ctx: Ctx, story_id: PathId, lang: LangFilter = None) -> StoryDetail:
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
-    members = [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id)]
+    members = [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id, lang=lang)]
     merges = [StoryMerge.of(e) for e in ctx.store.stories.events(story.id)]
-    return StoryDetail(**Story.of(story).model_dump(), articles=members, merges=merges)
+    return StoryDetail(**Story.of(story).model_dump(), articles=members, merges=merges,
+                       languages=ctx.store.stories.languages(story.id))  # fmt: skip
 
 
 @router.get("/stories/{story_id}/articles", response_model=list[ArticleSummary],
             summary="A story's articles, oldest first, copies included")  # fmt: skip
-def story_articles(ctx: Ctx, story_id: PathId) -> list[ArticleSummary]:
+def story_articles(ctx: Ctx, story_id: PathId, lang: LangFilter = None) -> list[ArticleSummary]:
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
-    return [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id)]
+    return [ArticleSummary.of(c) for c in ctx.store.stories.members(story.id, lang=lang)]
 
 
 @router.get("/stories/{story_id}/related", response_model=list[Story], summary="Stories about similar things")

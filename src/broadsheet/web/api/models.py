@@ -220,6 +220,10 @@ class StoryMerge(BaseModel):
 class StoryDetail(Story):
     articles: list[ArticleSummary]
     merges: list[StoryMerge]
+    languages: dict[str, int] = Field(
+        description="how many of its articles are in each language (by `lang` code), most first; articles "
+        "of unknown language left out. `?lang=` lists only one language's articles"
+    )
 
 
 class BriefCitation(BaseModel):

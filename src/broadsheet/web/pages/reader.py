@@ -15,6 +15,7 @@ from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
 from broadsheet.text import strip_controls
 from broadsheet.web.context import MAX_ID, Ctx, WebContext, base_url
+from broadsheet.web.languages import LangFilter
 from broadsheet.web.pages.panel import build_panel
 from broadsheet.web.timefmt import iso
 
@@ -32,12 +33,10 @@ NO_ENTITY = "No articles mention that name; the people, organisations and places
 ENTITY_STORIES = 12
 TOPIC_STORIES = 4  # per topic section of the home page
 
-Lang = Annotated[str | None, Query(max_length=16, pattern=r"^[A-Za-z-]+$")]
-
 
 @router.get("/")
 def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = None, tag: str | None = None,
-         lang: Lang = None) -> Response:  # fmt: skip
+         lang: LangFilter = None) -> Response:  # fmt: skip
     # A filter is shown by the name it has here, and one naming nothing is a 404: whatever a link carries in
     # its query is never written back on the page as the site's own words.
     names = {"outlet": "", "tag": ""}

@@ -8,16 +8,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from broadsheet.enrich import MAX_QUESTION_CHARS, TOPIC_LABELS, Answer
-from broadsheet.errors import QuestionError
+from broadsheet.errors import FilterError, QuestionError
 from broadsheet.models import ArticleCard, StoryCard
 from broadsheet.pipeline.rewrite import WrittenAnswer, written_answer, written_brief
 from broadsheet.web.context import Ctx, PathId, WebContext
+from broadsheet.web.languages import LangFilter, Language, languages_of
 from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
 from broadsheet.web.server import request_client
 
@@ -78,6 +80,18 @@ def timeline(members: list[ArticleCard]) -> list[TimelineEntry]:
     return entries
 
 
+def _no_such_language(story_id: int, languages: list[Language]) -> str:
+    """The answer to a filter naming a language none of the story's articles is in. The value it named is not
+    repeated: whatever a link carries in its query is never written back as the site's own words."""
+    if not languages:
+        return f"None of this story's articles has a known language; /stories/{story_id} lists them all."
+    held = ", ".join(f"{language.name} ({language.code})" for language in languages)
+    return (
+        f"None of this story's articles is in that language; they are in {held}. "
+        f"/stories/{story_id} lists them all, with a link for each language."
+    )
+
+
 def _headline(ctx: Ctx, headline_id: int | None, members: list[ArticleCard]) -> ArticleCard | None:
     """The story's most central article (read on its own when the page does not list it)."""
     for m in members:
@@ -96,12 +110,13 @@ def story_feed(ctx: Ctx, request: Request, story_id: PathId, kind: Literal["atom
 
 
 @router.get("/stories/{story_id}")
-def story_page(ctx: Ctx, request: Request, story_id: PathId) -> Response:
+def story_page(ctx: Ctx, request: Request, story_id: PathId, lang: LangFilter = None) -> Response:
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     if story.id != story_id:
         # 302, not 301: a merge can be undone by `recluster`, and browsers keep a 301 for good.
-        return RedirectResponse(f"/stories/{story.id}", status_code=302)
-    return _render(ctx, request, story)
+        query = f"?lang={quote(lang)}" if lang else ""
+        return RedirectResponse(f"/stories/{story.id}{query}", status_code=302)
+    return _render(ctx, request, story, lang=lang)
 
 
 @router.post("/stories/{story_id}/ask")
@@ -139,20 +154,36 @@ def _render(
     ask_error: str = "",
     status: int = 200,
     headers: dict[str, str] | None = None,
+    lang: str | None = None,
 ) -> Response:
     # At most story_page_articles: a story of thousands of articles would otherwise be a page of megabytes.
     settings = ctx.settings
+    languages = languages_of(ctx.store.stories.languages(story.id))
+    counts = {language.code: language.count for language in languages}
+    if lang is not None and lang not in counts:
+        raise FilterError(_no_such_language(story.id, languages))
     members = ctx.store.stories.members(
         story.id, settings.story_page_articles, earliest=settings.story_page_first_reports
     )
+    listed, entries = members, timeline(members)
+    if lang is not None:
+        listed = ctx.store.stories.members(
+            story.id, settings.story_page_articles, earliest=settings.story_page_first_reports, lang=lang
+        )
+        # Labelled among all the coverage read: the first article in Portuguese is not the first report.
+        entries = timeline(list({c.id: c for c in members + listed}.values()))
     response = ctx.render(
         request,
         "story.html",
         status=status,
         story=story,
-        shown=len(members),
-        coverage=coverage(members),
-        timeline=timeline(members),
+        shown=len(listed),
+        total=counts[lang] if lang is not None else story.article_count,
+        coverage=coverage(listed),
+        timeline=[e for e in entries if lang is None or e.card.lang == lang],
+        first_report=next((e.card for e in entries if e.label == "First report"), None),
+        languages=languages,
+        lang=lang,
         headline=_headline(ctx, story.headline_id, members),
         related=ctx.store.stories.related(story.id, ctx.clock()),
         events=ctx.store.stories.events(story.id),
