@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from broadsheet import text
 from broadsheet.cluster.config import ClusterConfig
 from broadsheet.cluster.features import ArticleFeatures, article_features, hash_term
 from broadsheet.cluster.similarity import WindowStats, article_score, decay, split_in_two, story_score
@@ -486,8 +487,9 @@ class StoryClusterer:
 
 
 def primary_language(code: str) -> str:
-    """ "pt-BR" -> "pt"; an unknown language ("") is read as English, the language of the default model."""
-    return code.replace("_", "-").split("-")[0].strip().casefold() or "en"
+    """ "pt-BR" -> "pt"; an unknown language ("", or not a language tag) is read as English, the language of
+    the default model."""
+    return text.primary_language(code) or "en"
 
 
 def _unit(article_id: int, vector: NDArray[np.float32]) -> NDArray[np.float32]:

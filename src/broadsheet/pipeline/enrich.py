@@ -47,6 +47,7 @@ from broadsheet.enrich import (
 )
 from broadsheet.errors import ConfigError
 from broadsheet.store import EnrichInput, EnrichOutput, Store
+from broadsheet.text import primary_language
 
 __all__ = ["EnrichModels", "EnrichTally", "Enricher", "configured_embedder"]
 
@@ -237,7 +238,7 @@ class Enricher:
         products run outside the GIL) work in the background while this thread runs the pure-Python steps;
         each step's seconds are this thread's, waits included, so their sum is the batch's wall-clock time."""
         outputs = {a.id: EnrichOutput(a.id, a.content_hash, a.sort_time) for a, _ in batch}
-        langs = {a.id: _primary(a.lang) for a, _ in batch}
+        langs = {a.id: primary_language(a.lang) for a, _ in batch}
         todo = {step: [a for a, steps in batch if step in steps] for step in ENRICH_STEPS}
         clock = _StepClock(tally)
         with ThreadPoolExecutor(2, thread_name_prefix="enrich") as background:
@@ -371,7 +372,7 @@ class Enricher:
         language on every page); an article too short or too mixed to tell (a table of results, a one-line
         headline) keeps what its page declared, or failing that takes the site's language."""
         detected = detect_language(a.title, a.text or a.description)
-        chosen = detected or _primary(a.lang) or _primary(self.settings.site_language)
+        chosen = detected or primary_language(a.lang) or primary_language(self.settings.site_language)
         outputs[a.id].lang = chosen
         langs[a.id] = chosen
         return {"detected": detected, "declared": a.lang}
@@ -487,8 +488,3 @@ def _keypoints(a: EnrichInput) -> dict[str, Any]:
         "key_points": [{"text": c["text"], "citations": [c]} for c in cite],
         "summary": [{"sentence": i, "text": by_index[i]} for i in result.summary],
     }
-
-
-def _primary(lang: str) -> str:
-    """ "en-GB" -> "en": the language, without its region."""
-    return lang.strip().replace("_", "-").split("-")[0].lower()[:8]
