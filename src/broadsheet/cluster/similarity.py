@@ -11,6 +11,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
+from broadsheet.cluster.centring import LanguageMeans
 from broadsheet.cluster.config import ClusterConfig
 from broadsheet.cluster.story import Member, Story
 from broadsheet.cluster.vectors import SparseVector, TermStats, dot, weighted
@@ -61,12 +62,18 @@ def article_score(
 
 
 def story_score(
-    config: ClusterConfig, a: Story, b: Story, stats: WindowStats, *, multilingual: bool = False
+    config: ClusterConfig,
+    a: Story,
+    b: Story,
+    stats: WindowStats,
+    *,
+    multilingual: bool = False,
+    means: LanguageMeans | None = None,
 ) -> float:
     """Combined similarity of two stories, on the same scale as `article_score`; by their multilingual
-    centroids with `multilingual`."""
+    centroids (centred on `means`) with `multilingual`."""
     if multilingual:
-        cosine = float(a.multi_centroid() @ b.multi_centroid())
+        cosine = float(a.multi_centroid(means) @ b.multi_centroid(means))
     else:
         cosine = float(a.centroid() @ b.centroid())
     score = config.embedding_weight * cosine
@@ -80,15 +87,20 @@ def story_score(
 
 
 def split_in_two(
-    config: ClusterConfig, members: list[Member], stats: WindowStats, *, multilingual: bool = False
+    config: ClusterConfig,
+    members: list[Member],
+    stats: WindowStats,
+    *,
+    multilingual: bool = False,
+    means: LanguageMeans | None = None,
 ) -> tuple[list[Member], list[Member]] | None:
     """The story's members in two groups, as distinct as two-means on the combined representation makes
     them (seeded by the most peripheral member and the one least like it, so the result is deterministic).
     The group holding the first member comes first; copies go with their originals. None when a group would
     be smaller than `split_min_part`. With `multilingual`, members are compared by their multilingual
-    embeddings (a story told in several languages would otherwise split by language)."""
+    embeddings, centred on `means` (a story told in several languages would otherwise split by language)."""
     originals = [m for m in members if m.embedding is not None]
-    rows = _combined(config, originals, stats, multilingual)
+    rows = _combined(config, originals, stats, multilingual, means)
     similarity = rows @ rows.T
     a = int(np.argmin(similarity.sum(axis=1)))
     b = int(np.argmin(similarity[a]))
@@ -114,10 +126,14 @@ def split_in_two(
 
 
 def _combined(
-    config: ClusterConfig, members: list[Member], stats: WindowStats, multilingual: bool
+    config: ClusterConfig,
+    members: list[Member],
+    stats: WindowStats,
+    multilingual: bool,
+    means: LanguageMeans | None,
 ) -> NDArray[np.float64]:
     """Each member as one row whose dot products are the article-to-article combined similarity."""
-    vectors = [m.multilingual if multilingual else m.embedding for m in members]
+    vectors = [_multilingual(m, means) if multilingual else m.embedding for m in members]
     embeddings = np.stack([v for v in vectors if v is not None]).astype(np.float64)
     terms = _dense([weighted(m.terms, stats.terms) for m in members])
     names = _dense([weighted(m.names, stats.names) for m in members])
@@ -128,6 +144,11 @@ def _combined(
             math.sqrt(config.names_weight) * names,
         ]
     )
+
+
+def _multilingual(member: Member, means: LanguageMeans | None) -> NDArray[np.float32] | None:
+    vector = member.multilingual
+    return vector if vector is None or means is None else means.centre(member.lang, vector)
 
 
 def _dense(vectors: list[SparseVector]) -> NDArray[np.float64]:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 from numpy.typing import NDArray
 
+from broadsheet.cluster.centring import LanguageMeans
 from broadsheet.cluster.vectors import SparseVector, accumulate
 
 __all__ = ["Member", "Story", "StorySnapshot"]
@@ -71,6 +72,7 @@ class Story:
         self.vectors = 0  # members with an embedding (originals)
         self.multi_vectors = 0  # originals with a multilingual embedding
         self.langs: Counter[str] = Counter()  # originals per language
+        self.multi_langs: Counter[str] = Counter()  # originals with a multilingual embedding, per language
         self.first = float("inf")
         self.last = float("-inf")
         # The latest original: what a newcomer's similarity fades from. A copy (wire copy carried later, a
@@ -96,6 +98,7 @@ class Story:
         if member.multilingual is not None:
             self.multi_sum += member.multilingual
             self.multi_vectors += 1
+            self.multi_langs[member.lang] += 1
         accumulate(self._terms, member.terms)
         accumulate(self._names, member.names)
         self._name_counts.update(member.name_strings)
@@ -115,16 +118,12 @@ class Story:
         originals = [m for m in self.members if m.embedding is not None]
         return sum(m.full_text for m in originals) * 2 > len(originals)
 
-    @property
-    def english_only(self) -> bool:
-        """Told in English alone (or not told yet): what the English model judges best."""
-        return set(self.langs) <= {"en"}
-
     def centroid(self) -> Vector:
         return _unit(self.embedding_sum)
 
-    def multi_centroid(self) -> Vector:
-        return _unit(self.multi_sum)
+    def multi_centroid(self, means: LanguageMeans | None = None) -> Vector:
+        """The unit mean of the multilingual embeddings, each centred on its language's mean in `means`."""
+        return _unit(self.multi_sum) if means is None else means.centre_sum(self.multi_sum, self.multi_langs)
 
     def term_vector(self) -> SparseVector:
         if self._term_vector is None:

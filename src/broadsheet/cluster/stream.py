@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+from numpy.typing import NDArray
+
 from broadsheet.cluster.clusterer import Assignment, ClusterItem, StoryClusterer
 from broadsheet.cluster.config import ClusterConfig
 
@@ -35,10 +38,14 @@ class StreamResult:
 
 
 def cluster_stream(
-    items: Iterable[ClusterItem], config: ClusterConfig | None = None, *, first_id: int = 1
+    items: Iterable[ClusterItem],
+    config: ClusterConfig | None = None,
+    *,
+    first_id: int = 1,
+    language_origin: NDArray[np.float32] | None = None,
 ) -> StreamResult:
     """Cluster `items` from nothing, in publish order (ties by id): what `broadsheet recluster` does."""
-    clusterer = StoryClusterer(config, first_id=first_id)
+    clusterer = StoryClusterer(config, first_id=first_id, language_origin=language_origin)
     result = StreamResult()
     for count, item in enumerate(sorted(items, key=lambda i: (i.published, i.id)), start=1):
         assignment = clusterer.add(item)

@@ -1,24 +1,29 @@
 """Turns a local sentence-transformers model into cached ONNX files (fp32, and int8 quantised from it).
 
-Owns the cache directory: export, quantisation, the manifest that says which source and tools made each file,
-and the lock that keeps two processes from exporting at once. Running the files is `embed`'s job. Only an
-export imports torch; using a cached file reads the manifest and hashes the source weights, nothing more.
+Owns the export and what its manifest records (source weights, tools, options); the manifest, lock and atomic
+write themselves are `model_cache`'s. Running the files is `embed`'s job. Only an export imports torch; using
+a cached file reads the manifest and hashes the source weights, nothing more.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import json
 import logging
 import os
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
+from broadsheet.enrich.model_cache import (
+    INT8_OPTIONS,
+    build_lock,
+    is_current,
+    quantise_int8,
+    quiet,
+    tool_versions,
+    version,
+    write_atomically,
+)
 from broadsheet.errors import BroadsheetError
 
 __all__ = ["VARIANTS", "Variant", "ensure_onnx_model", "model_path", "offline", "source_hash"]
@@ -32,9 +37,6 @@ _FORMAT = 1
 _SOURCE_FILES = ("config.json", "model.safetensors")
 # Tools whose versions can change the files made; a different version means a fresh export.
 _TOOLS = ("torch", "transformers", "onnx", "onnxscript", "onnxruntime")
-# Per-channel int8 weights on the MatMuls only: mean cosine to fp32 ~0.994, against ~0.954 for the
-# quantize_dynamic defaults (per-tensor, embeddings quantised too), at the same speed (bench/embeddings.py).
-_INT8_OPTIONS: dict[str, Any] = {"per_channel": True, "op_types_to_quantize": ["MatMul"]}
 # The exporter has been known to produce wrong numbers without complaint (NOTES.md: dynamo=False is off by
 # up to 1.7); every export is compared with PyTorch on these before it is used.
 _PROBES = (
@@ -57,22 +59,19 @@ def ensure_onnx_model(source_dir: Path, cache_dir: Path, variant: Variant) -> Pa
         raise ValueError(f"unknown ONNX variant {variant!r}: expected one of {', '.join(VARIANTS)}")
     digest = source_hash(source_dir)
     path = model_path(cache_dir, variant)
-    if _is_current(path, _manifest(digest, variant)):
+    if is_current(path, _manifest(digest, variant)):
         return path
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        with _locked(cache_dir / ".lock"):
-            if _is_current(path, _manifest(digest, variant)):  # made by another process while we waited
+        with build_lock(cache_dir):
+            if is_current(path, _manifest(digest, variant)):  # made by another process while we waited
                 return path
-            for leftover in cache_dir.glob(".*.tmp"):  # from an export that was killed; we hold the lock
-                leftover.unlink(missing_ok=True)
             fp32 = model_path(cache_dir, "fp32")
-            if not _is_current(fp32, _manifest(digest, "fp32")):
+            if not is_current(fp32, _manifest(digest, "fp32")):
                 log.info("exporting %s to ONNX in %s", source_dir, cache_dir)
-                _write(fp32, lambda tmp: _export_fp32(source_dir, tmp), _manifest(digest, "fp32"))
+                write_atomically(fp32, lambda tmp: _export_fp32(source_dir, tmp), _manifest(digest, "fp32"))
             if variant == "int8":
                 log.info("quantising %s to int8", fp32)
-                _write(path, lambda tmp: _quantise(fp32, tmp), _manifest(digest, "int8"))
+                write_atomically(path, lambda tmp: quantise_int8(fp32, tmp), _manifest(digest, "int8"))
     except BroadsheetError:
         raise
     except Exception as exc:  # torch, onnxscript and the file system fail in many ways; say where it was
@@ -102,64 +101,9 @@ def _manifest(digest: str, variant: Variant) -> dict[str, Any]:
         "format": _FORMAT,
         "variant": variant,
         "source_sha256": digest,
-        "tools": {name: _version(name) for name in _TOOLS},
-        "options": _INT8_OPTIONS if variant == "int8" else {},
+        "tools": tool_versions(_TOOLS),
+        "options": INT8_OPTIONS if variant == "int8" else {},
     }
-
-
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "absent"
-
-
-def _manifest_path(path: Path) -> Path:
-    return path.with_name(path.name + ".json")
-
-
-def _is_current(path: Path, wanted: dict[str, Any]) -> bool:
-    try:
-        recorded = json.loads(_manifest_path(path).read_text(encoding="utf-8"))
-        size = path.stat().st_size
-    except (OSError, ValueError):  # missing or half-written: export again
-        return False
-    return isinstance(recorded, dict) and recorded.get("size") == size and recorded.get("built") == wanted
-
-
-@contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    with lock_path.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _write(path: Path, make: Callable[[Path], None], built: dict[str, Any]) -> None:
-    """Make `path` through a temporary file and a rename, then its manifest the same way.
-
-    The model is renamed into place before its manifest, so a reader that sees a current manifest also sees
-    the file it describes.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        make(tmp)
-        _fsync(tmp)
-        os.replace(tmp, path)
-        manifest = {"built": built, "size": path.stat().st_size}
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        _fsync(tmp)
-        os.replace(tmp, _manifest_path(path))
-    finally:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as f:
-        os.fsync(f.fileno())
 
 
 def offline() -> None:
@@ -196,7 +140,7 @@ def _export_fp32(source_dir: Path, dest: Path) -> None:
     probe = tokenizer(list(_PROBES), padding=True, return_tensors="pt")
     batch, seq = torch.export.Dim("batch"), torch.export.Dim("sequence", max=512)
     axes = {0: batch, 1: seq}
-    with warnings.catch_warnings(), _quiet("torch.onnx", "onnxscript", "onnx_ir"):
+    with warnings.catch_warnings(), quiet("torch.onnx", "onnxscript", "onnx_ir"):
         # The exporter's warnings (training-mode hint, renamed axes, deprecations) are not a user's to act on.
         warnings.simplefilter("ignore")
         program = torch.onnx.export(
@@ -219,8 +163,8 @@ def _export_fp32(source_dir: Path, dest: Path) -> None:
     if diff > _MAX_ABS_DIFF:
         raise BroadsheetError(
             f"the ONNX export of {source_dir} differs from PyTorch by {diff:.3g} (limit {_MAX_ABS_DIFF}); "
-            f"it was not used. Check the torch and onnxscript versions ({_version('torch')}, "
-            f"{_version('onnxscript')})."
+            f"it was not used. Check the torch and onnxscript versions ({version('torch')}, "
+            f"{version('onnxscript')})."
         )
 
 
@@ -229,31 +173,3 @@ def _run(path: Path, input_ids: Any, attention_mask: Any) -> Any:
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})[0]
-
-
-def _quantise(fp32: Path, dest: Path) -> None:
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    # quantize_dynamic logs a pre-processing hint meant for image models, through the root logger.
-    with _quiet(""):
-        quantize_dynamic(fp32, dest, weight_type=QuantType.QInt8, **_INT8_OPTIONS)
-
-
-@contextmanager
-def _quiet(*names: str) -> Iterator[None]:
-    """Hold these loggers to errors: the exporter's passes log hundreds of lines nobody can act on.
-
-    Each gets a handler too, so that a module-level `logging.warning()` does not install one on the root.
-    """
-    loggers = [logging.getLogger(name or None) for name in names]
-    saved = [logger.level for logger in loggers]
-    handler = logging.NullHandler()
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, saved, strict=True):
-            logger.setLevel(level)
-            logger.removeHandler(handler)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Connection
@@ -24,7 +25,14 @@ from sqlalchemy import Connection
 from broadsheet.clock import utcnow
 from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
 from broadsheet.config import Settings
-from broadsheet.enrich import USE_KIND, Embedder, embedding_text, load_embedder
+from broadsheet.enrich import (
+    E5_KIND,
+    Embedder,
+    default_threads,
+    embedding_text,
+    load_embedder,
+    reference_mean,
+)
 from broadsheet.errors import StoriesBusyError
 from broadsheet.models import StoryEvent
 from broadsheet.pipeline.enrich import configured_embedder
@@ -80,7 +88,7 @@ class StoryBuilder:
     ) -> None:
         """`load_embedder` shares an embedder loaded elsewhere (enrichment's), on first use; without it, the
         configured one is loaded. With `stories_multilingual` on, every article is also embedded by the
-        multilingual encoder (`multilingual`, or USE multilingual loaded on first use), so that stories join
+        multilingual encoder (`multilingual`, or multilingual E5 loaded on first use), so that stories join
         across languages."""
         self.batch_size = batch_size
         self.store = store
@@ -100,14 +108,18 @@ class StoryBuilder:
         return self._embedder
 
     @property
+    def _models_dir(self) -> Path:
+        return self.settings.models_dir or self.settings.home / "models"
+
+    @property
     def multilingual(self) -> Embedder | None:
         """The multilingual embedder, or None when stories are not joined across languages."""
         if not self.settings.stories_multilingual:
             return None
         if self._multilingual is None:
-            self._multilingual = load_embedder(
-                USE_KIND, self.settings.models_dir or self.settings.home / "models"
-            )
+            # All cores unless told otherwise, as the main embedder: this encoder is most of a story's cost.
+            threads = self.settings.embedding_threads or default_threads()
+            self._multilingual = load_embedder(E5_KIND, self._models_dir, threads)
         return self._multilingual
 
     def run(
@@ -234,7 +246,11 @@ class StoryBuilder:
         """The clusterer, with the stories still open restored the first time."""
         if self._clusterer is not None:
             return self._clusterer
-        clusterer = StoryClusterer(self.config, first_id=self.store.stories.max_id() + 1)
+        multilingual = self.multilingual
+        origin = None if multilingual is None else reference_mean(multilingual, self._models_dir)
+        clusterer = StoryClusterer(
+            self.config, first_id=self.store.stories.max_id() + 1, language_origin=origin
+        )
         pending = self.store.stories.pending(1)
         if pending:
             since = pending[0].sort_time - self.config.gap
