@@ -61,7 +61,8 @@ from broadsheet.cluster import (
     pairwise,
 )
 from broadsheet.enrich import reference_mean
-from broadsheet.enrich.embed import DEFAULT_KIND, E5_KIND, KINDS, embedding_text, load_embedder
+from broadsheet.enrich.embed import DEFAULT_KIND, E5_KIND, KINDS, MAX_TOKENS, embedding_text, load_embedder
+from broadsheet.pipeline.stories import MULTILINGUAL_TOKENS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "clustering-dev"
@@ -150,11 +151,12 @@ def embed_articles(articles: Sequence[Article], kind: str, cache: Path) -> tuple
         back[order] = np.arange(len(order))
         return ranked[back], seconds
     texts = [embedding_text(a.title, a.text) for a in articles]
-    digest = hashlib.sha256("\n\0".join([kind, *texts]).encode()).hexdigest()[:16]
+    tokens = MULTILINGUAL_TOKENS if kind == E5_KIND else MAX_TOKENS
+    digest = hashlib.sha256("\n\0".join([kind, str(tokens), *texts]).encode()).hexdigest()[:16]
     cached = cache / "vectors" / f"{kind}-{digest}.npy"
     if cached.exists():
         return np.load(cached), 0.0
-    embedder = load_embedder(kind, cache)
+    embedder = load_embedder(kind, cache, max_tokens=MULTILINGUAL_TOKENS if kind == E5_KIND else MAX_TOKENS)
     started = time.perf_counter()
     vectors = embedder.embed(texts)
     seconds = time.perf_counter() - started

