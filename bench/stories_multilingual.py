@@ -651,11 +651,11 @@ def cmd_clusterer(args: argparse.Namespace) -> None:
 
 def _irrelevant(d: DataSet, features: Sequence[Any]) -> set[str]:
     """Settings that cannot change this set's stories, so a grid need not run it again for them: the
-    language thresholds on a set in one language, the half-lives on an undated set, the headline settings on
-    a set of full-text articles only."""
+    threshold across languages on a set in one language, the half-lives on an undated set, the headline
+    settings on a set of full-text articles only."""
     out = set()
     if len(set(d.langs)) == 1:
-        out |= {"same_language_threshold", "cross_language_threshold"}
+        out |= {"cross_language_threshold"}
     if len(set(d.seconds.tolist())) == 1:
         out |= {"half_life", "headline_half_life"}
     if all(f.body_words >= 40 for f in features):
