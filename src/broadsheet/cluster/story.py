@@ -70,6 +70,7 @@ class Story:
         self.embedding_sum = np.zeros(dim, dtype=np.float64)
         self.multi_sum = np.zeros(multi_dim, dtype=np.float64)
         self.vectors = 0  # members with an embedding (originals)
+        self._full_texts = 0  # originals with a body beyond their headline
         self.multi_vectors = 0  # originals with a multilingual embedding
         self.langs: Counter[str] = Counter()  # originals per language
         self.multi_langs: Counter[str] = Counter()  # originals with a multilingual embedding, per language
@@ -94,6 +95,7 @@ class Story:
         self.last_original = max(self.last_original, member.published)
         self.embedding_sum += member.embedding
         self.vectors += 1
+        self._full_texts += member.full_text
         self.langs[member.lang] += 1
         if member.multilingual is not None:
             self.multi_sum += member.multilingual
@@ -115,8 +117,7 @@ class Story:
     @property
     def full_text(self) -> bool:
         """Most of its articles have a body: only then can it be told apart from a sibling event."""
-        originals = [m for m in self.members if m.embedding is not None]
-        return sum(m.full_text for m in originals) * 2 > len(originals)
+        return self._full_texts * 2 > self.vectors
 
     def centroid(self) -> Vector:
         return _unit(self.embedding_sum)
