@@ -156,7 +156,7 @@ def embed_articles(articles: Sequence[Article], kind: str, cache: Path) -> tuple
     cached = cache / "vectors" / f"{kind}-{digest}.npy"
     if cached.exists():
         return np.load(cached), 0.0
-    embedder = load_embedder(kind, cache, max_tokens=MULTILINGUAL_TOKENS if kind == E5_KIND else MAX_TOKENS)
+    embedder = load_embedder(kind, cache, max_tokens=tokens)
     started = time.perf_counter()
     vectors = embedder.embed(texts)
     seconds = time.perf_counter() - started
