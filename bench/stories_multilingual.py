@@ -39,6 +39,7 @@ from numpy.typing import NDArray
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clustering as bc
 from broadsheet.cluster import b_cubed, named_things
+from broadsheet.cluster.features import strip_label
 from broadsheet.enrich.embed import E5_KIND, embedding_text, load_embedder
 from broadsheet.pipeline.stories import MULTILINGUAL_TOKENS
 
@@ -123,7 +124,8 @@ def _unit(vectors: Vectors) -> Vectors:
 def cached_vectors(model: str, data: DataSet, cache: Path, threads: int = 1) -> Vectors:
     if data.order is not None:  # a reordered set: its file's vectors, reordered
         return cached_vectors(model, load_set(data.name.partition(":")[0]), cache, threads)[data.order]
-    texts = data.texts
+    # The stories step embeds headlines for the multilingual encoder without a format label (pipeline/stories.py).
+    texts = [strip_label(t) for t in data.texts] if model == "e5" else data.texts
     digest = hashlib.sha256("\n\0".join([model, *texts]).encode()).hexdigest()[:16]
     path = cache / f"{model}-{data.name.split('.')[0]}-{digest}.npy"
     if path.exists():

@@ -4,13 +4,18 @@ story."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import update
 
 from broadsheet.config import Settings
+from broadsheet.enrich.embed import Vectors
 from broadsheet.errors import StoriesBusyError
 from broadsheet.pipeline.ingest import Ingester
 from broadsheet.pipeline.jsonl import import_jsonl
@@ -70,6 +75,48 @@ def test_a_builder_that_lost_its_lease_mid_run_stores_nothing_more(
     store.close()
 
 
+class HashEmbedder:
+    """Stands in for a model: each text's row is random, seeded by the text."""
+
+    name = "hashes"
+    dim = 8
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        rows = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8])
+            rows[i] = np.random.default_rng(seed).standard_normal(self.dim)
+        normalised: Vectors = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return normalised
+
+
+def test_the_tally_says_how_long_the_run_spent_loading_models(tmp_path: Path) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        home=tmp_path, models_dir=tmp_path / "models", crawl_in_server=False, stories_multilingual=False
+    )
+    store = Store.open(settings.database)
+    pipeline = Ingester(store, settings)
+
+    def load() -> HashEmbedder:
+        time.sleep(0.3)
+        return HashEmbedder()
+
+    builder = StoryBuilder(store, settings, load_embedder=load)
+    rows = coverage()
+    _import(tmp_path, pipeline, rows[:4])
+    first = builder.run()
+    assert 0.3 <= first.load_seconds < 5
+    assert f"embedded in {first.embed_seconds:.1f} s; models loaded in {first.load_seconds:.1f} s" in (
+        first.summary()
+    )
+    _import(tmp_path, pipeline, rows[4:])
+    second = builder.run()  # the model is loaded already
+    assert second.articles == len(rows) - 4
+    assert second.load_seconds == 0
+    assert second.summary().endswith(f"embedded in {second.embed_seconds:.1f} s")
+    store.close()
+
+
 def _import(tmp_path: Path, pipeline: Ingester, rows: list[dict[str, object]]) -> None:
     data = tmp_path / "part.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -111,3 +158,26 @@ def test_a_new_builder_on_the_same_database_changes_no_multilingual_decision(tmp
         decisions.append(_stories(store))
         store.close()
     assert decisions[0] == decisions[1]
+
+
+def test_the_multilingual_encoder_reads_a_headline_without_its_format_label(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, models_dir=MODELS_DIR, crawl_in_server=False)  # type: ignore[call-arg]
+    store = Store.open(settings.database)
+    rows = [
+        {"url": f"https://wire.example/live/{n}", "title": f"The Latest: {title}", "text": "",
+         "published": f"2026-05-0{n}T10:00:00+00:00", "outlet": "Wire", "lang": "en"}
+        for n, title in ((1, "Ferry strike halts crossings in Port Alder"), (2, "Quillon council backs stadium"))
+    ]  # fmt: skip
+    _import(tmp_path, Ingester(store, settings), rows)
+    builder = StoryBuilder(store, settings)
+    builder.run()
+    e5 = builder.multilingual
+    assert e5 is not None
+    ids = sorted(a.id for a in store.articles.iter_all())
+    stored = store.stories.vectors(ids, e5.name)
+    plain = e5.embed(["Ferry strike halts crossings in Port Alder", "Quillon council backs stadium"])
+    labelled = e5.embed([str(r["title"]) for r in rows])
+    for i, article in enumerate(ids):
+        assert float(stored[article] @ plain[i]) > 0.9999
+        assert float(stored[article] @ labelled[i]) < 0.99
+    store.close()

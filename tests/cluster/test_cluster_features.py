@@ -5,9 +5,10 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
+import pytest
 
 from broadsheet.cluster import article_features, body_terms, named_things
-from broadsheet.cluster.features import HASH_BITS, hash_term
+from broadsheet.cluster.features import HASH_BITS, hash_term, strip_label
 from broadsheet.cluster.vectors import SparseVector, TermStats, cosine, unit_tf
 
 BODY = (
@@ -94,3 +95,46 @@ def test_counting_an_article_out_undoes_counting_it_in() -> None:
     stats.add(keys)
     stats.remove(keys)
     assert stats.docs == 0 and not stats.df.any()
+
+
+@pytest.mark.parametrize(
+    ("headline", "stripped"),
+    [
+        ("The Latest: Ferry strike halts crossings", "Ferry strike halts crossings"),
+        ("Harbour Games Latest: Quillon wins the relay", "Quillon wins the relay"),
+        ("LIVE | Storm closes the Port Alder bridge", "Storm closes the Port Alder bridge"),
+        ("VIDEO - Crowds greet the rowing crews", "Crowds greet the rowing crews"),
+        ("EN DIRECT : le pont de Port Alder fermé", "le pont de Port Alder fermé"),
+        ("Ao vivo: ponte de Port Alder fechada", "ponte de Port Alder fechada"),
+        ("Срочно: мост закрыт", "мост закрыт"),
+        ("عاجل: إغلاق الجسر", "إغلاق الجسر"),
+        ("视频：大桥关闭", "大桥关闭"),
+    ],
+)
+def test_a_format_label_before_a_headline_is_dropped(headline: str, stripped: str) -> None:
+    assert strip_label(headline) == stripped
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Port Alder: the bridge reopens",  # a topic, not a format
+        "Ostrander inquiry: what the council knew",
+        "Live music returns to Port Alder",  # no separator after the label
+        "Why nobody in the harbour towns of Quillon would watch: a review",  # four words before it
+        "The Latest: ",  # nothing would be left
+        "",
+    ],
+)
+def test_a_headline_without_a_format_label_is_unchanged(headline: str) -> None:
+    assert strip_label(headline) == headline
+
+
+def test_the_features_do_not_read_a_format_label() -> None:
+    labelled = article_features("The Latest: Ferry Strike Halts Crossings In Port Alder", "")
+    plain = article_features("Ferry Strike Halts Crossings In Port Alder", "")
+    assert labelled == plain
+    assert "latest" not in labelled.names
+    # A body that opens with the labelled headline is still read without repeating it.
+    body = "The Latest: Ferry strike halts crossings. Ostrander said the ferries stop at noon."
+    assert article_features("The Latest: Ferry strike halts crossings", body).body_words == 8

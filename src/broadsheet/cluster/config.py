@@ -53,7 +53,7 @@ class ClusterConfig:
     headline_half_life: timedelta | None = timedelta(hours=12)
     threshold: float = 0.3
     headline_threshold: float = 0.25
-    same_language_threshold: float = 0.2
+    same_language_threshold: float = 0.17
     multilingual_threshold: float = 0.25
     cross_language_threshold: float = 0.3
     language_prior: float = 20.0

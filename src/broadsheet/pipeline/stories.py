@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 
 from broadsheet.clock import utcnow
 from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
+from broadsheet.cluster.features import strip_label
 from broadsheet.config import Settings
 from broadsheet.enrich import (
     E5_KIND,
@@ -38,7 +39,7 @@ from broadsheet.models import StoryEvent
 from broadsheet.pipeline.enrich import configured_embedder
 from broadsheet.store import PendingArticle, Store, StoryUpdate
 
-__all__ = ["MULTILINGUAL_TOKENS", "StoryBuilder", "StoryTally"]
+__all__ = ["MULTILINGUAL_TOKENS", "StoryBuilder", "StoryTally", "multilingual_text"]
 
 log = logging.getLogger(__name__)
 BATCH = 256  # articles embedded and placed per transaction
@@ -54,6 +55,12 @@ LEASE_TTL = timedelta(minutes=5)  # renewed every batch; a holder that died free
 MULTILINGUAL_TOKENS = 48
 
 
+def multilingual_text(title: str, text: str) -> str:
+    """What the multilingual encoder reads of an article: title and lead as the main embedder's, without a
+    format label before the title ("The Latest: ..."), which a live blog repeats over unrelated updates."""
+    return strip_label(embedding_text(title, text))
+
+
 @dataclass
 class StoryTally:
     articles: int = 0
@@ -63,6 +70,7 @@ class StoryTally:
     embedded: int = 0
     embed_seconds: float = 0.0
     cluster_seconds: float = 0.0
+    load_seconds: float = 0.0  # loading the models (and the multilingual reference mean) this run loaded
     closed: int = 0
     events: list[StoryEvent] = field(default_factory=list)
     busy: str = ""  # when another process held the stories step: who, and until when
@@ -70,10 +78,11 @@ class StoryTally:
     def summary(self) -> str:
         if self.busy:
             return f"left for {self.busy}, which is grouping articles into stories now"
+        loaded = f"; models loaded in {self.load_seconds:.1f} s" if self.load_seconds else ""
         return (
             f"{self.articles} articles into stories ({self.new_stories} new stories, {self.merges} merged, "
             f"{self.splits} split), "
-            f"{self.embedded} embedded in {self.embed_seconds:.1f} s"
+            f"{self.embedded} embedded in {self.embed_seconds:.1f} s{loaded}"
         )
 
 
@@ -106,11 +115,14 @@ class StoryBuilder:
         self._clusterer: StoryClusterer | None = None
         self.holder = f"{socket.gethostname()} pid {os.getpid()} ({secrets.token_hex(3)})"
         self._generation = 0  # of the lease when this builder last held it
+        self._load_seconds = 0.0  # spent loading models, all runs together
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
+            started = time.perf_counter()
             self._embedder = self._load_embedder()
+            self._load_seconds += time.perf_counter() - started
         return self._embedder
 
     @property
@@ -125,9 +137,11 @@ class StoryBuilder:
         if self._multilingual is None:
             # All cores unless told otherwise, as the main embedder: this encoder is most of a story's cost.
             threads = self.settings.embedding_threads or default_threads()
+            started = time.perf_counter()
             self._multilingual = load_embedder(
                 E5_KIND, self._models_dir, threads, max_tokens=MULTILINGUAL_TOKENS
             )
+            self._load_seconds += time.perf_counter() - started
         return self._multilingual
 
     def run(
@@ -178,6 +192,7 @@ class StoryBuilder:
 
     def _run(self, progress: Callable[[int, int], None] | None, max_batches: int | None) -> StoryTally:
         tally = StoryTally()
+        loaded = self._load_seconds
         clusterer = self._open_window(tally)
         batches = 0
         while (max_batches is None or batches < max_batches) and (
@@ -230,6 +245,7 @@ class StoryBuilder:
             tally.events += events
             if progress is not None:
                 progress(tally.articles, 0)
+        tally.load_seconds = self._load_seconds - loaded
         return tally
 
     def recluster(self, since: datetime | None) -> StoryTally:
@@ -255,7 +271,11 @@ class StoryBuilder:
         if self._clusterer is not None:
             return self._clusterer
         multilingual = self.multilingual
-        origin = None if multilingual is None else reference_mean(multilingual, self._models_dir)
+        origin = None
+        if multilingual is not None:
+            started = time.perf_counter()
+            origin = reference_mean(multilingual, self._models_dir)  # made once, then read from its file
+            self._load_seconds += time.perf_counter() - started
         clusterer = StoryClusterer(
             self.config, first_id=self.store.stories.max_id() + 1, language_origin=origin
         )
@@ -291,7 +311,8 @@ class StoryBuilder:
         if not articles:
             return {}
         started = time.perf_counter()
-        computed = embedder.embed([embedding_text(a.title, a.text) for a in articles])
+        text = multilingual_text if embedder is self._multilingual else embedding_text
+        computed = embedder.embed([text(a.title, a.text) for a in articles])
         tally.embed_seconds += time.perf_counter() - started
         if embedder is self.embedder:
             tally.embedded += len(articles)
