@@ -64,6 +64,7 @@ from broadsheet.cluster import (
 from broadsheet.enrich import reference_mean
 from broadsheet.enrich.embed import DEFAULT_KIND, E5_KIND, KINDS, MAX_TOKENS, embedding_text, load_embedder
 from broadsheet.pipeline.stories import MULTILINGUAL_TOKENS, multilingual_text
+from broadsheet.store.stories import TEXT_CHARS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "clustering-dev"
@@ -169,7 +170,8 @@ def embed_articles(articles: Sequence[Article], kind: str, cache: Path) -> tuple
 
 def extract_features(articles: Sequence[Article]) -> tuple[list[ArticleFeatures], float]:
     started = time.perf_counter()
-    features = [article_features(a.title, a.text) for a in articles]
+    # As the stories step reads them: the first TEXT_CHARS characters of each text (store/stories.py).
+    features = [article_features(a.title, a.text[:TEXT_CHARS]) for a in articles]
     return features, time.perf_counter() - started
 
 
@@ -229,9 +231,11 @@ def language_origin(cache: Path = DEFAULT_CACHE) -> Vectors:
     return reference_mean(load_embedder(E5_KIND, cache), cache)
 
 
-def run_clusterer(items: Sequence[ClusterItem], config: ClusterConfig) -> tuple[list[int], float, int, int]:
+def run_clusterer(
+    items: Sequence[ClusterItem], config: ClusterConfig, cache: Path = DEFAULT_CACHE
+) -> tuple[list[int], float, int, int]:
     """Final story of each article, clusterer seconds, merges, splits."""
-    origin = language_origin() if any(item.multilingual is not None for item in items) else None
+    origin = language_origin(cache) if any(item.multilingual is not None for item in items) else None
     started = time.perf_counter()
     result = cluster_stream(items, config, language_origin=origin)
     seconds = time.perf_counter() - started
@@ -366,7 +370,7 @@ def bench_file(path: Path, args: argparse.Namespace, config: ClusterConfig) -> d
     multilingual = None if args.no_multilingual else embed_articles(articles, E5_KIND, args.cache)[0]
     features, feature_seconds = extract_features(articles)
     items = items_for(articles, vectors, features, multilingual)
-    labels, seconds, merges, splits = run_clusterer(items, config)
+    labels, seconds, merges, splits = run_clusterer(items, config, args.cache)
     result = quality(labels, articles)
     dated = sum(a.published != SHARED_DATE for a in articles)
     print(

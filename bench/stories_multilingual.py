@@ -622,7 +622,7 @@ def cmd_clusterer(args: argparse.Namespace) -> None:
         for d, items, irrelevant in prepared:
             key = (d.name, tuple(x for x in settings if x.partition("=")[0] not in irrelevant))
             if key not in memo:
-                memo[key] = bc.run_clusterer(items, config)
+                memo[key] = bc.run_clusterer(items, config, args.cache)
             labels, seconds, _, _ = memo[key]
             p, r, f = f1_of(labels, d)
             f1[d.name].append(f)
@@ -702,7 +702,7 @@ def cmd_events(args: argparse.Namespace) -> None:
     features, _ = bc.extract_features(data.articles)
     items = bc.items_for(data.articles, vectors["minilm"], features)
     runs = {
-        "clusterer": bc.run_clusterer(items, bc.parse_settings(args.set))[0],
+        "clusterer": bc.run_clusterer(items, bc.parse_settings(args.set), args.cache)[0],
         "baseline minilm 0.6": bc.baseline(data.articles, vectors["minilm"], 0.6),
     }
     for label, labels in runs.items():
