@@ -46,10 +46,14 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-# The browser tests drive Debian's Chromium (a browser download by Playwright cannot be reached from here).
+# The browser tests drive Debian's Chromium (a browser download by Playwright cannot be reached from here);
+# the store, pipeline and web tests run on PostgreSQL too, in a throwaway cluster of Debian's binaries
+# (tests/postgres.py).
 system-deps:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { echo "installing Debian's postgresql for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 unit: $(VENV)/.installed-test system-deps
 	$(BIN)/pytest -q

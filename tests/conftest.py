@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from broadsheet.config import Settings
+from postgres import PostgresCluster, find_binaries
 from publisher import Publisher
 
 
@@ -36,3 +37,26 @@ def settings(tmp_path: Path) -> Settings:
         connect_timeout=2,
         request_timeout=5,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster for the whole session (started on first use)."""
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.fail(
+            "PostgreSQL is not installed: the tests run on it as well as on SQLite. Install Debian's "
+            "postgresql (`make system-deps`), or name its bin folder in BROADSHEET_TEST_PG_BIN."
+        )
+    cluster = PostgresCluster(binaries)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty database on each back end in turn: a SQLite file, or a migrated PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'b.db'}"
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.database()

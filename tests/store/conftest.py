@@ -12,8 +12,8 @@ from broadsheet.store import Store
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
+def store(database_url: str) -> Iterator[Store]:
+    store = Store.open(database_url)
     yield store
     store.close()
 

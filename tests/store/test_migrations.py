@@ -32,4 +32,4 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     Store.open(url).close()
     store = Store.open(url)
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0010"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0011"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import sqlite3
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy
@@ -66,17 +67,21 @@ def test_the_statement_classes_prepared_accepts_are_where_it_imports_them() -> N
         )
 
 
-def test_the_stores_sqlite_connections_take_the_fast_path(store: Store) -> None:
+def test_the_stores_sqlite_connections_take_the_fast_path(tmp_path: Path) -> None:
     # Prepared.rows runs on the DBAPI cursor only for this driver name: under any other, every read would
-    # silently take the slow path.
-    assert store.engine.dialect.driver == "pysqlite", changed(
-        f"the SQLite dialect's driver is now called {store.engine.dialect.driver!r}, not 'pysqlite'"
-    )
-    with store.engine.connect() as conn:
-        driver = conn.connection.driver_connection
-        assert isinstance(driver, sqlite3.Connection), changed(
-            f"Connection.connection.driver_connection is a {type(driver).__name__}, not a sqlite3.Connection"
+    # silently take the slow path. (The fast path is SQLite's: other back ends go through SQLAlchemy.)
+    store = Store.open(f"sqlite:///{tmp_path / 'b.db'}")
+    try:
+        assert store.engine.dialect.driver == "pysqlite", changed(
+            f"the SQLite dialect's driver is now called {store.engine.dialect.driver!r}, not 'pysqlite'"
         )
+        with store.engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            assert isinstance(driver, sqlite3.Connection), changed(
+                f"Connection.connection.driver_connection is a {type(driver).__name__}, not a sqlite3.Connection"
+            )
+    finally:
+        store.close()
 
 
 def test_positiontup_names_each_placeholder_in_order_repeats_included() -> None:

@@ -1,17 +1,32 @@
-"""What a reader types into the search box, made into a safe SQLite FTS5 query, or refused with advice.
+"""What a reader types into the search box, made into a safe SQLite FTS5 query or PostgreSQL tsquery, or
+refused with advice.
 
-Pure text work: every term reaches FTS5 as a quoted string, so no input can be read as FTS5 syntax.
+Pure text work: every term reaches FTS5 as a quoted string, and PostgreSQL as quoted runs of letters and digits,
+so no input can be read as either's syntax.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from broadsheet.errors import SearchQueryError
 
-__all__ = ["MAX_QUERY_CHARS", "Term", "fts_phrase", "parse_query", "to_fts"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "WORDS",
+    "Query",
+    "Term",
+    "fts_any",
+    "fts_phrase",
+    "parse_query",
+    "to_fts",
+    "to_tsquery",
+    "ts_any",
+    "ts_phrase",
+]
 
 MAX_QUERY_CHARS = 300
 MIN_PREFIX_CHARS = 2  # "a*" would expand to most of the vocabulary
@@ -32,7 +47,9 @@ class Query:
 
 _TOKEN = re.compile(r'(?P<neg>-?)"(?P<phrase>[^"]*)"\*?|(?P<word>[^\s"]+)')
 _EDGE = re.compile(r"^[^\w]+|[^\w*]+$")
-_WORDS = re.compile(r"[^\W_]+")
+# A word as the indexes split text: a run of letters and digits (FTS5's unicode61; PostgreSQL's index is fed text
+# whose other punctuation reads as spaces, see migration 0011).
+WORDS = re.compile(r"[^\W_]+")
 
 
 def _clean(q: str) -> str:
@@ -45,7 +62,7 @@ def _word_term(word: str) -> Term | None:
     word = _EDGE.sub("", word)
     prefix = word.endswith("*")
     word = word.rstrip("*")
-    pieces = _WORDS.findall(word)
+    pieces = WORDS.findall(word)
     if not pieces:
         return None
     if prefix and len(pieces[-1]) < MIN_PREFIX_CHARS:
@@ -84,7 +101,7 @@ def parse_query(q: str) -> Query:
         else:
             negate = negate_next or bool(match["neg"])
             phrase = match["phrase"]
-            term = Term(phrase.strip(), phrase=True) if _WORDS.search(phrase) else None
+            term = Term(phrase.strip(), phrase=True) if WORDS.search(phrase) else None
         negate_next = False
         if term is None:
             continue  # punctuation or a lone operator: nothing to look for
@@ -110,7 +127,8 @@ def fts_phrase(term: Term) -> str:
     return quoted + " *" if term.prefix else quoted
 
 
-def _any_of(terms: tuple[Term, ...] | list[Term]) -> str:
+def fts_any(terms: Sequence[Term]) -> str:
+    """FTS5 for "any of these terms"."""
     if len(terms) == 1:
         return fts_phrase(terms[0])
     return "(" + " OR ".join(fts_phrase(t) for t in terms) + ")"
@@ -120,7 +138,36 @@ def to_fts(q: str) -> str:
     """The FTS5 MATCH expression for a typed query; raises SearchQueryError when there is nothing to run."""
     query = parse_query(q)
     # Explicit parentheses everywhere: FTS5's own precedence (NOT > AND > OR) never comes into play.
-    required = " AND ".join(_any_of(group) for group in query.groups)
+    required = " AND ".join(fts_any(group) for group in query.groups)
     if not query.excluded:
         return required
-    return f"({required}) NOT {_any_of(query.excluded)}"
+    return f"({required}) NOT {fts_any(query.excluded)}"
+
+
+def ts_phrase(term: Term) -> str:
+    """One term as PostgreSQL tsquery text: its runs of letters and digits, each quoted, in a phrase (<->), the
+    last one a prefix (:*) for word*. A run holds no quote, backslash or operator, so nothing typed is ever read
+    as tsquery syntax; to_tsquery gives each run the index's own stemming and accent folding, and `covid-19`
+    finds the text "Covid 19" as in FTS5."""
+    pieces = [f"'{piece}'" for piece in WORDS.findall(term.text)]
+    if not pieces:  # parse_query keeps no such term; a caller building terms itself must do the same
+        raise ValueError(f"a search term needs a letter or digit: {term.text!r}")
+    if term.prefix:
+        pieces[-1] += ":*"
+    return pieces[0] if len(pieces) == 1 else "(" + " <-> ".join(pieces) + ")"
+
+
+def ts_any(terms: Sequence[Term]) -> str:
+    """tsquery text for "any of these terms"."""
+    if len(terms) == 1:
+        return ts_phrase(terms[0])
+    return "(" + " | ".join(ts_phrase(t) for t in terms) + ")"
+
+
+def to_tsquery(query: Query, *, excluded: bool = True) -> str:
+    """The text for PostgreSQL's to_tsquery that matches what `to_fts` does on SQLite. Without `excluded`, only
+    the words looked for: what snippets mark (ts_headline would mark an excluded phrase's words too)."""
+    required = " & ".join(ts_any(group) for group in query.groups)
+    if not excluded or not query.excluded:
+        return required
+    return f"({required}) & !{ts_any(query.excluded)}"

@@ -43,10 +43,14 @@ class Prepared:
     def __init__(self, statement: Select[Any] | CompoundSelect[Any]) -> None:
         self.statement = statement
         self._sqlite: _Compiled | None = None
+        self._checked = False  # that the statement has no expanding parameter, for the other drivers
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> Sequence[Any]:
         """All rows for `params`, each with the columns as attributes."""
         if conn.dialect.driver != "pysqlite":
+            if not self._checked:  # the same contract on every back end, though only SQLite's path needs it
+                self._plain(self.statement.compile(dialect=conn.dialect))
+                self._checked = True
             return conn.execute(self.statement, dict(params)).all()
         compiled = self._sqlite or self._compile(conn.dialect)
         args = []
@@ -73,12 +77,21 @@ class Prepared:
         found = self.rows(conn, params)
         return found[0] if found else None
 
+    @staticmethod
+    def _plain(compiled: Any) -> None:
+        if (
+            compiled.post_compile_params
+            or compiled.literal_execute_params
+            or (compiled.positional and compiled.positiontup is None)
+        ):
+            raise TypeError("Prepared takes statements with plain positional parameters (no expanding IN)")
+
     def _compile(self, dialect: Dialect) -> _Compiled:
         # positiontup, binds, post_compile_params and literal_execute_params are SQLCompiler internals:
         # tests/store/test_prepared_contract.py holds them to the SQLAlchemy release the lock files pin.
         compiled = self.statement.compile(dialect=dialect)
-        if compiled.positiontup is None or compiled.post_compile_params or compiled.literal_execute_params:
-            raise TypeError("Prepared takes statements with plain positional parameters (no expanding IN)")
+        self._plain(compiled)
+        assert compiled.positiontup is not None  # SQLite's placeholders are positional
         binds: list[tuple[str, Any, Processor]] = []
         for name in compiled.positiontup:
             bind = compiled.binds[name]

@@ -1,20 +1,21 @@
-""" "Related articles" from full-text similarity: the article's rarest headline and lead words, asked of FTS5.
+""" "Related articles" from full-text similarity: the article's rarest headline and lead words, asked of the
+full-text index (FTS5 on SQLite, the tsvector column on PostgreSQL).
 
-A stopgap until embeddings and story clusters exist (enrich/, cluster/); SQLite only.
+What the article page shows for an article not yet in a story (see `article_page.py`).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, TextClause, func, select, text
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard
 from broadsheet.store.cards import cards_by_id
-from broadsheet.store.ftsquery import Term, fts_phrase
+from broadsheet.store.ftsquery import WORDS, Term, fts_any, ts_any
 from broadsheet.store.schema import articles
+from broadsheet.store.search import TS_CONFIG, gin_scans, ranked_matches
 
 __all__ = ["distinctive_terms", "related_cards"]
 
@@ -22,10 +23,9 @@ LEAD_CHARS = 1000
 PROBE_TERMS = 16  # words whose frequency is looked up
 QUERY_TERMS = 8  # of those, the rarest that also occur elsewhere
 FREQUENCY_CAP = 2000  # counting stops here: more than this and a word says little about the subject
-CANDIDATES = 400  # newest matches scored with bm25; bounds the work whatever the words
+CANDIDATES = 400  # newest matches ranked (bm25, ts_rank_cd); bounds the work whatever the words
 SAME_OUTLET = 2  # at most this many from the article's own outlet, after the others
 
-_WORDS = re.compile(r"[^\W_]+")
 _STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further had has have
     having he her here hers herself him himself his how i if in into is it its itself just me more most my
@@ -44,7 +44,7 @@ def distinctive_terms(title: str, lead: str, limit: int = PROBE_TERMS) -> list[s
     def words(text: str) -> list[str]:
         return [
             w
-            for w in (m.lower() for m in _WORDS.findall(text))
+            for w in (m.lower() for m in WORDS.findall(text))
             if len(w) >= 3 and not w.isdigit() and w not in STOPWORDS
         ]
 
@@ -55,16 +55,33 @@ def distinctive_terms(title: str, lead: str, limit: int = PROBE_TERMS) -> list[s
     return chosen[:limit]
 
 
-def _frequency(conn: Connection, term: str) -> int:
-    capped = text(
+# How many articles hold a word, counted up to FREQUENCY_CAP: each back end's own index answers.
+_FREQUENCY: dict[str, TextClause] = {
+    "sqlite": text(
         "SELECT count(*) FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q LIMIT :cap)"
-    )
-    return int(conn.execute(capped, {"q": fts_phrase(Term(term)), "cap": FREQUENCY_CAP}).scalar_one())
+    ),
+    "postgresql": text(
+        "SELECT count(*) FROM (SELECT 1 FROM articles "
+        f"WHERE search_vector @@ to_tsquery('{TS_CONFIG}', :q) LIMIT :cap) AS matches"
+    ),
+}
+
+
+def _any_word(conn: Connection, words: list[str]) -> str:
+    """The back end's query for articles with any of `words`."""
+    terms = [Term(word) for word in words]
+    return fts_any(terms) if conn.dialect.name == "sqlite" else ts_any(terms)
+
+
+def _frequency(conn: Connection, term: str) -> int:
+    statement = _FREQUENCY[conn.dialect.name]
+    return int(conn.execute(statement, {"q": _any_word(conn, [term]), "cap": FREQUENCY_CAP}).scalar_one())
 
 
 def _query_terms(conn: Connection, title: str, lead: str) -> list[str]:
     in_title = set(distinctive_terms(title, ""))
-    counted = [(term, _frequency(conn, term)) for term in distinctive_terms(title, lead)]
+    with gin_scans(conn):
+        counted = [(term, _frequency(conn, term)) for term in distinctive_terms(title, lead)]
     # A word found only in this article relates it to nothing, and one past the cap says little about the
     # subject while making bm25 count its whole (long) list of articles; rarer words say more, headline
     # words most.
@@ -75,8 +92,8 @@ def _query_terms(conn: Connection, title: str, lead: str) -> list[str]:
 
 
 def related_cards(conn: Connection, article_id: int, limit: int) -> list[ArticleCard]:
-    if conn.dialect.name != "sqlite":
-        return []  # no full-text index on PostgreSQL yet: no related articles rather than a broken page
+    if conn.dialect.name not in _FREQUENCY:
+        return []  # no full-text index on this back end: no related articles rather than a broken page
     row = conn.execute(
         select(
             articles.c.title,
@@ -92,15 +109,8 @@ def related_cards(conn: Connection, article_id: int, limit: int) -> list[Article
         return []
     # Copies are not in the index; the article itself and what it is a copy of are dropped here.
     excluded = {article_id, row.duplicate_of}
-    match = " OR ".join(fts_phrase(Term(t)) for t in terms)
-    scored = conn.execute(
-        text(
-            "SELECT id, score FROM (SELECT rowid AS id, rank AS score FROM articles_fts "
-            "WHERE articles_fts MATCH :q ORDER BY rowid DESC LIMIT :n) ORDER BY score LIMIT :keep"
-        ),
-        {"q": match, "n": CANDIDATES, "keep": limit * 4 + len(excluded)},
-    ).all()
-    ids = [r.id for r in scored if r.id not in excluded]
+    scored = ranked_matches(conn, _any_word(conn, terms), limit=limit * 4 + len(excluded), window=CANDIDATES)
+    ids = [i for i, _ in scored if i not in excluded]
     if not ids:
         return []
     cards = cards_by_id(conn, ids)

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "FTS_COLUMNS",
+    "FTS_INDEXES",
     "FTS_TABLES",
     "UTCDateTime",
     "article_entities",
@@ -178,15 +180,24 @@ Index(
 )
 Index("ix_article_tags_article_id", article_tags.c.article_id)
 
-# The full-text index (SQLite FTS5) and its shadow tables are created by raw SQL in migration 0002 and are
-# not described here; comparisons of this metadata with a database must skip them.
+# The full-text indexes are created by raw SQL and are not described here; comparisons of this metadata with a
+# database must skip them: on SQLite the FTS5 table and its shadow tables (migration 0002), on PostgreSQL the
+# articles' generated tsvector column and its GIN index (migration 0011).
 FTS_TABLES = ("articles_fts",)
+FTS_COLUMNS = ("search_vector",)
+FTS_INDEXES = ("ix_articles_search_vector",)
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """For Alembic's `include_name`: leave the full-text index's tables out of schema comparisons."""
-    if type_ == "table" and name is not None:
+    """For Alembic's `include_name`: leave the full-text indexes out of schema comparisons."""
+    if name is None:
+        return True
+    if type_ == "table":
         return not any(name == table or name.startswith(table + "_") for table in FTS_TABLES)
+    if type_ == "column":
+        return name not in FTS_COLUMNS
+    if type_ == "index":
+        return name not in FTS_INDEXES
     return True
 
 

@@ -1,0 +1,113 @@
+"""A throwaway PostgreSQL cluster for the tests: Debian's own binaries, started on 127.0.0.1 at a free port
+with trust authentication, fast and not durable (fsync off), and stopped at the end of the session.
+
+Each test gets a database of its own, copied from a template that has already been migrated, so a test on
+PostgreSQL costs about as much as one on a new SQLite file. PostgreSQL refuses to run as root: as root,
+the server runs as the `postgres` user (`runuser`), on a directory that user owns.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+import psycopg
+
+__all__ = ["PostgresCluster", "find_binaries"]
+
+USER = "broadsheet"
+
+
+def find_binaries() -> Path | None:
+    """The newest installed PostgreSQL's bin folder (BROADSHEET_TEST_PG_BIN, or Debian's layout), or None."""
+    named = os.environ.get("BROADSHEET_TEST_PG_BIN")
+    if named:
+        return Path(named)
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3].split(".")[0])
+    )
+    return versions[-1].parent if versions else None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PostgresCluster:
+    """One running cluster; `database()` hands out a new, migrated database's SQLAlchemy URL."""
+
+    def __init__(self, binaries: Path) -> None:
+        self.binaries = binaries
+        self.root = Path(tempfile.mkdtemp(prefix="broadsheet-pg-"))
+        self.root.chmod(0o755)  # the server's user must reach its data directory below
+        self.data = self.root / "data"
+        self.port = _free_port()
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            self._as = ["runuser", "-u", "postgres", "--"]
+            self.data.mkdir()
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.data, owner.pw_uid, owner.pw_gid)
+        self._names = itertools.count(1)
+        self._template = ""
+        self._run("initdb", "-D", str(self.data), "-U", USER, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.data / "server.log"), "-w", "start"
+        )
+
+    def _run(self, program: str, *args: str) -> None:
+        command = [*self._as, str(self.binaries / program), *args]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=self.root)
+        if done.returncode:
+            log = self.data / "server.log"
+            raise RuntimeError(
+                f"{program} failed ({done.returncode}): {done.stderr or done.stdout}"
+                + (log.read_text() if log.exists() else "")
+            )
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://{USER}@127.0.0.1:{self.port}/{database}"
+
+    def _execute(self, sql: str) -> None:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user=USER, dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]  # our own names, never user input
+
+    def database(self, *, migrated: bool = True) -> str:
+        """A new empty database's URL: migrated to the newest schema (copied from a template migrated once)
+        unless `migrated` is false."""
+        name = f"test_{next(self._names)}"
+        if not migrated:
+            self._execute(f"CREATE DATABASE {name}")
+            return self.url(name)
+        if not self._template:
+            from broadsheet.store.db import connect, migrate
+
+            self._execute("CREATE DATABASE template_migrated")
+            engine = connect(self.url("template_migrated"))
+            try:
+                migrate(engine)
+            finally:
+                engine.dispose()
+            self._template = "template_migrated"
+        self._execute(f"CREATE DATABASE {name} TEMPLATE {self._template}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
