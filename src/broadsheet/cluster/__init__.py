@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from broadsheet.cluster.clusterer import Assignment, ClusterItem, Merge, Split, StoryClusterer
 from broadsheet.cluster.config import ClusterConfig
-from broadsheet.cluster.features import ArticleFeatures, article_features, body_terms, named_things
+from broadsheet.cluster.features import (
+    ArticleFeatures,
+    article_features,
+    body_terms,
+    named_things,
+    strip_label,
+)
 from broadsheet.cluster.scoring import Score, b_cubed, pairwise
 from broadsheet.cluster.story import StorySnapshot
 from broadsheet.cluster.stream import StreamResult, cluster_stream
@@ -30,4 +36,5 @@ __all__ = [
     "cluster_stream",
     "named_things",
     "pairwise",
+    "strip_label",
 ]

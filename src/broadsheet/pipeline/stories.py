@@ -23,8 +23,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from broadsheet.clock import utcnow
-from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer
-from broadsheet.cluster.features import strip_label
+from broadsheet.cluster import ClusterConfig, ClusterItem, StoryClusterer, strip_label
 from broadsheet.config import Settings
 from broadsheet.enrich import (
     E5_KIND,
