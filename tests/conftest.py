@@ -54,9 +54,13 @@ def postgres() -> Iterator[PostgresCluster]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new, empty database on each back end in turn: a SQLite file, or a migrated PostgreSQL database."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new, empty database on each back end in turn: a SQLite file, or a migrated PostgreSQL database
+    (dropped after the test)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'b.db'}"
+        yield f"sqlite:///{tmp_path / 'b.db'}"
+        return
     cluster: PostgresCluster = request.getfixturevalue("postgres")
-    return cluster.database()
+    url = cluster.database()
+    yield url
+    cluster.drop(url)

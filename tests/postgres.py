@@ -106,6 +106,11 @@ class PostgresCluster:
         self._execute(f"CREATE DATABASE {name} TEMPLATE {self._template}")
         return self.url(name)
 
+    def drop(self, url: str) -> None:
+        """Remove a database `database()` handed out, whoever is still connected to it."""
+        name = url.rsplit("/", 1)[1]
+        self._execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
     def stop(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")

@@ -246,8 +246,8 @@ class Settings(BaseSettings):
         le=12,
         description="Threads per server process running page renders and database reads. A few suit SQLite "
         "(more only take turns at Python's interpreter lock, and the wait grows uneven); a database server on "
-        "another machine may want more, as its threads mostly wait on the network. At most 12: each process "
-        "keeps 15 database connections, shared with the crawler.",
+        "another machine may want more, as its threads mostly wait on the network. At most 12: on PostgreSQL "
+        "each process keeps up to this many + 8 database connections, shared with the crawler.",
     )
 
     # --- the web tier's limits: what one client, or many, may take of the server

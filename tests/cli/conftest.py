@@ -26,13 +26,17 @@ CLI_ENV = {
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """BROADSHEET_* variables for loopback publishers, set for in-process CLI runs (and copied to subprocesses)."""
+def cli_env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> dict[str, str]:
+    """BROADSHEET_* variables for loopback publishers, set for in-process CLI runs (and copied to subprocesses):
+    on each back end in turn, SQLite in the home (the default) and a PostgreSQL database."""
     for name in [n for n in os.environ if n.startswith("BROADSHEET_")]:
         monkeypatch.delenv(name)
-    for name, value in CLI_ENV.items():
+    env = dict(CLI_ENV)
+    if not database_url.startswith("sqlite"):
+        env["BROADSHEET_DATABASE_URL"] = database_url
+    for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return dict(CLI_ENV)
+    return env
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Crawling invented publishers on loopback through the `broadsheet` command, checked in the SQLite file."""
+"""Crawling invented publishers on loopback through the `broadsheet` command, checked in what it stored (on SQLite
+and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from clirun import CliResult
+from clirun import CliResult, open_store
 from starlette.testclient import TestClient
 
 from broadsheet.config import Settings
@@ -61,22 +62,25 @@ def test_crawl_stores_full_text_and_metadata_from_article_pages(
 
 
 def test_the_outlets_icon_named_by_its_pages_is_shown_beside_its_name(
-    cli: Cli, publisher: Publisher, tmp_path: Path
+    cli: Cli, publisher: Publisher, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
     assert cli("source", "add", serve_site(publisher, make_stories(2))).code == 0
     assert cli("crawl", "--once").code == 0
-    settings = Settings(home=tmp_path / "home", crawl_in_server=False)  # type: ignore[call-arg]
+    home = tmp_path / "home"
+    settings = Settings(home=home, crawl_in_server=False)  # type: ignore[call-arg]
     icon = publisher.url("/favicon.png")
-    with TestClient(create_app(settings)) as client:
-        page = client.get("/articles/1").text
-        assert f'<img class="badge" src="{icon}" alt=""' in page
-        assert f'<img class="badge" src="{icon}"' in client.get("/outlets").text
-        (outlet,) = client.get("/api/v1/outlets").json()
-        assert outlet["icon"] == icon and outlet["site_url"] == publisher.base_url
-    proxied = Settings(home=tmp_path / "home", crawl_in_server=False, proxy_images=True)  # type: ignore[call-arg]
-    with TestClient(create_app(proxied)) as client:
-        page = client.get("/articles/1").text
-        assert '<img class="badge" src="/img/' in page and icon not in page  # through the image proxy
+    # The app is handed the store (and the test closes it): an app that opens its own leaves it open.
+    with open_store(cli_env, home) as store:
+        with TestClient(create_app(settings, store=store)) as client:
+            page = client.get("/articles/1").text
+            assert f'<img class="badge" src="{icon}" alt=""' in page
+            assert f'<img class="badge" src="{icon}"' in client.get("/outlets").text
+            (outlet,) = client.get("/api/v1/outlets").json()
+            assert outlet["icon"] == icon and outlet["site_url"] == publisher.base_url
+        proxied = Settings(home=home, crawl_in_server=False, proxy_images=True)  # type: ignore[call-arg]
+        with TestClient(create_app(proxied, store=store)) as client:
+            page = client.get("/articles/1").text
+            assert '<img class="badge" src="/img/' in page and icon not in page  # through the image proxy
 
 
 def test_unchanged_feed_costs_one_conditional_request(cli: Cli, publisher: Publisher) -> None:

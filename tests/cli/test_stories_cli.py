@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from clirun import CliResult
+from clirun import CliResult, open_store
 
-from broadsheet.store import Store
 from newsroom import article_page, make_stories, rss
 from publisher import Publisher
 from storyset import EXPECTED, coverage
@@ -118,24 +117,23 @@ def test_a_crawl_groups_what_it_stored_and_a_failing_stories_step_loses_nothing(
 
 
 def test_while_another_process_groups_stories_import_leaves_them_and_recluster_refuses(
-    cli: Callable[..., CliResult], tmp_path: Path
+    cli: Callable[..., CliResult], tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
     assert cli("init").code == 0
-    store = Store.open(f"sqlite:///{tmp_path / 'home' / 'broadsheet.db'}")
-    try:
+    with open_store(cli_env, tmp_path / "home") as store:
         held = store.leases.acquire(
             "stories", "the server on host-a", timedelta(minutes=5), datetime.now(UTC)
         )
         assert held.acquired
-        result = _import(cli, tmp_path, coverage())
-        assert "stories: left for the server on host-a until" in result.out
-        assert set(_stories(cli).values()) == {None}  # stored, waiting for the holder's next pass
-        refused = cli("recluster")
-        assert refused.code == 1
-        assert "the server on host-a" in refused.err and "run recluster again" in refused.err
-        assert set(_stories(cli).values()) == {None}  # nothing was dissolved
-    finally:
-        store.leases.release("stories", "the server on host-a", datetime.now(UTC))
-        store.close()
+        try:
+            result = _import(cli, tmp_path, coverage())
+            assert "stories: left for the server on host-a until" in result.out
+            assert set(_stories(cli).values()) == {None}  # stored, waiting for the holder's next pass
+            refused = cli("recluster")
+            assert refused.code == 1
+            assert "the server on host-a" in refused.err and "run recluster again" in refused.err
+            assert set(_stories(cli).values()) == {None}  # nothing was dissolved
+        finally:
+            store.leases.release("stories", "the server on host-a", datetime.now(UTC))
     assert cli("recluster").code == 0
     _same_partition(_stories(cli))

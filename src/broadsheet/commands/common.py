@@ -16,7 +16,7 @@ from rich.console import Console
 
 from broadsheet import __version__
 from broadsheet.config import Settings, load_settings
-from broadsheet.store import Store
+from broadsheet.store import Store, shown_url
 
 __all__ = ["ago", "app", "err", "opened", "out", "print_json", "source_app"]
 
@@ -50,7 +50,7 @@ def opened() -> Iterator[tuple[Settings, Store]]:
     """Settings and a migrated store for the home in force; closed afterwards."""
     current = settings()
     logging.basicConfig(level=current.log_level, format="%(levelname)s %(name)s: %(message)s")
-    store = Store.open(current.database)
+    store = Store.open(current.database, threads=current.server_threads)
     try:
         yield current, store
     finally:
@@ -103,5 +103,5 @@ def init() -> None:
     """Create the home directory and the database (safe to run again)."""
     with opened() as (current, _store):
         out.print(f"broadsheet home: {current.home.resolve()}")
-        out.print(f"database: {current.database}")
+        out.print(f"database: {shown_url(current.database)}")
         out.print("next: broadsheet source add URL   (a feed, a sitemap or a site's home page)")

@@ -18,7 +18,7 @@ from broadsheet.config import ENRICH_STEPS
 from broadsheet.dates import iso_utc
 from broadsheet.errors import BroadsheetError
 from broadsheet.pipeline.steps import Progress
-from broadsheet.store import compact_index
+from broadsheet.store import compact_index, database_bytes
 
 __all__ = ["enrich", "export", "import_", "recluster", "stats"]
 
@@ -184,10 +184,9 @@ def stats(
         copies = store.articles.count(duplicates=True)
         outlets = store.articles.top_outlets(10)
         first, last = store.articles.date_range()
+        size = database_bytes(store.engine)
     failing = [s for s in sources if s.last_status == "error"]
     warned = [s for s in sources if s.last_status != "error" and s.last_warning]
-    db = settings.home / "broadsheet.db"
-    size = db.stat().st_size if not settings.database_url and db.exists() else None
     if as_json:
         print_json(
             {

@@ -6,7 +6,7 @@ from sqlalchemy import Engine
 
 from broadsheet.store.articles import ArticleStore, KnownArticle
 from broadsheet.store.briefs import BriefStore, MemberText, StoredBrief
-from broadsheet.store.db import connect, migrate
+from broadsheet.store.db import DEFAULT_THREADS, connect, database_bytes, migrate, shown_url
 from broadsheet.store.enrichments import EnrichInput, EnrichmentStore, EnrichOutput
 from broadsheet.store.jobs import Job, JobStore
 from broadsheet.store.leases import Lease, LeaseStore
@@ -42,8 +42,10 @@ __all__ = [
     "StoryUpdate",
     "Subject",
     "compact_index",
+    "database_bytes",
     "index_segments",
     "search",
+    "shown_url",
 ]
 
 
@@ -61,11 +63,18 @@ class Store:
         self.rewrites = RewriteStore(engine)
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect to `url` and migrate it to the newest schema."""
-        engine = connect(url)
-        migrate(engine)
+    def open(cls, url: str, *, threads: int = DEFAULT_THREADS) -> Store:
+        """Connect to `url` and migrate it to the newest schema. `threads`: the server's page threads in this
+        process (setting `server_threads`), which size a database server's connection pool. Every `open` is
+        matched by a `close`."""
+        engine = connect(url, threads=threads)
+        try:
+            migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine)
 
     def close(self) -> None:
+        """Close every pooled connection (a database server's are otherwise left to the garbage collector)."""
         self.engine.dispose()

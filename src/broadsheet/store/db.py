@@ -13,16 +13,26 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from broadsheet.errors import StoreError
 
-__all__ = ["connect", "migrate"]
+__all__ = ["DEFAULT_THREADS", "connect", "database_bytes", "migrate", "shown_url"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
+
+# Sizing a database server's connection pool (see connect()).
+DEFAULT_THREADS = 4  # the default of the `server_threads` setting
+# Threads of a process, besides the server's page threads, that may each use the store at the same moment:
+# the event loop (the crawler's ingestion, async pages), the crawl pass's step thread, a background step (the
+# optional LLM's rewrites) and an admin job (an OPML import).
+OTHER_THREADS = 4
+OVERFLOW = 4
+POOL_TIMEOUT = 30  # seconds a thread waits for a connection when all are lent, before it fails
+CONNECT_TIMEOUT = 10  # seconds to reach the database server
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -39,8 +49,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def connect(url: str) -> Engine:
-    """An engine for `url`, creating the SQLite file's folder when needed. Does not migrate."""
+def connect(url: str, *, threads: int = DEFAULT_THREADS) -> Engine:
+    """An engine for `url`, creating the SQLite file's folder when needed. Does not migrate. `threads`: the
+    server's page threads in this process (setting `server_threads`), which size a database server's pool."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -49,7 +60,42 @@ def connect(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A database server's pool. Every store call takes one connection and gives it back before it returns
+    # (none is held across an await), so a process never needs more at once than it has threads using the
+    # store: the server's page threads plus OTHER_THREADS. That many are kept once opened (they are opened
+    # only when that many threads do use the store at once, so a CLI command opens one or two), each saving
+    # a connect (a new server process, several ms) per call; OVERFLOW more are lent for a burst beyond
+    # that and closed when returned. Bounded this way, `serve --workers N` takes at most N + 1 times
+    # (threads + OTHER_THREADS + OVERFLOW) of the server's max_connections (100 by default): 12 a process
+    # with the defaults, where SQLAlchemy's own default pool would let each take 15 whatever its threads.
+    # pool_pre_ping replaces a connection the server or the network dropped while it sat in the pool.
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "pool_size": threads + OTHER_THREADS,
+        "max_overflow": OVERFLOW,
+        "pool_timeout": POOL_TIMEOUT,
+    }
+    if parsed.get_driver_name() in ("psycopg", "psycopg2") and "connect_timeout" not in parsed.query:
+        # libpq waits for an unreachable server as long as TCP does (minutes): fail in seconds instead.
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+    return create_engine(url, **options)
+
+
+def shown_url(url: str) -> str:
+    """`url` fit to print: any password in it masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def database_bytes(engine: Engine) -> int | None:
+    """The database's size on disk: the SQLite file's, or what the server reports; None when unknown (an
+    in-memory database, a file not created yet)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+    database = engine.url.database or ""
+    if engine.dialect.name != "sqlite" or database in ("", ":memory:") or not Path(database).exists():
+        return None
+    return Path(database).stat().st_size
 
 
 def _alembic_config() -> Config:

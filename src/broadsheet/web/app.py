@@ -47,7 +47,10 @@ def _print_report(report: CrawlReport) -> None:
 def create_app(settings: Settings, *, store: Store | None = None, scheduler: bool | None = None) -> FastAPI:
     """The app for `settings`. `store` defaults to opening (and migrating) settings.database; `scheduler`
     defaults to settings.crawl_in_server."""
-    context = WebContext(settings, store or Store.open(settings.database), load_secret(settings.home))
+    own_store = store is None  # opened here: closed here, when the app stops
+    if store is None:
+        store = Store.open(settings.database, threads=settings.server_threads)
+    context = WebContext(settings, store, load_secret(settings.home))
     run_scheduler = settings.crawl_in_server if scheduler is None else scheduler
 
     @contextlib.asynccontextmanager
@@ -68,6 +71,8 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        if own_store:
+            context.store.close()
 
     app = FastAPI(
         title=f"{settings.site_name} API",
