@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,12 @@ from broadsheet.enrich.embed import (
     MAX_TOKENS,
     Embedder,
     OnnxEmbedder,
+    batch_free,
+    concurrent_calls,
     embedding_text,
     load_embedder,
 )
+from broadsheet.enrich.model_cache import ACTIVATIONS
 from broadsheet.enrich.onnx_export import ensure_onnx_model, model_path
 from broadsheet.errors import BroadsheetError, ConfigError
 
@@ -87,6 +91,30 @@ def test_rows_come_back_in_input_order_across_length_sorted_batches(variant: str
     # so rows are close rather than equal).
     assert list((together @ alone.T).argmax(axis=1)) == list(range(len(SENTENCES)))
     assert cosines(together, alone).min() >= (0.9999 if variant == "fp32" else 0.98)
+
+
+def test_an_onnx_embedder_takes_a_call_per_thread_at_once_each_giving_the_vectors_it_gives_alone(
+    model_cache: Path, reference: Embedder
+) -> None:
+    two = load_embedder("minilm-int8", model_cache, threads=2)
+    assert concurrent_calls(two) == 2
+    assert concurrent_calls(reference) == 1  # sentence-transformers' tokenizer must not be shared
+    groups = [SENTENCES[i:] for i in range(len(SENTENCES))]  # each its own batches
+    with ThreadPoolExecutor(2) as pool:
+        side_by_side = list(pool.map(two.embed, groups * 3))
+    for group, rows in zip(groups * 3, side_by_side, strict=True):
+        assert np.array_equal(rows, two.embed(group))
+
+
+def test_only_an_int8_graph_quantising_row_by_row_says_its_vectors_never_depend_on_their_batch(
+    int8: Embedder, fp32: Embedder, reference: Embedder
+) -> None:
+    assert batch_free(int8) == (ACTIVATIONS == "per-row")
+    assert not batch_free(fp32) and not batch_free(reference)
+    if batch_free(int8):  # what the flag promises: each text's vector is the one it gets alone
+        together = int8.embed(SENTENCES)
+        for sentence, row in zip(SENTENCES, together, strict=True):
+            assert np.array_equal(int8.embed([sentence])[0], row)
 
 
 @pytest.mark.parametrize("kind", ["int8", "fp32", "reference"])

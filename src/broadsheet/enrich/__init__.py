@@ -18,7 +18,15 @@ from broadsheet.enrich.ask import (
     validate_question,
 )
 from broadsheet.enrich.brief import Brief, BriefPoint, Citation, StorySource, embed_sentences, story_brief
-from broadsheet.enrich.embed import E5_KIND, Embedder, default_threads, embedding_text, load_embedder
+from broadsheet.enrich.embed import (
+    E5_KIND,
+    Embedder,
+    batch_free,
+    concurrent_calls,
+    default_threads,
+    embedding_text,
+    load_embedder,
+)
 from broadsheet.enrich.entities import ENTITY_TYPES, Entity, EntityRecogniser, entity_slug, load_recogniser
 from broadsheet.enrich.keypoints import KEYPOINTS_VERSION, Digest, KeyPoint, digest
 from broadsheet.enrich.kind import KINDS, article_kind
@@ -57,6 +65,8 @@ __all__ = [
     "answer_question",
     "article_kind",
     "article_tags",
+    "batch_free",
+    "concurrent_calls",
     "default_threads",
     "detect_language",
     "digest",

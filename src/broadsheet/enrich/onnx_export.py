@@ -1,4 +1,5 @@
-"""Turns a local sentence-transformers model into cached ONNX files (fp32, and int8 quantised from it).
+"""Turns a local sentence-transformers model into cached ONNX files (fp32, and int8 quantised from it, its
+activations quantised per tensor or per token row).
 
 Owns the export and what its manifest records (source weights, tools, options); the manifest, lock and atomic
 write themselves are `model_cache`'s. Running the files is `embed`'s job. Only an export imports torch; using
@@ -15,8 +16,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from broadsheet.enrich.model_cache import (
-    INT8_OPTIONS,
+    ACTIVATIONS,
+    Activations,
     build_lock,
+    int8_options,
     is_current,
     quantise_int8,
     quiet,
@@ -26,10 +29,21 @@ from broadsheet.enrich.model_cache import (
 )
 from broadsheet.errors import BroadsheetError
 
-__all__ = ["VARIANTS", "Variant", "ensure_onnx_model", "model_path", "offline", "source_hash"]
+__all__ = [
+    "VARIANTS",
+    "Variant",
+    "activations",
+    "ensure_onnx_model",
+    "model_path",
+    "offline",
+    "source_hash",
+]
 
-Variant = Literal["fp32", "int8"]
-VARIANTS: tuple[Variant, ...] = ("fp32", "int8")
+# "int8": activations quantised per tensor (model_cache.ACTIVATIONS), so a text's vector depends a little on
+# the other texts of its batch. "int8-per-row": per token row, so it does not, for a slower graph (model_cache).
+Variant = Literal["fp32", "int8", "int8-per-row"]
+VARIANTS: tuple[Variant, ...] = ("fp32", "int8", "int8-per-row")
+_ACTIVATIONS: dict[Variant, Activations] = {"int8": ACTIVATIONS, "int8-per-row": "per-row"}
 
 # Bump when the export itself changes (graph inputs, outputs, opset): every cached file is then made again.
 _FORMAT = 1
@@ -44,6 +58,8 @@ _PROBES = (
     "A second, longer probe sentence for the exported graph, so that the batch is padded on one row.",
 )
 _MAX_ABS_DIFF = 1e-3
+# A per-row int8 file's pooled probe vectors against the fp32 file's (~0.997 when the rewrite is right).
+_MIN_INT8_COSINE = 0.99
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +85,12 @@ def ensure_onnx_model(source_dir: Path, cache_dir: Path, variant: Variant) -> Pa
             if not is_current(fp32, _manifest(digest, "fp32")):
                 log.info("exporting %s to ONNX in %s", source_dir, cache_dir)
                 write_atomically(fp32, lambda tmp: _export_fp32(source_dir, tmp), _manifest(digest, "fp32"))
-            if variant == "int8":
-                log.info("quantising %s to int8", fp32)
-                write_atomically(path, lambda tmp: quantise_int8(fp32, tmp), _manifest(digest, "int8"))
+            quantised = _ACTIVATIONS.get(variant)
+            if quantised is not None:
+                log.info("quantising %s to int8, activations %s", fp32, quantised)
+                write_atomically(
+                    path, lambda tmp: _quantise(source_dir, fp32, tmp, quantised), _manifest(digest, variant)
+                )
     except BroadsheetError:
         raise
     except Exception as exc:  # torch, onnxscript and the file system fail in many ways; say where it was
@@ -83,6 +102,11 @@ def ensure_onnx_model(source_dir: Path, cache_dir: Path, variant: Variant) -> Pa
 
 def model_path(cache_dir: Path, variant: Variant) -> Path:
     return cache_dir / f"model-{variant}.onnx"
+
+
+def activations(variant: Variant) -> Activations | None:
+    """How `variant` quantises activations; None for fp32, which does not."""
+    return _ACTIVATIONS.get(variant)
 
 
 def source_hash(source_dir: Path) -> str:
@@ -102,7 +126,7 @@ def _manifest(digest: str, variant: Variant) -> dict[str, Any]:
         "variant": variant,
         "source_sha256": digest,
         "tools": tool_versions(_TOOLS),
-        "options": INT8_OPTIONS if variant == "int8" else {},
+        "options": int8_options(_ACTIVATIONS[variant]) if variant in _ACTIVATIONS else {},
     }
 
 
@@ -165,6 +189,38 @@ def _export_fp32(source_dir: Path, dest: Path) -> None:
             f"the ONNX export of {source_dir} differs from PyTorch by {diff:.3g} (limit {_MAX_ABS_DIFF}); "
             f"it was not used. Check the torch and onnxscript versions ({version('torch')}, "
             f"{version('onnxscript')})."
+        )
+
+
+def _quantise(source_dir: Path, fp32: Path, dest: Path, kind: Activations) -> None:
+    """`fp32` quantised to `dest`; a per-row file is first compared with fp32 on the probes, since its graph is
+    rewritten here rather than written by ONNX Runtime's quantiser."""
+    quantise_int8(fp32, dest, kind)
+    if kind != "per-row":
+        return
+    import numpy as np
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(source_dir / "tokenizer.json"))
+    tokenizer.no_padding()
+    encodings = tokenizer.encode_batch(list(_PROBES))
+    longest = max(len(encoding.ids) for encoding in encodings)
+    input_ids = np.zeros((len(encodings), longest), dtype=np.int64)
+    mask = np.zeros_like(input_ids)
+    for row, encoding in enumerate(encodings):
+        input_ids[row, : len(encoding.ids)] = encoding.ids
+        mask[row, : len(encoding.ids)] = 1
+
+    def pooled(model: Path) -> Any:
+        summed = np.einsum("bsd,bs->bd", _run(model, input_ids, mask), mask.astype(np.float32))
+        return summed / np.linalg.norm(summed, axis=1, keepdims=True)
+
+    cosine = float(np.sum(pooled(fp32) * pooled(dest), axis=1).min())
+    if cosine < _MIN_INT8_COSINE:
+        raise BroadsheetError(
+            f"the per-row int8 graph of {source_dir} is off its fp32 graph (cosine {cosine:.4f}, at least "
+            f"{_MIN_INT8_COSINE} needed); it was not used. Check the onnx and onnxruntime versions "
+            f"({version('onnx')}, {version('onnxruntime')})."
         )
 
 
