@@ -4,7 +4,8 @@ circle.
 
 Layers, lowest first: the foundation (errors, models, settings, dates, URLs, text), the step packages
 (sources, fetch, extract, dedupe, enrich, cluster, store), the pipeline that runs them in order, the web
-tier, and the entry points (cli, commands) that wire them up.
+tier and the workers (drivers of the pipeline, side by side), and the entry points (cli, commands) that wire
+them up.
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ import broadsheet
 
 PACKAGE = Path(broadsheet.__file__).parent
 STEPS = ("sources", "fetch", "extract", "dedupe", "enrich", "cluster", "store")
-LAYERS = {"pipeline": 2, "web": 3, "commands": 4, "cli": 4, "__main__": 4, **dict.fromkeys(STEPS, 1)}
+LAYERS = {
+    "pipeline": 2,
+    "web": 3,
+    "workers": 3,
+    "commands": 4,
+    "cli": 4,
+    "__main__": 4,
+    **dict.fromkeys(STEPS, 1),
+}
 LAYER_NAMES = {
     0: "the foundation",
     1: "a step package",
     2: "the pipeline",
-    3: "the web tier",
+    3: "the web tier or the workers",
     4: "an entry point",
 }
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from broadsheet.config import Settings
-from broadsheet.dedupe import Action
+from broadsheet.dedupe import Action, Verdict
 from broadsheet.models import Article
 from broadsheet.pipeline.ingest import Ingester
 from broadsheet.store import Store
@@ -134,3 +134,62 @@ def test_near_duplicate_index_is_rebuilt_from_the_database(tmp_path: Path) -> No
     assert copy.action is Action.COPY and second.store.articles.get(copy.article_id).duplicate_of == (
         original.article_id
     )
+
+
+def test_a_process_sees_near_duplicates_another_process_stored_while_it_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two workers side by side, each with its own index: the second learns what the first stored since it
+    # started (read again at most once a second; here at once).
+    monkeypatch.setattr("broadsheet.dedupe.CATCH_UP_SECONDS", 0.0)
+    settings = Settings(home=tmp_path)
+    first = Ingester(Store.open(settings.database), settings)
+    second = Ingester(Store.open(settings.database), settings)
+    original = first.ingest(article("https://wire.example/veltra"))
+    edited = WIRE.replace("Sunday", "Saturday") + " Crews celebrated with the villagers."
+    copy = second.ingest(article("https://herald.example/x", text=edited, title="Dam work done"))
+    assert copy.action is Action.COPY
+    assert second.store.articles.get(copy.article_id).duplicate_of == original.article_id
+    # and what it stored itself is indexed once, not again at each look
+    later = second.ingest(article("https://gazette.example/y", text=edited + " More.", title="Dam"))
+    assert later.action is Action.COPY and len(second.dedupe.index) == 1
+
+
+def test_within_the_second_a_process_does_not_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("broadsheet.dedupe.CATCH_UP_SECONDS", 3600.0)
+    settings = Settings(home=tmp_path)
+    first = Ingester(Store.open(settings.database), settings)
+    second = Ingester(Store.open(settings.database), settings)
+    first.ingest(article("https://wire.example/veltra"))
+    edited = WIRE.replace("Sunday", "Saturday") + " Crews celebrated with the villagers."
+    assert (
+        second.ingest(article("https://herald.example/x", text=edited, title="Dam work done")).action
+        is Action.NEW
+    )
+
+
+def test_an_article_another_process_stored_first_is_judged_again_not_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The second process judged the article new just before the first stored it: its insert meets the unique
+    # address, and it judges again against what is stored now.
+    settings = Settings(home=tmp_path)
+    first = Ingester(Store.open(settings.database), settings)
+    second = Ingester(Store.open(settings.database), settings)
+    stored = first.ingest(article("https://wire.example/veltra"))
+    judge = second.dedupe.judge
+    verdicts: list[Action] = []
+
+    def stale_then_real(*args: object) -> object:
+        verdict = judge(*args) if verdicts else Verdict(Action.NEW)  # type: ignore[arg-type]
+        verdicts.append(verdict.action)
+        return verdict
+
+    monkeypatch.setattr(second.dedupe, "judge", stale_then_real)
+    monkeypatch.setattr("broadsheet.pipeline.ingest.RETRY_PAUSE", 0.0)
+    again = second.ingest(article("https://wire.example/veltra"))
+    assert verdicts == [Action.NEW, Action.SAME]
+    assert (again.action, again.article_id) == (Action.SAME, stored.article_id)
+    assert second.store.articles.count() == 1

@@ -213,9 +213,27 @@ class Settings(BaseSettings):
     story_page_first_reports: int = Field(
         50, ge=1, le=10_000, description="Of those, how many are the story's first reports."
     )
-    crawl_in_server: bool = Field(
-        True,
-        description="Run the crawl scheduler inside `broadsheet serve` (off: run `broadsheet crawl` apart).",
+    crawl_in_server: bool | None = Field(
+        None,
+        description="Run the crawl scheduler inside `broadsheet serve` (off: run `broadsheet crawl` apart). "
+        "Unset: on with SQLite, off with PostgreSQL, where `broadsheet worker` processes crawl.",
+    )
+    worker_concurrency: int = Field(
+        8, ge=1, le=256, description="Jobs one `broadsheet worker` process runs at once (--concurrency)."
+    )
+    worker_stalled_seconds: float = Field(
+        30.0,
+        ge=1.0,
+        le=3600.0,
+        description="A worker that has sent no heartbeat for this long is taken for dead, and the jobs it "
+        "was running are run again by another (it sends one every third of this).",
+    )
+    worker_shutdown_seconds: float = Field(
+        60.0,
+        ge=0.0,
+        le=3600.0,
+        description="On SIGTERM, how long a worker lets its running jobs finish before it stops them (they "
+        "are run again by another worker).",
     )
     admin_password: SecretStr = Field(
         SecretStr(""), description="Password for the admin pages (sources); empty turns them off."
@@ -389,6 +407,16 @@ class Settings(BaseSettings):
     def database(self) -> str:
         """The SQLAlchemy URL in force."""
         return self.database_url or f"sqlite:///{(self.home / 'broadsheet.db').resolve()}"
+
+    @property
+    def on_postgresql(self) -> bool:
+        """Whether the database is a PostgreSQL server (workers and the job queue available)."""
+        return self.database.startswith(("postgresql", "postgres"))
+
+    @property
+    def scheduler_in_server(self) -> bool:
+        """Whether `broadsheet serve` runs the crawl scheduler: `crawl_in_server`, or when unset, on SQLite."""
+        return (not self.on_postgresql) if self.crawl_in_server is None else self.crawl_in_server
 
     @property
     def workers(self) -> int:

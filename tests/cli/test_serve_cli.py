@@ -43,6 +43,13 @@ def test_serve_answers_and_crawls_on_schedule(
         port = sock.getsockname()[1]
     server = subprocess.Popen([*base, "serve", "--port", str(port), "--workers", str(workers)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               text=True)  # fmt: skip
+    # On PostgreSQL the server only serves, and a `broadsheet worker` beside it crawls.
+    on_postgresql = "BROADSHEET_DATABASE_URL" in cli_env
+    crawler = (
+        subprocess.Popen([*base, "worker"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if on_postgresql
+        else None
+    )
     try:
         titles: list[str] = []
         deadline = time.monotonic() + 60
@@ -59,8 +66,14 @@ def test_serve_answers_and_crawls_on_schedule(
     finally:
         server.send_signal(signal.SIGTERM)
         out, err = server.communicate(timeout=30)
+        if crawler is not None:
+            crawler.send_signal(signal.SIGTERM)
+            assert crawler.wait(30) == 0
     assert server.returncode == 0, err
     assert f"http://localhost:{port}/" in out
+    assert (
+        "the crawl scheduler is off on PostgreSQL: `broadsheet worker` processes crawl" in out
+    ) == on_postgresql
 
 
 def _free_port() -> int:

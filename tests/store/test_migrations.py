@@ -2,12 +2,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from broadsheet.store import Store
+from broadsheet.store.db import _alembic_config, connect, migrate
 from broadsheet.store.schema import include_name, metadata
+from postgres import PostgresCluster
 
 
 def test_migrations_create_exactly_the_declared_schema(tmp_path: Path) -> None:
@@ -32,4 +35,44 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     Store.open(url).close()
     store = Store.open(url)
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0011"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0012"
+
+
+def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
+    postgres: PostgresCluster,
+) -> None:
+    url = postgres.database(migrated=False)
+    engine = connect(url)
+    try:
+        assert migrate(engine) == "0012"
+        with engine.connect() as conn:
+            tables = set(
+                conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'procrastinate%'")
+                ).scalars()
+            )
+            assert tables == {"procrastinate_jobs", "procrastinate_workers", "procrastinate_events",
+                              "procrastinate_periodic_defers"}  # fmt: skip
+        config = _alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0011")
+        with engine.connect() as conn:
+            left = conn.execute(
+                text("SELECT (SELECT count(*) FROM pg_class WHERE relname LIKE 'procrastinate%') + "
+                     "(SELECT count(*) FROM pg_proc WHERE proname LIKE 'procrastinate%') + "
+                     "(SELECT count(*) FROM pg_type WHERE typname LIKE 'procrastinate%')")
+            ).scalar_one()  # fmt: skip
+            assert left == 0
+        assert migrate(engine) == "0012"  # and up again
+    finally:
+        engine.dispose()
+        postgres.drop(url)
+
+
+def test_sqlite_gets_no_job_queue(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'b.db'}")
+    migrate(engine)
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT name FROM sqlite_master WHERE name LIKE 'procrastinate%'")).all()
+    assert names == []

@@ -13,8 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from broadsheet.commands.common import app, err, opened, out
 
 if TYPE_CHECKING:  # the crawler pulls in extraction and dedupe: imported only when a crawl runs
+    from broadsheet.config import Settings
     from broadsheet.pipeline.crawl import Crawler
     from broadsheet.pipeline.report import CrawlReport, SourceReport
+    from broadsheet.store import Store
 
 __all__ = ["crawl"]
 
@@ -53,8 +55,17 @@ def crawl(
     all_sources: Annotated[
         bool, typer.Option("--all", help="With --once: fetch every source now, due or not.")
     ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            min=1, help="With --once through workers (PostgreSQL): the most seconds to wait for them."
+        ),
+    ] = 3600,
 ) -> None:
-    """Fetch due sources, extract and store new articles. Without --once, keeps polling until stopped."""
+    """Fetch due sources, extract and store new articles. Without --once, keeps polling until stopped.
+
+    On PostgreSQL with `broadsheet worker` processes running, --once queues the work for them and waits until
+    they have done it; without workers it crawls in this process."""
     from broadsheet.pipeline.assemble import build_crawler
 
     with opened() as (settings, store):
@@ -63,6 +74,13 @@ def crawl(
                 err.print("no sources to crawl; add one with: broadsheet source add URL")
                 raise typer.Exit(1)
             out.print("no sources yet: add one from another terminal with `broadsheet source add URL`")
+        if once and settings.on_postgresql:
+            from broadsheet.workers import live_workers
+
+            if live_workers(store.engine, settings.worker_stalled_seconds):
+                _once_through_workers(settings, store, all_sources=all_sources, timeout=timeout)
+                return
+            err.print("no `broadsheet worker` is running on this database: crawling in this process")
         if once:
             if out.is_terminal:
                 columns = (
@@ -87,6 +105,29 @@ def crawl(
                 raise typer.Exit(1)  # nothing could run at all: every source failed
             return
         asyncio.run(_forever(build_crawler(settings, store)))
+
+
+def _once_through_workers(settings: Settings, store: Store, *, all_sources: bool, timeout: float) -> None:
+    from broadsheet.workers.drive import crawl_through_queue
+
+    def shown(done: int, total: int) -> None:
+        if out.is_terminal:
+            out.print(f"\rsources polled by the workers: {done}/{total}", end="")
+
+    result = asyncio.run(
+        crawl_through_queue(settings, store, all_sources=all_sources, timeout=timeout, on_progress=shown)
+    )
+    if out.is_terminal:
+        out.print()
+    if not result.sources:
+        next_due = store.sources.next_due_at()
+        out.print(f"no source is due; the next is due at {next_due:%Y-%m-%d %H:%M} UTC (--all to force)"
+                  if next_due else "no source is due")  # fmt: skip
+        return
+    for line in result.summary_lines():
+        out.print(line)
+    if len(result.failed) == len(result.sources):
+        raise typer.Exit(1)  # nothing could run at all: every source failed
 
 
 async def _forever(crawler: Crawler) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Iterator
@@ -14,13 +15,15 @@ import typer
 from rich.progress import Progress as RichProgress
 
 from broadsheet.commands.common import app, err, opened, out, print_json
-from broadsheet.config import ENRICH_STEPS
+from broadsheet.config import ENRICH_STEPS, Settings
 from broadsheet.dates import iso_utc
 from broadsheet.errors import BroadsheetError
 from broadsheet.pipeline.steps import Progress
-from broadsheet.store import compact_index, database_bytes
+from broadsheet.store import Store, compact_index, database_bytes
 
 __all__ = ["enrich", "export", "import_", "recluster", "stats"]
+
+STEPS_TIMEOUT = 6 * 3600.0  # seconds `import` waits for a worker to run the steps over what it stored
 
 
 @app.command("import")
@@ -84,11 +87,32 @@ def _run_steps() -> None:
     from broadsheet.pipeline.assemble import build_steps
 
     with opened() as (settings, store):
+        if settings.on_postgresql:
+            from broadsheet.workers import live_workers
+
+            if live_workers(store.engine, settings.worker_stalled_seconds):
+                _steps_through_workers(settings, store)
+                return
         for step in build_steps(settings, store):
             started = time.perf_counter()
             with _bar(f"{step.name}") as progress:
                 tally = step.run(progress)
             out.print(f"{step.name}: {tally.summary()}; {time.perf_counter() - started:.1f} s in all")
+
+
+def _steps_through_workers(settings: Settings, store: Store) -> None:
+    """On PostgreSQL with workers alive: the steps over what the import stored, run by a worker."""
+    from broadsheet.workers.drive import steps_through_queue
+
+    started = time.perf_counter()
+    failed = asyncio.run(steps_through_queue(settings, store, timeout=STEPS_TIMEOUT))
+    took = time.perf_counter() - started
+    if failed:
+        err.print(
+            "the steps failed on a worker: `broadsheet queue` shows the job; its articles wait for the next run"
+        )
+    else:
+        out.print(f"steps (enrichment, stories, briefs): done by a worker; {took:.1f} s in all")
 
 
 @app.command()

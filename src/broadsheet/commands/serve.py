@@ -41,9 +41,12 @@ def serve(
     with opened() as (settings, store):
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         out.print(f"broadsheet is serving {settings.home.resolve()} at http://{shown}:{port}/")
-        if not settings.crawl_in_server:
+        if not settings.scheduler_in_server:
             out.print(
-                "the crawl scheduler is off (crawl_in_server = false); run `broadsheet crawl` beside it"
+                "the crawl scheduler is off on PostgreSQL: `broadsheet worker` processes crawl (any number, "
+                "on any machine; crawl_in_server = true runs it here instead)"
+                if settings.crawl_in_server is None
+                else "the crawl scheduler is off (crawl_in_server = false); run `broadsheet crawl` beside it"
             )
         log_level = settings.log_level.lower()
         if workers == 1:
@@ -57,7 +60,7 @@ def serve(
     # Workers build their app from the environment; the home is passed down explicitly.
     os.environ["BROADSHEET_HOME"] = home
     crawler = None
-    if settings.crawl_in_server:
+    if settings.scheduler_in_server:
         crawler = subprocess.Popen([sys.executable, "-m", "broadsheet", "--home", home, "crawl"])
     factory = "broadsheet.web.app:app_from_environment"
     try:

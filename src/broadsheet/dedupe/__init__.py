@@ -6,7 +6,8 @@ writes nothing. The pipeline applies the verdict.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import time
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -30,6 +31,12 @@ __all__ = [
 ]
 
 
+# How often a deduplicator reads what other processes stored (`Deduplicator.catch_up`), and how far below the
+# newest id it has seen it reads again.
+CATCH_UP_SECONDS = 1.0
+CATCH_UP_IDS = 200
+
+
 class Action(StrEnum):
     NEW = "new"  # store as a new article
     COPY = "copy"  # store, marked duplicate_of the original (syndicated copy on another site)
@@ -50,9 +57,26 @@ class Deduplicator:
         self.articles = articles
         self.index = NearDuplicateIndex(threshold)
         since = now - timedelta(days=window_days)
-        self.index.add_all(
-            (article_id, signature_from_bytes(data)) for article_id, data in articles.signatures_since(since)
-        )
+        self._newest = 0  # the highest article id read from the store
+        self._caught_up = time.monotonic()
+        self._add_stored(articles.signatures_since(since))
+
+    def _add_stored(self, rows: Iterable[tuple[int, bytes]]) -> None:
+        for article_id, data in rows:
+            self.index.add(article_id, signature_from_bytes(data))
+            self._newest = max(self._newest, article_id)
+
+    def catch_up(self) -> None:
+        """Index the originals other processes stored since (workers side by side, an import beside the
+        server), at most once every CATCH_UP_SECONDS. Ids are handed out before commits land, so a commit may
+        land below the newest id seen: the last CATCH_UP_IDS ids are read again, and those already indexed
+        skipped. Two copies stored by two processes within the same moment may still both stay originals."""
+        now = time.monotonic()
+        if now - self._caught_up < CATCH_UP_SECONDS:
+            return
+        self._caught_up = now
+        rows = self.articles.signatures_after(max(0, self._newest - CATCH_UP_IDS))
+        self._add_stored((i, data) for i, data in rows if i not in self.index)
 
     def judge(self, article: Article, signature: MinHash | None, urls: Collection[str]) -> Verdict:
         known = self.articles.known_urls({article.canonical_url, *urls})
@@ -71,6 +95,7 @@ class Deduplicator:
             return Verdict(Action.COPY, original, reason=f"identical text to article {original}")
 
         if signature is not None:
+            self.catch_up()
             near = self.index.nearest(signature)
             if near is not None:
                 # Stored, never merged: on the same site this may be an edited version under a new URL, or

@@ -24,6 +24,9 @@ class NearDuplicateIndex:
     def __len__(self) -> int:
         return len(self._signatures)
 
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._signatures
+
     def add(self, article_id: int, signature: MinHash) -> None:
         if article_id in self._signatures:
             self.remove(article_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor
 from datetime import datetime, timedelta
 
@@ -30,7 +30,7 @@ from broadsheet.pipeline.steps import Step, run_step
 from broadsheet.sources import parse_feed
 from broadsheet.store import FetchOutcome, Store, compact_index
 
-__all__ = ["Crawler"]
+__all__ = ["Crawler", "Poller"]
 
 log = logging.getLogger(__name__)
 MAX_CHILD_SITEMAPS = 5
@@ -72,18 +72,26 @@ class Crawler:
             self.progress.sources_total(len(due))
         if not due:
             return report
-        run: _Run | None = None
-        try:
-            async with Fetcher(self.settings) as fetcher:
-                run = _Run(self, fetcher, extraction_pool(self.settings.workers, self.start_method))
-                report.sources = list(await asyncio.gather(*(run.source(s) for s in due)))
-        finally:
-            if run is not None:  # waits for at most the extractions already running
-                run.executor.shutdown(wait=True, cancel_futures=True)
+        async with self.poller() as poller:
+            report.sources = list(await asyncio.gather(*(poller.source(s) for s in due)))
         for step in self.steps:  # also picks up articles a failed earlier pass left waiting
             await self.run_step(step, report)
         await self.tidy_search_index()  # a cheap look when there is nothing to do
         return report
+
+    @contextlib.asynccontextmanager
+    async def poller(self) -> AsyncIterator[Poller]:
+        """A fetcher and an extraction pool for polling sources one by one (`Poller.source`), shared by every
+        poll made with it: a crawl pass's, or a worker's for its whole life (workers/). On leaving, waits for
+        at most the extractions already running."""
+        run: Poller | None = None
+        try:
+            async with Fetcher(self.settings) as fetcher:
+                run = Poller(self, fetcher, extraction_pool(self.settings.workers, self.start_method))
+                yield run
+        finally:
+            if run is not None:
+                run.executor.shutdown(wait=True, cancel_futures=True)
 
     async def tidy_search_index(self) -> None:
         """Keep the full-text index in few segments (store.search.compact_index): looked at once every
@@ -160,8 +168,10 @@ class Crawler:
                 continue
 
 
-class _Run:
-    """One crawl pass: shares a fetcher and an extraction pool between sources."""
+class Poller:
+    """Polls sources one at a time or many at once, sharing a fetcher and an extraction pool between them
+    (`Crawler.poller`). `source` records each poll's outcome in the source's health and never raises for
+    what a publisher did; only the store failing (the database gone) raises."""
 
     def __init__(self, crawler: Crawler, fetcher: Fetcher, executor: Executor) -> None:
         self.c = crawler

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
@@ -30,13 +31,16 @@ from broadsheet.dedupe import (
 )
 from broadsheet.extract import sanitize_html
 from broadsheet.models import Article, Extracted, FeedEntry, Source
-from broadsheet.store import Store
+from broadsheet.store import Store, is_conflict, is_transient
 from broadsheet.text import collapse_whitespace, strip_controls
 from broadsheet.urls import host_of
 
 __all__ = ["IngestResult", "Ingester", "article_from_entry", "html_to_text"]
 
 log = logging.getLogger(__name__)
+# Tries to store one article when another process got there first or the database asked to try again.
+ATTEMPTS = 4
+RETRY_PAUSE = 0.2  # seconds, times the try's number
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,8 +194,19 @@ class Ingester:
         )
         all_urls = {canonical_url(u) for u in (article.url, *urls) if u}
         signature = prints.signature
-        verdict = self.dedupe.judge(article, signature, all_urls)
-        article_id = self._apply(verdict, article, signature, all_urls, now)
+        for attempt in range(1, ATTEMPTS + 1):
+            verdict = self.dedupe.judge(article, signature, all_urls)
+            try:
+                article_id = self._apply(verdict, article, signature, all_urls, now)
+                break
+            except Exception as exc:
+                # Another process stored one of these URLs first (the verdict, made before, is then stale),
+                # or the database asked for the transaction again: judge again against what is stored now.
+                # Each write is one transaction, so nothing of the failed try was kept.
+                if attempt == ATTEMPTS or not (is_conflict(exc) or is_transient(exc)):
+                    raise
+                log.info("storing %s again (try %d): %s", article.url, attempt + 1, type(exc).__name__)
+                time.sleep(RETRY_PAUSE * attempt)
         self.tally.add(verdict.action)
         log.debug("%s %s -> %s (%s)", verdict.action, article.url, article_id, verdict.reason)
         return IngestResult(verdict.action, article_id, verdict.reason)

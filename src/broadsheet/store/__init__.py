@@ -6,7 +6,15 @@ from sqlalchemy import Engine
 
 from broadsheet.store.articles import ArticleStore, KnownArticle
 from broadsheet.store.briefs import BriefStore, MemberText, StoredBrief
-from broadsheet.store.db import DEFAULT_THREADS, connect, database_bytes, migrate, shown_url
+from broadsheet.store.db import (
+    DEFAULT_THREADS,
+    connect,
+    database_bytes,
+    is_conflict,
+    is_transient,
+    migrate,
+    shown_url,
+)
 from broadsheet.store.enrichments import EnrichInput, EnrichmentStore, EnrichOutput
 from broadsheet.store.jobs import Job, JobStore
 from broadsheet.store.leases import Lease, LeaseStore
@@ -17,6 +25,7 @@ from broadsheet.store.sources import FetchOutcome, SourceStore
 from broadsheet.store.stories import PendingArticle, StoryStore, StoryUpdate
 
 __all__ = [
+    "LEFT_OUT",
     "SEARCH_HELP",
     "WRITTEN",
     "ArticleStore",
@@ -41,11 +50,15 @@ __all__ = [
     "StoryStore",
     "StoryUpdate",
     "Subject",
+    "TableCheck",
     "compact_index",
     "database_bytes",
     "index_segments",
+    "is_conflict",
+    "is_transient",
     "search",
     "shown_url",
+    "table_digest",
 ]
 
 

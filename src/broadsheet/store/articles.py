@@ -198,6 +198,22 @@ class ArticleStore:
             for row in conn.execute(query):
                 yield row.id, row.minhash
 
+    def signatures_after(self, article_id: int) -> Iterator[tuple[int, bytes]]:
+        """Signatures of originals with ids above `article_id`, oldest first: what other processes stored
+        since (a range of the primary key, cheap however big the table)."""
+        query = (
+            select(articles.c.id, articles.c.minhash)
+            .where(
+                articles.c.id > article_id,
+                articles.c.minhash.is_not(None),
+                articles.c.duplicate_of.is_(None),
+            )
+            .order_by(articles.c.id)
+        )
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                yield row.id, row.minhash
+
     def iter_all(self, batch: int = 1000) -> Iterator[Article]:
         """Every stored article in id order, read in batches (keyset pagination, constant memory), with its
         copies' addresses (`also_published_at`) and every address it is known by (`urls`)."""

@@ -15,11 +15,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from broadsheet.errors import StoreError
 
-__all__ = ["DEFAULT_THREADS", "connect", "database_bytes", "migrate", "shown_url"]
+__all__ = [
+    "DEFAULT_THREADS",
+    "connect",
+    "database_bytes",
+    "is_conflict",
+    "is_transient",
+    "migrate",
+    "shown_url",
+]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WAL_SIZE_LIMIT = 64 * 1024 * 1024
@@ -79,6 +87,30 @@ def connect(url: str, *, threads: int = DEFAULT_THREADS) -> Engine:
         # libpq waits for an unreachable server as long as TCP does (minutes): fail in seconds instead.
         options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
     return create_engine(url, **options)
+
+
+# SQLSTATEs after which the same transaction, run again, may well succeed: serialisation failure, deadlock,
+# and the connection lost (the server restarted, the network dropped it, an administrator ended it).
+_RETRY_STATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether `exc`, raised by a transaction, says to run it again rather than that it is wrong: a
+    serialisation failure or deadlock on a database server, a connection it lost (SQLAlchemy then has
+    already thrown the connection away, so the next try takes a fresh one), SQLite busy past its timeout."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if state is not None:
+        return state in _RETRY_STATES
+    return isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig)
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether `exc` is a unique constraint met: another process stored the same thing first."""
+    return isinstance(exc, IntegrityError)
 
 
 def shown_url(url: str) -> str:

@@ -188,10 +188,18 @@ FTS_COLUMNS = ("search_vector",)
 FTS_INDEXES = ("ix_articles_search_vector",)
 
 
+# The tables, types and functions of the job queue on PostgreSQL (migration 0012), which Procrastinate owns.
+JOB_QUEUE_PREFIX = "procrastinate_"
+
+
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    """For Alembic's `include_name`: leave the full-text indexes out of schema comparisons."""
+    """For Alembic's `include_name`: leave the full-text indexes and the job queue's tables (Procrastinate's own,
+    migration 0012) out of schema comparisons."""
     if name is None:
         return True
+    parent = (parent_names or {}).get("table_name") or ""
+    if name.startswith(JOB_QUEUE_PREFIX) or parent.startswith(JOB_QUEUE_PREFIX):
+        return False
     if type_ == "table":
         return not any(name == table or name.startswith(table + "_") for table in FTS_TABLES)
     if type_ == "column":

@@ -46,12 +46,12 @@ def _print_report(report: CrawlReport) -> None:
 
 def create_app(settings: Settings, *, store: Store | None = None, scheduler: bool | None = None) -> FastAPI:
     """The app for `settings`. `store` defaults to opening (and migrating) settings.database; `scheduler`
-    defaults to settings.crawl_in_server."""
+    defaults to settings.scheduler_in_server."""
     own_store = store is None  # opened here: closed here, when the app stops
     if store is None:
         store = Store.open(settings.database, threads=settings.server_threads)
     context = WebContext(settings, store, load_secret(settings.home))
-    run_scheduler = settings.crawl_in_server if scheduler is None else scheduler
+    run_scheduler = settings.scheduler_in_server if scheduler is None else scheduler
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
