@@ -43,6 +43,7 @@ from postgres import PostgresCluster, find_binaries  # the tests' throwaway clus
 # Per worker count: WAL bytes written by the crawl, database bytes, articles table with its indexes and TOAST,
 # articles' indexes alone, article_urls with its indexes.
 FOOTPRINT: dict[int, tuple[int, int, int, int, int]] = {}
+BUSY: list[float] = []  # each crawl's share of the machine's CPU kept busy, in the order they ran
 
 
 def environment(home: str, database_url: str, extract_workers: int, entries: int) -> dict[str, str]:
@@ -75,11 +76,22 @@ def add_sources(env: dict[str, str], publishers: int) -> Store:
     return store
 
 
+def busy_and_total() -> tuple[int, int]:
+    """The machine's CPU time so far (all cores, every process: the database server and the publishers'
+    server too), busy and in all, in clock ticks."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
 def crawl(env: dict[str, str]) -> tuple[float, str]:
     started = time.perf_counter()
+    busy_before, total_before = busy_and_total()
     command = [sys.executable, "-m", "broadsheet", "crawl", "--once", "--all", "--timeout", "1800"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     took = time.perf_counter() - started
+    busy, total = busy_and_total()
+    BUSY.append((busy - busy_before) / max(1, total - total_before))
     if done.returncode != 0:
         sys.exit(f"crawl failed ({done.returncode}): {done.stderr[-3000:]}")
     return took, done.stdout.strip().splitlines()[0] if done.stdout.strip() else ""
@@ -194,6 +206,10 @@ def main() -> None:
                 if stored != total:
                     sys.exit(f"{name}: stored {stored} of {total} pages")
                 rates[name].append(total / took)
+                cores = os.cpu_count() or 1
+                per_cpu = total / (took * BUSY[-1] * cores)
+                print(f"    {total / took:.1f} articles/s, machine CPU busy {100 * BUSY[-1]:.0f} %, "
+                      f"{per_cpu:.1f} articles per busy CPU-second")  # fmt: skip
     finally:
         cluster.stop()
         server.terminate()

@@ -137,7 +137,9 @@ def test_crawl_once_is_done_by_workers_and_every_article_stored_once(
     # --once --all: every source polled again by the workers, waited for, and nothing stored twice.
     result = cli("crawl", "--once", "--all", "--timeout", "120")
     assert result.code == 0, result.err + workers.log(0)
-    assert "crawled 3 sources through the workers: 3 ok (3 unchanged), 0 failed; 0 new articles" in result.out
+    assert (
+        "crawled 3 sources through the workers: 3 ok (3 unchanged), 0 failed; 0 articles stored" in result.out
+    )
     assert rows(database_url, "SELECT count(*) FROM articles") == [(18,)]
     done = dict(
         rows(
@@ -150,7 +152,7 @@ def test_crawl_once_is_done_by_workers_and_every_article_stored_once(
     # A new story on one feed: --once (due or not, here --all) stores just it.
     serve(publisher, "desk0", 7, seed=0, etag='"2"')
     result = cli("crawl", "--once", "--all", "--timeout", "120")
-    assert "0 failed; 1 new articles" in result.out, result.out + result.err
+    assert "0 failed; 1 article stored" in result.out, result.out + result.err
     assert rows(database_url, "SELECT count(*) FROM articles") == [(19,)]
 
     status = cli("queue")
@@ -221,7 +223,7 @@ def test_workers_carry_on_after_postgresql_restarts_mid_crawl_and_lose_nothing(
     # and it still takes new work from the queue
     serve(publisher, "restart", 31, etag='"2"')
     result = cli("crawl", "--once", "--all", "--timeout", "60")
-    assert result.code == 0 and "1 new articles" in result.out, result.out + result.err + workers.log(0)
+    assert result.code == 0 and "1 article stored" in result.out, result.out + result.err + workers.log(0)
 
 
 def test_two_sources_racing_for_the_same_article_store_it_once(

@@ -13,12 +13,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress as RichProgress
 
 from broadsheet import __version__
 from broadsheet.config import Settings, load_settings
+from broadsheet.pipeline.steps import Progress
 from broadsheet.store import Store, shown_url
 
-__all__ = ["ago", "app", "err", "opened", "out", "print_json", "source_app"]
+__all__ = ["ago", "app", "err", "opened", "out", "print_json", "progress_bar", "source_app"]
 
 app = typer.Typer(
     help="broadsheet: a self-hosted news aggregator. Sources -> fetch -> extract -> dedupe -> store.",
@@ -55,6 +57,17 @@ def opened() -> Iterator[tuple[Settings, Store]]:
         yield current, store
     finally:
         store.close()
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Progress | None]:
+    """A transient progress bar on a terminal, reporting (done, total); nothing when piped."""
+    if not out.is_terminal:
+        yield None
+        return
+    with RichProgress(console=out, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total or None)
 
 
 def print_json(value: object) -> None:

@@ -5,20 +5,16 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.progress import Progress as RichProgress
 
-from broadsheet.commands.common import app, err, opened, out, print_json
+from broadsheet.commands.common import app, err, opened, out, print_json, progress_bar
 from broadsheet.config import ENRICH_STEPS, Settings
 from broadsheet.dates import iso_utc
 from broadsheet.errors import BroadsheetError
-from broadsheet.pipeline.steps import Progress
 from broadsheet.store import Store, compact_index, database_bytes
 
 __all__ = ["enrich", "export", "import_", "recluster", "stats"]
@@ -43,7 +39,7 @@ def import_(
         raise BroadsheetError(f"{path} is not a file; give the path of a .jsonl file")
     with opened() as (settings, store):
         ingester = build_ingester(settings, store)
-        with _bar("importing") as progress:
+        with progress_bar("importing") as progress:
             report = import_jsonl(path, ingester, progress)
     for problem in report.errors[:50]:
         err.print(f"skipped {path}:{problem}")
@@ -58,17 +54,6 @@ def import_(
         raise typer.Exit(1)
     _tidy_search_index()
     _run_steps()
-
-
-@contextmanager
-def _bar(label: str) -> Iterator[Progress | None]:
-    """A transient progress bar on a terminal, reporting (done, total); nothing when piped."""
-    if not out.is_terminal:
-        yield None
-        return
-    with RichProgress(console=out, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total or None)
 
 
 def _tidy_search_index() -> None:
@@ -95,7 +80,7 @@ def _run_steps() -> None:
                 return
         for step in build_steps(settings, store):
             started = time.perf_counter()
-            with _bar(f"{step.name}") as progress:
+            with progress_bar(f"{step.name}") as progress:
                 tally = step.run(progress)
             out.print(f"{step.name}: {tally.summary()}; {time.perf_counter() - started:.1f} s in all")
 
@@ -131,7 +116,7 @@ def recluster(
 
     with opened() as (settings, store):
         started = time.perf_counter()
-        with _bar("grouping into stories"):
+        with progress_bar("grouping into stories"):
             tally = story_builder(settings, store).recluster(since.replace(tzinfo=UTC) if since else None)
     out.print(f"stories: {tally.summary()}; {time.perf_counter() - started:.1f} s in all")
 
@@ -169,7 +154,7 @@ def enrich(
             redo=bool(since or only),
         )
         started = time.perf_counter()
-        with _bar("enriching") as progress:
+        with progress_bar("enriching") as progress:
             tally = enricher.run(progress)
     out.print(f"enrich: {tally.summary()}; {time.perf_counter() - started:.1f} s in all")
     for error in tally.errors:

@@ -6,6 +6,15 @@ from sqlalchemy import Engine
 
 from broadsheet.store.articles import ArticleStore, KnownArticle
 from broadsheet.store.briefs import BriefStore, MemberText, StoredBrief
+from broadsheet.store.copy import (
+    DEFAULT_COPY_BATCH,
+    LEFT_OUT,
+    TableCheck,
+    copy_database,
+    copy_source,
+    copy_target,
+    table_digest,
+)
 from broadsheet.store.db import (
     DEFAULT_THREADS,
     connect,
@@ -25,6 +34,7 @@ from broadsheet.store.sources import FetchOutcome, SourceStore
 from broadsheet.store.stories import PendingArticle, StoryStore, StoryUpdate
 
 __all__ = [
+    "DEFAULT_COPY_BATCH",
     "LEFT_OUT",
     "SEARCH_HELP",
     "WRITTEN",
@@ -52,6 +62,9 @@ __all__ = [
     "Subject",
     "TableCheck",
     "compact_index",
+    "copy_database",
+    "copy_source",
+    "copy_target",
     "database_bytes",
     "index_segments",
     "is_conflict",

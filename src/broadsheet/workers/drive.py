@@ -36,7 +36,8 @@ class QueuedCrawl:
         unchanged = sum(1 for s in self.sources if s.last_status == "not_modified")
         lines = [
             f"crawled {len(self.sources)} sources through the workers: {len(self.sources) - len(failed)} ok "
-            f"({unchanged} unchanged), {len(failed)} failed; {self.new_articles} new articles stored"
+            f"({unchanged} unchanged), {len(failed)} failed; {self.new_articles} "
+            f"article{'' if self.new_articles == 1 else 's'} stored (copies included)"
         ]
         lines += [f"  failed: source {s.id} {s.title or s.url}: {s.last_error}" for s in failed]
         if self.failed_jobs:

@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("sources", "steps", "upkeep")
 POLL_TICK_SECONDS = 15
+STORE_THREADS = 2
 STEPS_LOCK = "steps"
 KEEP_FINISHED_HOURS = 24  # finished jobs stay listed by `broadsheet queue` this long
 KEEP_FAILED_HOURS = 7 * 24  # and failed ones this long, to be looked into and retried
@@ -157,7 +158,9 @@ class WorkerState:
 async def worker_state(settings: Settings) -> AsyncIterator[WorkerState]:
     from broadsheet.pipeline.assemble import build_crawler
 
-    store = Store.open(settings.database, threads=settings.worker_concurrency)
+    # The store is used by the event loop (one call at a time, whatever the concurrency), the steps' thread and
+    # short calls handed to threads: a pool of STORE_THREADS + db.OTHER_THREADS, and a few more for a burst.
+    store = Store.open(settings.database, threads=STORE_THREADS)
     async with AsyncExitStack() as stack:
         stack.callback(store.close)
         # forkserver: this process has threads (the database pools', asyncio's), which a fork would copy
@@ -207,7 +210,7 @@ async def _work_until(
     """Run Procrastinate's worker until `stop` (True: stopped as asked, its jobs finished or handed back) or
     until it stops by itself (False)."""
     stalled = settings.worker_stalled_seconds
-    async with open_jobs(settings, pool_size=concurrency + 3) as jobs:
+    async with open_jobs(settings, pool_size=queue_connections(concurrency)) as jobs:
         work = asyncio.create_task(
             jobs.run_worker_async(
                 queues=list(queues or QUEUES),
@@ -231,6 +234,12 @@ async def _work_until(
         with contextlib.suppress(asyncio.CancelledError):
             await work
         return True
+
+
+def queue_connections(concurrency: int) -> int:
+    """Procrastinate's pool for a worker running `concurrency` jobs: one held to listen, one for heartbeats
+    and fetching, and one for every two jobs finishing at once (each holds one for a moment)."""
+    return 2 + max(2, (concurrency + 1) // 2)
 
 
 def _one_line(exc: BaseException) -> str:
