@@ -1,4 +1,4 @@
-"""The `site` fixture: a real broadsheet web server on loopback over a SQLite file filled by `broadsheet import`."""
+"""The `site` fixture: a real broadsheet web server on loopback over a database filled by `broadsheet import`, on\nSQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -17,18 +17,53 @@ from broadsheet.store import Store
 from broadsheet.web import create_app
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The reader over the same imported articles on each back end in turn: a SQLite file in the home, then a
+    PostgreSQL database (dropped at the end)."""
+    if request.param == "sqlite":
+        yield from _site(tmp_path_factory, "")
+        return
+    cluster = request.getfixturevalue("postgres")
+    url = cluster.database()
+    try:
+        yield from _site(tmp_path_factory, url)
+    finally:
+        cluster.drop(url)
+
+
+def _site(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Site]:
     home = tmp_path_factory.mktemp("webhome")
     settings = Settings(
-        home=home, admin_password=ADMIN_PASSWORD, crawl_in_server=False, page_size=10, models_dir=MODELS_DIR
+        home=home,
+        database_url=database_url,
+        admin_password=ADMIN_PASSWORD,
+        crawl_in_server=False,
+        page_size=10,
+        models_dir=MODELS_DIR,
     )
     store = Store.open(settings.database)
-    data = home / "articles.jsonl"
-    data.write_text("\n".join(json.dumps(r) for r in records()) + "\n")
-    import_jsonl(data, Ingester(store, settings))
-    for step in build_steps(settings, store):  # enrichment, stories, briefs: as after an import
-        step.run()
+    try:
+        data = home / "articles.jsonl"
+        data.write_text("\n".join(json.dumps(r) for r in records()) + "\n")
+        import_jsonl(data, Ingester(store, settings))
+        for step in build_steps(settings, store):  # enrichment, stories, briefs: as after an import
+            step.run()
 
-    with running(create_app(settings, store=store)) as url, httpx.Client(base_url=url, timeout=10) as client:
-        yield Site(url, home, store, client)
+        with (
+            running(create_app(settings, store=store)) as url,
+            httpx.Client(base_url=url, timeout=10) as client,
+        ):
+            yield Site(url, home, store, client)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def on_each_backend(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """For modules whose tests build their own settings: each test once on SQLite (the home's file, the default)
+    and once on a PostgreSQL database of its own (BROADSHEET_DATABASE_URL, which every Settings reads)."""
+    monkeypatch.delenv("BROADSHEET_DATABASE_URL", raising=False)
+    if not database_url.startswith("sqlite"):
+        monkeypatch.setenv("BROADSHEET_DATABASE_URL", database_url)
+    return database_url

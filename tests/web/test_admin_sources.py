@@ -11,10 +11,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from lxml import html as lxml_html
+from sqlalchemy.engine import make_url
 from website import running
 
 from broadsheet.clock import utcnow
@@ -22,6 +25,9 @@ from broadsheet.config import Settings
 from broadsheet.models import SourceKind
 from broadsheet.store import Store
 from broadsheet.web import create_app
+
+# Every test here once on SQLite and once on PostgreSQL (conftest.on_each_backend).
+pytestmark = pytest.mark.usefixtures("on_each_backend")
 
 PASSWORD = "sources-admin-password"
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()}
@@ -79,16 +85,22 @@ def page_text(client: httpx.Client, path: str = "/admin/sources") -> str:
 
 
 def test_an_opml_import_runs_in_the_background_while_the_site_answers(
-    admin: Callable[..., tuple[str, Store, httpx.Client]], tmp_path: Path
+    admin: Callable[..., tuple[str, Store, httpx.Client]], tmp_path: Path, on_each_backend: str
 ) -> None:
     url, store, client = admin(max_opml_outlines=15_000)
     answer: list[httpx.Response] = []
     poster = threading.Thread(target=lambda: answer.append(upload(client, url, "big.opml", opml(20_000))))
     poster.start()
     wait_for(lambda: bool(store.jobs.recent(utcnow())), "the import's job")
-    # Hold the database's write lock: the job cannot finish while the test looks at the site.
-    lock = sqlite3.connect(tmp_path / "broadsheet.db", timeout=DEADLINE, isolation_level=None)
-    lock.execute("BEGIN IMMEDIATE")
+    # Hold a write lock (SQLite's on the database, PostgreSQL's on the sources table, which readers still
+    # read): the job cannot finish while the test looks at the site.
+    lock: Any
+    if on_each_backend.startswith("sqlite"):
+        lock = sqlite3.connect(tmp_path / "broadsheet.db", timeout=DEADLINE, isolation_level=None)
+        lock.execute("BEGIN IMMEDIATE")
+    else:
+        lock = psycopg.connect(make_url(on_each_backend).set(drivername="postgresql").render_as_string(False))
+        lock.execute("LOCK TABLE sources IN SHARE ROW EXCLUSIVE MODE")
     try:
         with httpx.Client(base_url=url, timeout=DEADLINE) as other:
             assert other.get("/healthz").status_code == 200

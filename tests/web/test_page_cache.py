@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 from website import ADMIN_PASSWORD, records, running
 
@@ -28,6 +30,9 @@ from broadsheet.web.cache import (
     normal_query,
 )
 
+# Every test here once on SQLite and once on PostgreSQL (conftest.on_each_backend).
+pytestmark = pytest.mark.usefixtures("on_each_backend")
+
 
 def _import(home: Path, store: Store, settings: Settings, rows: list[dict[str, object]]) -> None:
     data = home / "more.jsonl"
@@ -35,9 +40,21 @@ def _import(home: Path, store: Store, settings: Settings, rows: list[dict[str, o
     import_jsonl(data, Ingester(store, settings))
 
 
+_OPENED: list[Store] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    """Each store a test opened (`_site`) is closed after it: a database server's connections are given back."""
+    yield
+    while _OPENED:
+        _OPENED.pop().close()
+
+
 def _site(tmp_path: Path, **overrides: object) -> tuple[Settings, Store]:
     settings = Settings(home=tmp_path, admin_password=ADMIN_PASSWORD, crawl_in_server=False, **overrides)  # type: ignore[arg-type]
     store = Store.open(settings.database)
+    _OPENED.append(store)
     _import(tmp_path, store, settings, records()[:6])
     return settings, store
 

@@ -7,6 +7,7 @@ import asyncio
 import base64
 
 import httpx
+import pytest
 from lxml import html as lxml_html
 from pydantic import SecretStr
 from website import running
@@ -20,6 +21,9 @@ from broadsheet.web import create_app
 from newsroom import make_stories, rss
 from publisher import Publisher
 
+# Every test here once on SQLite and once on PostgreSQL (conftest.on_each_backend).
+pytestmark = pytest.mark.usefixtures("on_each_backend")
+
 PASSWORD = "health-check-password"
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()}
 BROKEN = "<rss><channel><item><title>broken & <b>unclosed"
@@ -28,6 +32,7 @@ BROKEN = "<rss><channel><item><title>broken & <b>unclosed"
 def test_admin_page_and_api_show_why_a_source_yields_nothing_and_warn_of_minor_errors(
     settings: Settings, publisher: Publisher
 ) -> None:
+
     stories = make_stories(2)
     minor = rss(stories, publisher.base_url).replace("<channel>", "<channel><copyright>A & B</copyright>", 1)
     publisher.add("/broken.xml", BROKEN, content_type="application/rss+xml")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Dialect,
@@ -69,6 +70,10 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+# Ids and the columns that hold them: 64-bit on every back end. SQLite's INTEGER is 64-bit already (and an
+# INTEGER PRIMARY KEY is the rowid); PostgreSQL's would be 32-bit, so there it is BIGINT (migration 0013).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_name)s",
@@ -81,7 +86,7 @@ metadata = MetaData(
 sources = Table(
     "sources",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("url", Text, nullable=False, unique=True),
     Column("kind", String(16), nullable=False),  # SourceKind
     Column("format", String(32), nullable=False, server_default=""),
@@ -112,10 +117,10 @@ Index("ix_sources_folder_title", sources.c.folder, sources.c.title)
 articles = Table(
     "articles",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("url", Text, nullable=False),
     Column("canonical_url", Text, nullable=False, unique=True),
-    Column("source_id", Integer, ForeignKey("sources.id", ondelete="SET NULL")),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="SET NULL")),
     Column("title", Text, nullable=False),
     Column("text", Text, nullable=False),
     Column("html", Text, nullable=False, server_default=""),
@@ -131,7 +136,7 @@ articles = Table(
     Column("word_count", Integer, nullable=False, server_default="0"),
     Column("content_hash", String(64), nullable=False),
     Column("minhash", LargeBinary),  # MinHash signature (uint64 array), for near-duplicate search
-    Column("duplicate_of", Integer, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("duplicate_of", Id, ForeignKey("articles.id", ondelete="SET NULL")),
     Column("extraction_note", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("modified_at", UTCDateTime, nullable=False),
@@ -141,7 +146,7 @@ articles = Table(
     # The story it belongs to (cluster/); NULL until the article is clustered. Copies share their original's.
     # No foreign key: stories are never deleted (a merged one stays, pointing at where it went), and SQLite
     # cannot add a constraint to an existing table without rebuilding it.
-    Column("story_id", Integer),
+    Column("story_id", Id),
     # Markup hints kept for enrichment (migration 0008): the publisher's section, and what the markup says the
     # piece is (opinion, analysis, live, review).
     Column("section", Text, nullable=False, server_default=""),
@@ -170,7 +175,7 @@ article_tags = Table(
     "article_tags",
     metadata,
     Column("slug", Text, primary_key=True),
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("name", Text, nullable=False),
     Column("sort_time", UTCDateTime, nullable=False),
     sqlite_with_rowid=False,
@@ -215,7 +220,7 @@ article_urls = Table(
     "article_urls",
     metadata,
     Column("url", Text, primary_key=True),
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
 )
 Index("ix_article_urls_article_id", article_urls.c.article_id)
 
@@ -227,10 +232,10 @@ Index("ix_article_urls_article_id", article_urls.c.article_id)
 stories = Table(
     "stories",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     # The most central member. No foreign key: articles already refer to stories, and a cycle of constraints
     # is one no migration tool orders well; the clusterer keeps it pointing at a member.
-    Column("headline_id", Integer),
+    Column("headline_id", Id),
     Column("title", Text, nullable=False, server_default=""),  # the headline article's title
     Column("image", Text, nullable=False, server_default=""),  # the first member image found, central first
     Column("first_seen", UTCDateTime, nullable=False),
@@ -238,7 +243,7 @@ stories = Table(
     Column("article_count", Integer, nullable=False, server_default="0"),  # copies included
     Column("outlet_count", Integer, nullable=False, server_default="0"),
     Column("status", String(8), nullable=False, server_default="open"),
-    Column("merged_into", Integer, ForeignKey("stories.id", ondelete="SET NULL")),
+    Column("merged_into", Id, ForeignKey("stories.id", ondelete="SET NULL")),
     Column("centroid", LargeBinary),  # float16 mean embedding of its members
     # Ids of the stories closest to it when it last changed, closest first (JSON list): what "related stories"
     # and the article page's semantic neighbours show, without any vector search on the request path.
@@ -252,11 +257,11 @@ Index("ix_stories_status", stories.c.status)
 story_events = Table(
     "story_events",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("at", UTCDateTime, nullable=False),
     Column("kind", String(16), nullable=False),  # merge
-    Column("story_id", Integer, nullable=False),  # the story that disappeared into ...
-    Column("into_id", Integer, nullable=False),  # ... this one
+    Column("story_id", Id, nullable=False),  # the story that disappeared into ...
+    Column("into_id", Id, nullable=False),  # ... this one
     Column("score", Float, nullable=False),
     Column("detail", Text, nullable=False, server_default=""),
 )
@@ -267,7 +272,7 @@ Index("ix_story_events_into_id", story_events.c.into_id)
 vectors = Table(
     "vectors",
     metadata,
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("model", String(64), primary_key=True),
     Column("vector", LargeBinary, nullable=False),
 )
@@ -308,7 +313,7 @@ outlet_icons = Table(
 jobs = Table(
     "jobs",
     metadata,
-    Column("id", Integer, primary_key=True),
+    Column("id", Id, primary_key=True),
     Column("kind", String(32), nullable=False),  # opml_import
     Column("label", Text, nullable=False, server_default=""),  # what it works on, e.g. the file's name
     Column("status", String(16), nullable=False, server_default="queued"),  # queued|running|done|failed
@@ -333,7 +338,7 @@ jobs = Table(
 enrichments = Table(
     "enrichments",
     metadata,
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("step", String(16), primary_key=True),
     Column("version", String(128), nullable=False),
     Column("content_hash", String(64), nullable=False),
@@ -347,7 +352,7 @@ article_entities = Table(
     "article_entities",
     metadata,
     Column("slug", Text, primary_key=True),
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("name", Text, nullable=False),
     Column("type", String(16), nullable=False),
     Column("mentions", Integer, nullable=False, server_default="1"),
@@ -368,7 +373,7 @@ Index("ix_article_entities_article_id", article_entities.c.article_id)
 sentence_vectors = Table(
     "sentence_vectors",
     metadata,
-    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
     Column("model", String(64), nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("vectors", LargeBinary, nullable=False),
@@ -379,7 +384,7 @@ sentence_vectors = Table(
 story_briefs = Table(
     "story_briefs",
     metadata,
-    Column("story_id", Integer, primary_key=True),
+    Column("story_id", Id, primary_key=True),
     Column("article_count", Integer, nullable=False),
     Column("version", String(128), nullable=False),
     Column("built_at", UTCDateTime, nullable=False),
@@ -398,7 +403,7 @@ rewrites = Table(
     "rewrites",
     metadata,
     Column("subject", String(8), primary_key=True),
-    Column("subject_id", Integer, primary_key=True),
+    Column("subject_id", Id, primary_key=True),
     Column("question", Text, primary_key=True, server_default=""),
     Column("status", String(8), nullable=False),
     Column("version", String(256), nullable=False),
