@@ -7,7 +7,7 @@ crowding onto new articles), home, outlet page and search (one or two content wo
 prose uses them). Targets on the 2-core machine: article p99 < 50 ms, home p99 < 100 ms, search p99 < 200 ms.
 
     .venv/bin/python bench/web.py [--articles 200000] [--outlets 500] [--clients 50] [--seconds 20]
-                                  [--workers 1] [--zipf 1.0] [--hostile]
+                                  [--workers 1] [--zipf 1.0] [--hostile] [--postgresql]
 
 `--hostile` measures each page kind twice: quiet, then while hostile clients run beside the readers from
 other loopback addresses (`Hostile`: 1 000 idle connections, 100 sending their headers a line a second, one
@@ -80,13 +80,14 @@ def generate(path: Path, articles: int, outlets: int, seed: int = 1) -> None:
             out.write(json.dumps(record) + "\n")
 
 
-def fill(home: Path, articles: int, outlets: int) -> None:
+def fill(home: Path, articles: int, outlets: int, env: dict[str, str] | None = None) -> None:
     home.mkdir(parents=True, exist_ok=True)
     data = home / "articles.jsonl"
     print(f"generating {articles} articles from {outlets} outlets ...", flush=True)
     generate(data, articles, outlets)
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "broadsheet", "--home", str(home), "import", str(data)], check=True)
+    command = [sys.executable, "-m", "broadsheet", "--home", str(home), "import", str(data)]
+    subprocess.run(command, check=True, env=env)
     print(f"imported in {time.perf_counter() - started:.0f} s", flush=True)
     data.unlink()
 
@@ -359,21 +360,64 @@ def main() -> None:
     parser.add_argument(
         "--hostile", action="store_true", help="measure again with hostile clients beside the readers"
     )
+    parser.add_argument(
+        "--no-steps",
+        action="store_true",
+        help="fill without enrichment, stories and briefs (minutes at 200 000 articles instead of hours): "
+        "pages then show no stories, entities or briefs",
+    )
+    parser.add_argument(
+        "--postgresql",
+        action="store_true",
+        help="the same on PostgreSQL: a throwaway cluster from Debian's binaries (as the tests start one), "
+        "filled afresh on every run through `broadsheet import`",
+    )
     args = parser.parse_args()
 
     if shutil.which("wrk") is None:
         sys.exit("bench/web.py drives the server with wrk: install it (apt-get install -y wrk) and run again")
-    home = RESULTS / f"web-zipf-{args.articles}-{args.outlets}"
-    if args.refill and home.exists():
-        shutil.rmtree(home)
-    if not (home / "broadsheet.db").exists():
-        fill(home, args.articles, args.outlets)
+    database_env: dict[str, str] = {}
+    fill_env = (
+        {**os.environ, "BROADSHEET_ENRICH": "false", "BROADSHEET_STORIES": "false"} if args.no_steps else None
+    )
+    cluster = None
+    if args.postgresql:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from postgres import PostgresCluster, find_binaries
 
-    # A server that has run a while has its database in the OS file cache (it fits in memory here); read it
-    # once so that the first page kind measured is not the one paying for the disk.
-    with (home / "broadsheet.db").open("rb") as db:
-        while db.read(1 << 24):
-            pass
+        binaries = find_binaries()
+        if binaries is None:
+            sys.exit(
+                "bench/web.py --postgresql needs PostgreSQL: `make system-deps` installs Debian's postgresql"
+            )
+        cluster = PostgresCluster(binaries)
+        database_env["BROADSHEET_DATABASE_URL"] = cluster.database()
+        home = Path(tempfile.mkdtemp(prefix="bench-web-pg-"))
+        try:
+            fill(home, args.articles, args.outlets, env={**(fill_env or os.environ), **database_env})
+        except BaseException:
+            cluster.stop()
+            raise
+    else:
+        home = RESULTS / f"web-zipf-{args.articles}-{args.outlets}{'-no-steps' if args.no_steps else ''}"
+        if args.refill and home.exists():
+            shutil.rmtree(home)
+        if not (home / "broadsheet.db").exists():
+            fill(home, args.articles, args.outlets, env=fill_env)
+        # A server that has run a while has its database in the OS file cache (it fits in memory here); read
+        # it once so that the first page kind measured is not the one paying for the disk.
+        with (home / "broadsheet.db").open("rb") as db:
+            while db.read(1 << 24):
+                pass
+    try:
+        serve_and_measure(args, home, database_env)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+            shutil.rmtree(home, ignore_errors=True)
+
+
+def serve_and_measure(args: argparse.Namespace, home: Path, database_env: dict[str, str]) -> None:
     raise_file_limit()  # the hostile clients' connections are this process's files
     port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="bench-web-"))
@@ -381,6 +425,7 @@ def main() -> None:
     server_tmp.mkdir()
     env = {
         **os.environ,
+        **database_env,
         "BROADSHEET_CRAWL_IN_SERVER": "false",
         "BROADSHEET_LOG_LEVEL": "WARNING",
         "TMPDIR": str(server_tmp),
@@ -400,7 +445,8 @@ def main() -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.2)
-        print(f"{args.articles} articles, {args.outlets} outlets, {args.clients} concurrent clients (wrk, closed "
+        print(f"{'PostgreSQL' if database_env else 'SQLite'}: "
+              f"{args.articles} articles, {args.outlets} outlets, {args.clients} concurrent clients (wrk, closed "
               f"loop), {args.seconds} s per page kind, server: {args.workers} process(es), popular = Zipf "
               f"exponent {args.zipf}")  # fmt: skip
         wanted = [p.strip() for p in args.pages.split(",") if p.strip()]

@@ -31,6 +31,7 @@ from broadsheet.enrich.entity_names import (
     reading_spans,
     recase,
 )
+from broadsheet.enrich.model_cache import TORCH_IMPORT
 from broadsheet.errors import ConfigError
 
 __all__ = [
@@ -360,11 +361,12 @@ def _torch_hidden() -> Iterator[None]:
     """Import spaCy without letting thinc import PyTorch, which it does, when it can, only to offer PyTorch
     layers this pipeline does not use: 180 MiB and 2 s less in every process that finds entities. Only while
     PyTorch is not loaded already; it stays importable for anything after (an ONNX export)."""
-    if "torch" in sys.modules:
-        yield
-        return
-    sys.modules["torch"] = None  # type: ignore[assignment]  # an import of it raises ImportError meanwhile
-    try:
-        yield
-    finally:
-        del sys.modules["torch"]
+    with TORCH_IMPORT:  # an ONNX export in another thread waits for this, rather than meeting the hidden one
+        if "torch" in sys.modules:
+            yield
+            return
+        sys.modules["torch"] = None  # type: ignore[assignment]  # an import of it raises ImportError meanwhile
+        try:
+            yield
+        finally:
+            del sys.modules["torch"]

@@ -10,6 +10,7 @@ import fcntl
 import json
 import logging
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -24,6 +25,7 @@ from broadsheet.errors import BroadsheetError
 __all__ = [
     "ACTIVATIONS",
     "INT8_OPTIONS",
+    "TORCH_IMPORT",
     "Activations",
     "build_lock",
     "int8_label",
@@ -57,6 +59,12 @@ Activations = Literal["per-tensor", "per-row"]
 ACTIVATIONS: Activations = "per-tensor"
 # Bump when `per_row_activations` writes a different graph: every per-row file is then made again.
 _PER_ROW_FORMAT = 1
+
+
+# Held while a module hides PyTorch from an import (entities.py loads spaCy so, to keep thinc from loading it)
+# and while an ONNX export imports it: in one process these happen in different threads (the NER and the
+# embedder load side by side), and an export meeting the hidden PyTorch would fail.
+TORCH_IMPORT = threading.Lock()
 
 
 def int8_options(activations: Activations) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from broadsheet.enrich.model_cache import (
     ACTIVATIONS,
+    TORCH_IMPORT,
     Activations,
     build_lock,
     int8_options,
@@ -34,6 +35,7 @@ __all__ = [
     "Variant",
     "activations",
     "ensure_onnx_model",
+    "import_torch",
     "model_path",
     "offline",
     "source_hash",
@@ -140,9 +142,19 @@ def offline() -> None:
     os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 
 
+def import_torch() -> Any:
+    """PyTorch, imported once no other thread hides it (entities.py does while it loads spaCy)."""
+    with TORCH_IMPORT:
+        import torch
+
+    return torch
+
+
 def _export_fp32(source_dir: Path, dest: Path) -> None:
     offline()
     import numpy as np
+
+    import_torch()  # once loaded, it is never hidden again: the plain import below finds it
     import torch
     from transformers import AutoModel, AutoTokenizer
 
