@@ -198,21 +198,26 @@ class ArticleStore:
             for row in conn.execute(query):
                 yield row.id, row.minhash
 
-    def signatures_after(self, article_id: int) -> Iterator[tuple[int, bytes]]:
+    def signatures_after(self, article_id: int, *, batch: int = 1000) -> Iterator[tuple[int, bytes]]:
         """Signatures of originals with ids above `article_id`, oldest first: what other processes stored
-        since (a range of the primary key, cheap however big the table)."""
-        query = (
-            select(articles.c.id, articles.c.minhash)
-            .where(
-                articles.c.id > article_id,
-                articles.c.minhash.is_not(None),
-                articles.c.duplicate_of.is_(None),
+        since. Read `batch` at a time: a range of the primary key, cheap however big the table, where an
+        unbounded `id > ?` lets PostgreSQL's generic plan for the prepared statement scan the whole table."""
+        last = article_id
+        while True:
+            query = (
+                select(articles.c.id, articles.c.minhash, articles.c.duplicate_of)
+                .where(articles.c.id > last)
+                .order_by(articles.c.id)
+                .limit(batch)
             )
-            .order_by(articles.c.id)
-        )
-        with self.engine.connect() as conn:
-            for row in conn.execute(query):
-                yield row.id, row.minhash
+            with self.engine.connect() as conn:
+                rows = conn.execute(query).all()
+            for row in rows:
+                if row.minhash is not None and row.duplicate_of is None:
+                    yield row.id, row.minhash
+            if len(rows) < batch:
+                return
+            last = rows[-1].id
 
     def iter_all(self, batch: int = 1000) -> Iterator[Article]:
         """Every stored article in id order, read in batches (keyset pagination, constant memory), with its
