@@ -193,3 +193,27 @@ def test_an_article_another_process_stored_first_is_judged_again_not_lost(
     assert verdicts == [Action.NEW, Action.SAME]
     assert (again.action, again.article_id) == (Action.SAME, stored.article_id)
     assert second.store.articles.count() == 1
+
+
+def test_catching_up_reads_only_what_is_new_since_the_last_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Articles this process stored itself move the mark too: each look reads the new ids and the margin below
+    # them, never everything since the process started.
+    monkeypatch.setattr("broadsheet.dedupe.CATCH_UP_SECONDS", 0.0)
+    monkeypatch.setattr("broadsheet.dedupe.CATCH_UP_IDS", 2)
+    settings = Settings(home=tmp_path)
+    ingester = Ingester(Store.open(settings.database), settings)
+    reads: list[int] = []
+    after = ingester.store.articles.signatures_after
+
+    def counted(article_id: int, **kw: int) -> object:
+        rows = list(after(article_id, **kw))
+        reads.append(len(rows))
+        return iter(rows)
+
+    monkeypatch.setattr(ingester.store.articles, "signatures_after", counted)
+    for n in range(12):
+        text = f"Story number {n} about the harbour works and the {n} cranes at the quay. " * 12
+        ingester.ingest(article(f"https://courier.example/{n}", text=text, title=f"Harbour works, part {n}"))
+    assert max(reads) <= 3  # the last article and at most two below it

@@ -57,7 +57,8 @@ class Deduplicator:
         self.articles = articles
         self.index = NearDuplicateIndex(threshold)
         since = now - timedelta(days=window_days)
-        self._newest = 0  # the highest article id read from the store
+        # The highest article id read from the store: what catch_up reads after (less its margin).
+        self._newest = articles.max_id()
         self._caught_up = time.monotonic()
         self._add_stored(articles.signatures_since(since))
 
@@ -75,8 +76,12 @@ class Deduplicator:
         if now - self._caught_up < CATCH_UP_SECONDS:
             return
         self._caught_up = now
-        rows = self.articles.signatures_after(max(0, self._newest - CATCH_UP_IDS))
-        self._add_stored((i, data) for i, data in rows if i not in self.index)
+        for article_id, data in self.articles.signatures_after(max(0, self._newest - CATCH_UP_IDS)):
+            # Every id read moves the mark, this process's own articles (indexed already) and copies too: the
+            # next look reads only what is new since, and CATCH_UP_IDS below it.
+            self._newest = max(self._newest, article_id)
+            if data is not None and article_id not in self.index:
+                self.index.add(article_id, signature_from_bytes(data))
 
     def judge(self, article: Article, signature: MinHash | None, urls: Collection[str]) -> Verdict:
         known = self.articles.known_urls({article.canonical_url, *urls})

@@ -198,10 +198,11 @@ class ArticleStore:
             for row in conn.execute(query):
                 yield row.id, row.minhash
 
-    def signatures_after(self, article_id: int, *, batch: int = 1000) -> Iterator[tuple[int, bytes]]:
-        """Signatures of originals with ids above `article_id`, oldest first: what other processes stored
-        since. Read `batch` at a time: a range of the primary key, cheap however big the table, where an
-        unbounded `id > ?` lets PostgreSQL's generic plan for the prepared statement scan the whole table."""
+    def signatures_after(self, article_id: int, *, batch: int = 1000) -> Iterator[tuple[int, bytes | None]]:
+        """Every article with an id above `article_id`, oldest first, with its signature when it is an original
+        that has one (None for copies and for articles without text): what other processes stored since. Read
+        `batch` at a time: a range of the primary key, cheap however big the table, where an unbounded
+        `id > ?` lets PostgreSQL's generic plan for the prepared statement scan the whole table."""
         last = article_id
         while True:
             query = (
@@ -213,8 +214,7 @@ class ArticleStore:
             with self.engine.connect() as conn:
                 rows = conn.execute(query).all()
             for row in rows:
-                if row.minhash is not None and row.duplicate_of is None:
-                    yield row.id, row.minhash
+                yield row.id, (row.minhash if row.duplicate_of is None else None)
             if len(rows) < batch:
                 return
             last = rows[-1].id
