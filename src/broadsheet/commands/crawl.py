@@ -75,9 +75,9 @@ def crawl(
                 raise typer.Exit(1)
             out.print("no sources yet: add one from another terminal with `broadsheet source add URL`")
         if once and settings.on_postgresql:
-            from broadsheet.workers import live_workers
+            from broadsheet.workers import workers_alive
 
-            if live_workers(store.engine, settings.worker_stalled_seconds):
+            if workers_alive(settings, store.engine):
                 _once_through_workers(settings, store, all_sources=all_sources, timeout=timeout)
                 return
             err.print("no `broadsheet worker` is running on this database: crawling in this process")
@@ -96,15 +96,19 @@ def crawl(
                 crawler = build_crawler(settings, store)
                 report = asyncio.run(crawler.run_once(all_sources=all_sources))
             if not report.sources:
-                next_due = store.sources.next_due_at()
-                out.print(f"no source is due; the next is due at {next_due:%Y-%m-%d %H:%M} UTC (--all to force)"
-                          if next_due else "no source is due")  # fmt: skip
+                _nothing_due(store)
                 return
             print_summary(report)
             if not report.ok:
                 raise typer.Exit(1)  # nothing could run at all: every source failed
             return
         asyncio.run(_forever(build_crawler(settings, store)))
+
+
+def _nothing_due(store: Store) -> None:
+    next_due = store.sources.next_due_at()
+    out.print(f"no source is due; the next is due at {next_due:%Y-%m-%d %H:%M} UTC (--all to force)"
+              if next_due else "no source is due")  # fmt: skip
 
 
 def _once_through_workers(settings: Settings, store: Store, *, all_sources: bool, timeout: float) -> None:
@@ -120,9 +124,7 @@ def _once_through_workers(settings: Settings, store: Store, *, all_sources: bool
     if out.is_terminal:
         out.print()
     if not result.sources:
-        next_due = store.sources.next_due_at()
-        out.print(f"no source is due; the next is due at {next_due:%Y-%m-%d %H:%M} UTC (--all to force)"
-                  if next_due else "no source is due")  # fmt: skip
+        _nothing_due(store)
         return
     for line in result.summary_lines():
         out.print(line)

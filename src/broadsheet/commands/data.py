@@ -73,9 +73,9 @@ def _run_steps() -> None:
 
     with opened() as (settings, store):
         if settings.on_postgresql:
-            from broadsheet.workers import live_workers
+            from broadsheet.workers import workers_alive
 
-            if live_workers(store.engine, settings.worker_stalled_seconds):
+            if workers_alive(settings, store.engine):
                 _steps_through_workers(settings, store)
                 return
         for step in build_steps(settings, store):

@@ -9,6 +9,7 @@ from broadsheet.workers.status import (
     queue_status,
     retry_failed,
     wait_for,
+    workers_alive,
 )
 from broadsheet.workers.tasks import QUEUES, defer_polls, defer_steps, job_conninfo, open_jobs, run_worker
 
@@ -26,4 +27,5 @@ __all__ = [
     "retry_failed",
     "run_worker",
     "wait_for",
+    "workers_alive",
 ]

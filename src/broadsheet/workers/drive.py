@@ -13,7 +13,7 @@ from broadsheet.config import Settings
 from broadsheet.errors import BroadsheetError, NotFoundError
 from broadsheet.models import Source
 from broadsheet.store import Store
-from broadsheet.workers.status import failed_among, live_workers, wait_for
+from broadsheet.workers.status import failed_among, wait_for, workers_alive
 from broadsheet.workers.tasks import defer_polls, defer_steps, open_jobs
 
 __all__ = ["QueuedCrawl", "crawl_through_queue", "steps_through_queue"]
@@ -58,7 +58,7 @@ async def crawl_through_queue(
     """Queue a poll of every due source (all with `all_sources`), wait until workers did them and the steps
     after them. Raises BroadsheetError when no worker is alive to do it, or when `timeout` passes first (the
     jobs stay queued and run when a worker comes)."""
-    if live_workers(store.engine, settings.worker_stalled_seconds) == 0:
+    if not workers_alive(settings, store.engine):
         raise BroadsheetError(
             "no worker is running on this database: start one with `broadsheet worker` (on any machine that "
             "reaches it), then run this again"

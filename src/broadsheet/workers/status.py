@@ -15,6 +15,8 @@ from datetime import datetime
 from procrastinate import App
 from sqlalchemy import Engine, text
 
+from broadsheet.config import Settings
+
 __all__ = [
     "FailedJob",
     "QueueStatus",
@@ -57,6 +59,11 @@ def live_workers(engine: Engine, stalled_seconds: float) -> int:
                 {"seconds": stalled_seconds},
             ).scalar_one()
         )  # fmt: skip
+
+
+def workers_alive(settings: Settings, engine: Engine) -> bool:
+    """Whether any worker on this database has sent a heartbeat within `worker_stalled_seconds`."""
+    return live_workers(engine, settings.worker_stalled_seconds) > 0
 
 
 def queue_status(engine: Engine, stalled_seconds: float, *, failed_limit: int = 20) -> QueueStatus:

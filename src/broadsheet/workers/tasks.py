@@ -41,7 +41,7 @@ from broadsheet.clock import utcnow
 from broadsheet.config import Settings
 from broadsheet.errors import ConfigError, NotFoundError
 from broadsheet.pipeline.steps import run_step
-from broadsheet.store import Store, compact_index
+from broadsheet.store import Store
 
 if TYPE_CHECKING:
     from broadsheet.pipeline.crawl import Crawler, Poller
@@ -338,16 +338,9 @@ async def retry_stalled(context: JobContext, timestamp: int) -> None:
     queueing_lock="tidy_search_index",
 )
 async def tidy_search_index(context: JobContext, timestamp: int) -> None:
-    """Keep the search index in few segments (store.search.compact_index; nothing to do on PostgreSQL's GIN
-    index, which PostgreSQL keeps itself)."""
-    state = _state(context)
-    settings = state.settings
-    await asyncio.to_thread(
-        compact_index,
-        state.store,
-        above=settings.search_max_segments,
-        max_seconds=settings.search_compact_seconds,
-    )
+    """The crawler's own upkeep of the search index (`Crawler.tidy_search_index`: a look, a merge in slices
+    when split; nothing to do on PostgreSQL's GIN index, which PostgreSQL keeps itself)."""
+    await _state(context).crawler.tidy_search_index()
 
 
 @app.periodic(cron="17 * * * *", periodic_id="old_jobs")
