@@ -369,8 +369,8 @@ def main() -> None:
     parser.add_argument(
         "--postgresql",
         action="store_true",
-        help="the same on PostgreSQL: a throwaway cluster from Debian's binaries (as the tests start one), "
-        "filled afresh on every run through `broadsheet import`",
+        help="the same on PostgreSQL: a cluster from Debian's binaries (as the tests start one), kept in "
+        "bench/results/ (per size) and reused like the SQLite database",
     )
     args = parser.parse_args()
 
@@ -390,11 +390,21 @@ def main() -> None:
             sys.exit(
                 "bench/web.py --postgresql needs PostgreSQL: `make system-deps` installs Debian's postgresql"
             )
-        cluster = PostgresCluster(binaries)
-        database_env["BROADSHEET_DATABASE_URL"] = cluster.database()
-        home = Path(tempfile.mkdtemp(prefix="bench-web-pg-"))
+        kept = RESULTS / f"web-pg-{args.articles}-{args.outlets}{'-no-steps' if args.no_steps else ''}"
+        if args.refill and kept.exists():
+            shutil.rmtree(kept)
+        cluster = PostgresCluster(binaries, root=kept)
+        home = kept / "home"
         try:
-            fill(home, args.articles, args.outlets, env={**(fill_env or os.environ), **database_env})
+            if cluster.has_database("bench"):
+                database_env["BROADSHEET_DATABASE_URL"] = cluster.url("bench")
+            else:
+                shutil.rmtree(home, ignore_errors=True)
+                cluster.drop(cluster.url("filling"))  # what an interrupted fill left
+                database_env["BROADSHEET_DATABASE_URL"] = cluster.database(name="filling")
+                fill(home, args.articles, args.outlets, env={**(fill_env or os.environ), **database_env})
+                cluster.rename("filling", "bench")  # only a whole fill is reused
+                database_env["BROADSHEET_DATABASE_URL"] = cluster.url("bench")
         except BaseException:
             cluster.stop()
             raise
@@ -414,7 +424,6 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.stop()
-            shutil.rmtree(home, ignore_errors=True)
 
 
 def serve_and_measure(args: argparse.Namespace, home: Path, database_env: dict[str, str]) -> None:

@@ -45,21 +45,29 @@ def _free_port() -> int:
 class PostgresCluster:
     """One running cluster; `database()` hands out a new, migrated database's SQLAlchemy URL."""
 
-    def __init__(self, binaries: Path) -> None:
+    def __init__(self, binaries: Path, root: Path | None = None) -> None:
+        """A new cluster in a temporary folder, or the one kept in `root` (made there when it is not yet),
+        which `stop()` then leaves in place for the next run (benchmarks keep their filled databases so)."""
         self.binaries = binaries
-        self.root = Path(tempfile.mkdtemp(prefix="broadsheet-pg-"))
+        self.kept = root is not None
+        self.root = root.resolve() if root is not None else Path(tempfile.mkdtemp(prefix="broadsheet-pg-"))
+        self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)  # the server's user must reach its data directory below
         self.data = self.root / "data"
         self.port = _free_port()
         self._as: list[str] = []
-        if os.geteuid() == 0:
-            self._as = ["runuser", "-u", "postgres", "--"]
-            self.data.mkdir()
-            owner = pwd.getpwnam("postgres")
-            os.chown(self.data, owner.pw_uid, owner.pw_gid)
         self._names = itertools.count(1)
         self._template = ""
-        self._run("initdb", "-D", str(self.data), "-U", USER, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8")
+        existing = (self.data / "PG_VERSION").exists()
+        if os.geteuid() == 0:
+            self._as = ["runuser", "-u", "postgres", "--"]
+            self.data.mkdir(exist_ok=True)
+            owner = pwd.getpwnam("postgres")
+            os.chown(self.data, owner.pw_uid, owner.pw_gid)
+        if not existing:
+            self._run(
+                "initdb", "-D", str(self.data), "-U", USER, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"
+            )
         self.options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
@@ -105,10 +113,10 @@ class PostgresCluster:
         ) as conn:
             conn.execute(sql)  # our own names, never user input
 
-    def database(self, *, migrated: bool = True) -> str:
-        """A new empty database's URL: migrated to the newest schema (copied from a template migrated once)
-        unless `migrated` is false."""
-        name = f"test_{next(self._names)}"
+    def database(self, *, migrated: bool = True, name: str = "") -> str:
+        """A new empty database's URL (named `name`, or test_N): migrated to the newest schema (copied from a
+        template migrated once) unless `migrated` is false."""
+        name = name or f"test_{next(self._names)}"
         if not migrated:
             self._execute(f"CREATE DATABASE {name}")
             return self.url(name)
@@ -125,12 +133,28 @@ class PostgresCluster:
         self._execute(f"CREATE DATABASE {name} TEMPLATE {self._template}")
         return self.url(name)
 
+    def rename(self, old: str, new: str) -> None:
+        self._execute(f"DROP DATABASE IF EXISTS {new} WITH (FORCE)")
+        self._execute(f"ALTER DATABASE {old} RENAME TO {new}")
+
     def drop(self, url: str) -> None:
         """Remove a database `database()` handed out, whoever is still connected to it."""
         name = url.rsplit("/", 1)[1]
         self._execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
+    def has_database(self, name: str) -> bool:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user=USER, dbname="postgres", autocommit=True
+        ) as conn:
+            return (
+                conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+            )
+
     def stop(self) -> None:
+        """Stop the server; a temporary cluster is removed, a kept one is shut down cleanly and kept."""
+        if self.kept:
+            self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+            return
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:

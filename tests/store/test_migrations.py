@@ -35,7 +35,7 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     Store.open(url).close()
     store = Store.open(url)
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0013"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0014"
 
 
 def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
@@ -44,7 +44,7 @@ def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
     url = postgres.database(migrated=False)
     engine = connect(url)
     try:
-        assert migrate(engine) == "0013"
+        assert migrate(engine) == "0014"
         with engine.connect() as conn:
             tables = set(
                 conn.execute(
@@ -64,7 +64,7 @@ def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
                      "(SELECT count(*) FROM pg_type WHERE typname LIKE 'procrastinate%')")
             ).scalar_one()  # fmt: skip
             assert left == 0
-        assert migrate(engine) == "0013"  # and up again
+        assert migrate(engine) == "0014"  # and up again
     finally:
         engine.dispose()
         postgres.drop(url)

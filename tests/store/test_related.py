@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
+import pytest
+from sqlalchemy import event
 from storefill import Add
 
 from broadsheet.dedupe import Action
 from broadsheet.store import Store
-from broadsheet.store.related import distinctive_terms
+from broadsheet.store import related as related_module
+from broadsheet.store.related import distinctive_terms, query_terms, rarity_scores
 from newsroom import make_stories
 
 SEALS = (
@@ -58,3 +63,63 @@ def test_distinctive_terms_skip_stopwords_numbers_and_short_words() -> None:
         "The Seal Colony of Grimsholm in 2026", "seal pups pups at the colony and it is"
     )
     assert terms == ["seal", "colony", "grimsholm", "pups"]
+
+
+def test_a_rarer_shared_word_relates_more_than_a_commoner_one(store: Store, add: Add) -> None:
+    _background(add)
+    ferries = [  # "ferries" in five articles, "Brannock" in two
+        add(
+            f"Ferries return to the strait, day {n}",
+            f"The ferries ran on time on day {n}.",
+            outlet="Ferry Log",
+        )
+        for n in range(4)
+    ]
+    here = add("Brannock ferries", "Ferries from Brannock resumed on Monday.", hours=30)
+    rare = add("Brannock quay reopens", "The quay at Brannock opened after repairs.", outlet="Quillon Post")
+    related = store.reads.related(here, limit=6)
+    assert related[0].id == rare
+    assert set(ferries) <= {c.id for c in related[1:]}
+
+
+def test_words_too_common_to_say_anything_are_left_out_and_remembered(
+    store: Store, add: Add, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(related_module, "FREQUENCY_CAP", 4)
+    _background(add)
+    for n in range(4):  # "harbour" in five articles: at the cap of four, it says nothing
+        add(f"Harbour dues rise, part {n}", f"The harbour board met on day {n}.", outlet="Harbour Log")
+    here = add("Harbour news from Grimsholm", "Grimsholm harbour took new moorings.", hours=30)
+    cousin = add("Grimsholm moorings", "Moorings at Grimsholm were laid.", outlet="Quillon Post", hours=31)
+    assert [c.id for c in store.reads.related(here)] == [cousin]
+    remembered = related_module._remembered(store.engine)
+    assert remembered.common(["harbour", "grimsholm", "moorings"]) == {"harbour"}
+    statements: list[str] = []
+    capture = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        assert [c.id for c in store.reads.related(here)] == [cousin]  # the same without counting it again
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    counted = [s for s in statements if "count(" in s]
+    assert counted  # the rarer words are counted each time
+    assert all("harbour" not in s for s in statements)
+
+
+def test_query_terms_take_the_rarest_words_found_elsewhere_headline_words_first() -> None:
+    counts = {"seal": 40, "colony": 9, "grimsholm": 1, "pups": 12, "skerries": 2000, "wardens": 10}
+    candidates = ["seal", "colony", "grimsholm", "pups", "skerries", "wardens", "unknown"]
+    # grimsholm is in this article only, skerries past the cap, unknown not counted: all left out; a
+    # headline word counts half as often
+    assert query_terms(candidates, {"seal", "pups"}, counts) == [
+        ("pups", 12),
+        ("colony", 9),
+        ("wardens", 10),
+        ("seal", 40),
+    ]
+
+
+def test_rarity_scores_add_the_weights_of_the_words_an_article_shares() -> None:
+    scores = rarity_scores([[1, 2], [2, 3]], [10, 100], archive=1000)
+    assert scores[2] == pytest.approx(math.log(100) + math.log(10))
+    assert scores[1] == pytest.approx(math.log(100)) and scores[3] == pytest.approx(math.log(10))

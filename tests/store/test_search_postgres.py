@@ -127,18 +127,36 @@ def test_searches_find_their_matches_through_the_gin_index(store: Store, add: Ad
     assert "Seq Scan" not in plan and "ix_articles_outlet_slug" not in plan, plan  # the filter is a test
 
 
+_PENDING = text("SELECT gin_clean_pending_list('ix_articles_search_vector'::regclass)")
+
+
 @on_postgresql
-def test_the_index_has_no_segments_so_compacting_and_the_crawlers_upkeep_leave_it_alone(
+def test_compacting_and_the_crawlers_upkeep_empty_the_gin_indexs_pending_list(
     store: Store, add: Add, tmp_path: Path
 ) -> None:
-    for n in range(6):
-        add(f"Quay works, day {n}", f"Day {n} of the works at the quay: the crane arrived.", hours=n)
+    def add_some(first: int) -> None:
+        for n in range(first, first + 6):
+            add(f"Quay works, day {n}", f"Day {n} of the works at the quay: the crane arrived.", hours=n)
+
+    add_some(0)
+    with store.engine.begin() as conn:  # new entries wait in the pending list: this merges them itself
+        assert conn.execute(_PENDING).scalar_one() > 0
+    add_some(6)
     assert index_segments(store) == 0
-    assert compact_index(store, above=1) == Compaction(0, True)
+    assert compact_index(store, above=1) == Compaction(1, True)
+    with store.engine.begin() as conn:
+        assert conn.execute(_PENDING).scalar_one() == 0  # compact_index merged them
+        options = conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'ix_articles_search_vector'")
+        ).scalar_one()
+        assert options == ["gin_pending_list_limit=1024"]  # migration 0014
+    add_some(12)
     settings = Settings(home=tmp_path, search_max_segments=1, search_compact_seconds=0)
     crawler = Crawler(settings, store, Ingester(store, settings), clock=lambda: T0)
     asyncio.run(crawler.tidy_search_index())
-    assert len(search(store, "crane", per_page=50).hits) == 6
+    with store.engine.begin() as conn:
+        assert conn.execute(_PENDING).scalar_one() == 0
+    assert len(search(store, "crane", per_page=50).hits) == 18
 
 
 # --- the migration ---------------------------------------------------------------------------------------------

@@ -417,10 +417,13 @@ def _queries(dialect: str, q: str) -> tuple[str, str]:
     return to_tsquery(query), to_tsquery(query, excluded=False)
 
 
+_CLEAN_PENDING_LIST = text("SELECT gin_clean_pending_list('ix_articles_search_vector'::regclass)")
+
+
 def index_segments(source: Engine | HasEngine) -> int:
     """How many segments the full-text index is in: 0 on PostgreSQL, whose GIN index has none (what it holds
-    back, its pending list, is merged by autovacuum and by inserts once it is big enough), so that
-    `compact_index` leaves it alone."""
+    back, its pending list, is merged by inserts once it passes gin_pending_list_limit, by autovacuum, and by
+    `compact_index`)."""
     engine = _engine(source)
     if engine.dialect.name != "sqlite":
         return 0
@@ -444,8 +447,15 @@ def compact_index(source: Engine | HasEngine, *, above: int, max_seconds: float 
     looks in each: finding 20 results' snippets then costs twice what it does in one segment. Merging
     rewrites the whole index, so callers do it after a bulk load or now and then, not after every write. It
     goes in steps of MERGE_STEP_PAGES pages, each its own short transaction: a writer meanwhile waits for one
-    step at most, and readers never wait (WAL)."""
+    step at most, and readers never wait (WAL).
+
+    On PostgreSQL the GIN index has no segments; what it holds back is its pending list (new entries, unsorted,
+    read by every lookup), which this merges into the index in one statement."""
     engine = _engine(source)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(_CLEAN_PENDING_LIST)
+        return Compaction(1, True)
     if index_segments(engine) <= above:
         return Compaction(0, True)
     deadline = None if max_seconds is None else time.monotonic() + max_seconds

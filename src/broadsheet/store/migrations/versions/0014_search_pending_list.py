@@ -1,0 +1,32 @@
+"""A shorter pending list for the articles' GIN search index on PostgreSQL. GIN collects new entries in an
+unsorted pending list and merges them into the index when the list passes `gin_pending_list_limit` (4 MB by
+default, some 700 articles' words); every search and every related-articles lookup reads the whole list. At
+1 MB a lookup reads at most 128 pages of it, and an insert that merges the list merges a quarter as much.
+`broadsheet import` and the crawler's daily index upkeep also empty it (`store.search.compact_index`).
+Nothing on SQLite.
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+PENDING_LIST_KB = 1024
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"ALTER INDEX ix_articles_search_vector SET (gin_pending_list_limit = {PENDING_LIST_KB})")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER INDEX ix_articles_search_vector RESET (gin_pending_list_limit)")
