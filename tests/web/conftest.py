@@ -67,3 +67,18 @@ def on_each_backend(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     if not database_url.startswith("sqlite"):
         monkeypatch.setenv("BROADSHEET_DATABASE_URL", database_url)
     return database_url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """For modules whose tests share one site built once per module: its `database_url` setting on each back end
+    in turn, "" (the home's SQLite file) and then a PostgreSQL database of its own (dropped after the module)."""
+    if request.param == "sqlite":
+        yield ""
+        return
+    cluster = request.getfixturevalue("postgres")
+    url = cluster.database()
+    try:
+        yield url
+    finally:
+        cluster.drop(url)

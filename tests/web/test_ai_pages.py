@@ -1,6 +1,7 @@
-"""The AI layer on the web, against a real server over a SQLite file filled by import and the real steps
-(enrichment, stories, briefs) on invented coverage (storyset): the article page's panel and its anchors, the
-API's contract fields, entity and topic pages, the story brief and "ask about this story" (API and form)."""
+"""The AI layer on the web, against a real server over a database (SQLite, then PostgreSQL) filled by import and
+the real steps (enrichment, stories, briefs) on invented coverage (storyset): the article page's panel and its
+anchors, the API's contract fields, entity and topic pages, the story brief and "ask about this story" (API and
+form)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,16 @@ class AISite:
 
 
 @pytest.fixture(scope="module")
-def ai_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AISite]:
+def ai_site(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[AISite]:
+    """The site on each back end in turn (conftest.module_database_url)."""
     home: Path = tmp_path_factory.mktemp("aihome")
-    settings = Settings(home=home, crawl_in_server=False, models_dir=MODELS_DIR, questions_per_minute=600)  # type: ignore[call-arg]
+    settings = Settings(
+        home=home,
+        database_url=module_database_url,
+        crawl_in_server=False,
+        models_dir=MODELS_DIR,
+        questions_per_minute=600,
+    )
     store = Store.open(settings.database)
     data = home / "coverage.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
@@ -45,6 +53,7 @@ def ai_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AISite]:
     ids = {a.url.rsplit("/", 1)[1]: a.id or 0 for a in store.articles.iter_all()}
     with running(create_app(settings, store=store)) as url, httpx.Client(base_url=url, timeout=30) as client:
         yield AISite(store, client, ids)
+    store.close()
 
 
 def _text(html: str) -> str:

@@ -15,12 +15,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from website import running
 
 from broadsheet.config import Settings
 from broadsheet.web import create_app
 from broadsheet.web.security import proxied_image
 from publisher import Publisher, stall
+
+# Every test here once on SQLite and once on PostgreSQL (conftest.on_each_backend).
+pytestmark = pytest.mark.usefixtures("on_each_backend")
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 40
 
@@ -77,20 +81,23 @@ def test_images_inside_article_text_go_through_the_proxy_too(tmp_path: Path, pub
     publisher.add("/inline.png", PNG, content_type="image/png")
     image = publisher.url("/inline.png") + "?w=640&h=480"
     settings = Settings(home=tmp_path, proxy_images=True, crawl_in_server=False, allow_private_networks=True)
-    store = Store.open(settings.database)
     record = {"url": "https://quill.example/a", "title": "Ferry timetable changes", "outlet": "Quill",
               "published": "2026-11-20T10:00:00+00:00", "text": "The ferry runs later. " * 20,
               "html": f'<p>The ferry runs later.</p><figure><img alt="Ferry -> quay" src="{image}"></figure>'}  # fmt: skip
     (tmp_path / "a.jsonl").write_text(json.dumps(record) + "\n")
-    import_jsonl(tmp_path / "a.jsonl", Ingester(store, settings))
-    app = create_app(settings, store=store)
-    with running(app) as url, httpx.Client(base_url=url, timeout=10) as web:
-        page = web.get("/articles/1").text
-        secret = app.state.context.secret
-        assert publisher.url("/inline.png") not in page  # the publisher never sees the reader
-        src = proxied_image(secret, image).replace("&", "&amp;")
-        assert f'src="{src}"' in page
-        assert web.get(proxied_image(secret, image)).content == PNG
+    store = Store.open(settings.database)
+    try:  # closed at the end: a database server's connections are given back
+        import_jsonl(tmp_path / "a.jsonl", Ingester(store, settings))
+        app = create_app(settings, store=store)
+        with running(app) as url, httpx.Client(base_url=url, timeout=10) as web:
+            page = web.get("/articles/1").text
+            secret = app.state.context.secret
+            assert publisher.url("/inline.png") not in page  # the publisher never sees the reader
+            src = proxied_image(secret, image).replace("&", "&amp;")
+            assert f'src="{src}"' in page
+            assert web.get(proxied_image(secret, image)).content == PNG
+    finally:
+        store.close()
 
 
 # --- limits, leaving readers and stalled publishers --------------------------------------------------------

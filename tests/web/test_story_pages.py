@@ -37,9 +37,12 @@ class Reader:
 
 
 @pytest.fixture(scope="module")
-def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
+def reader(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[Reader]:
+    """The reader on each back end in turn (conftest.module_database_url)."""
     home = tmp_path_factory.mktemp("storyhome")
-    settings = Settings(home=home, crawl_in_server=False, models_dir=MODELS_DIR)
+    settings = Settings(
+        home=home, database_url=module_database_url, crawl_in_server=False, models_dir=MODELS_DIR
+    )
     store = Store.open(settings.database)
     data = home / "coverage.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
@@ -51,6 +54,7 @@ def reader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reader]:
     app.state.context.clock = lambda: NOW
     with running(app) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield Reader(client, ids, settings, store)
+    store.close()
 
 
 def test_story_page_shows_every_outlet_side_by_side_with_copies_folded(reader: Reader) -> None:
