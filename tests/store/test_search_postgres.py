@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import importlib
 import random
 import re
 import sqlite3
@@ -29,10 +30,12 @@ from broadsheet.pipeline.crawl import Crawler
 from broadsheet.pipeline.ingest import Ingester
 from broadsheet.store import Store, compact_index, index_segments, search
 from broadsheet.store.db import _alembic_config, connect, migrate
+from broadsheet.store.ftsquery import parse_query, to_tsquery
 from broadsheet.store.schema import include_name, metadata
-from broadsheet.store.search import Compaction, gin_scans, snippet_html
+from broadsheet.store.search import Compaction, gin_scans, newest_floor, ranked_matches, snippet_html
 from postgres import PostgresCluster
 
+search_module = importlib.import_module("broadsheet.store.search")
 on_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
@@ -281,3 +284,56 @@ def test_the_window_and_its_cuts_are_those_of_sqlites_own_snippet_function() -> 
         assert snippet_html(marked, S, E, size) == expected, (doc, looked_for, size)
         compared += 1
     assert compared > 300
+
+
+# --- a common word among the newest ids first ------------------------------------------------------------------
+
+
+def test_the_floor_leaves_room_for_twice_the_window_among_the_newest_ids() -> None:
+    assert newest_floor(estimate=100, newest_id=10_000, window=50) == 0  # under four windows: no floor
+    # 40 % of 10 000 ids match: the newest 250 ids should hold 100 matches, twice a window of 50
+    assert newest_floor(estimate=4_000, newest_id=10_000, window=50) == 9_750
+    assert newest_floor(estimate=4_000, newest_id=0, window=50) == 0
+
+
+@on_postgresql
+def test_a_common_word_is_ranked_among_its_newest_matches_looking_at_the_newest_ids_first(
+    store: Store, add: Add, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(8)
+    for n in range(60):  # "quay" in every article, "crane" in about a third
+        add(
+            f"Quay day {n}",
+            f"The quay {'crane ' if rng.random() < 0.3 else ''}works went on, day {n}.",
+            hours=n,
+        )
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE articles")  # the estimate comes from the column's statistics
+    floors: list[int] = []
+    capture = lambda *args: floors.append(args[3]["floor"]) if "floor" in args[3] else None  # noqa: E731
+
+    def ranked(q: str) -> list[tuple[int, float]]:
+        with store.engine.connect() as conn:
+            return ranked_matches(conn, to_tsquery(parse_query(q)), limit=2, offset=1, window=3)
+
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        quay, crane = ranked("quay"), ranked("crane")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    assert floors[0] > 0 and floors[-1] > 0  # both looked among the newest ids only
+    with monkeypatch.context() as m:
+        m.setattr(search_module, "_newest_floor", lambda *_: 0)
+        assert ranked("quay") == quay and ranked("crane") == crane  # and found what a search of all finds
+        assert len(quay) == len(crane) == 2
+        # An estimate far too high puts the floor where fewer than a window match: searched again among all.
+        m.setattr(search_module, "newest_floor", lambda estimate, newest, window: newest - 3)
+        expected = ranked("crane")
+    floors.clear()
+    monkeypatch.setattr(search_module, "newest_floor", lambda estimate, newest, window: newest - 3)
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        assert ranked("crane") == expected == crane
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    assert floors[0] > 0 and floors[-1] == 0
