@@ -310,7 +310,10 @@ def test_a_common_word_is_ranked_among_its_newest_matches_looking_at_the_newest_
     with store.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE articles")  # the estimate comes from the column's statistics
     floors: list[int] = []
-    capture = lambda *args: floors.append(args[3]["floor"]) if "floor" in args[3] else None  # noqa: E731
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if "search_vector @@" in statement and not statement.startswith("EXPLAIN"):
+            floors.append(params.get("floor", 0))
 
     def ranked(q: str) -> list[tuple[int, float]]:
         with store.engine.connect() as conn:

@@ -130,15 +130,17 @@ _UNINDEXED_FILTERS = {
 
 
 @functools.cache
-def _postgresql_ranked(filters: tuple[str, ...]) -> TextClause:
+def _postgresql_ranked(filters: tuple[str, ...], floor: bool = False) -> TextClause:
     """The same on PostgreSQL: the GIN index finds the matches (copies have no search_vector, so none), and
-    ts_rank_cd reads the tsvectors of the newest window only. `:floor` leaves out the older articles (0: none;
-    see `_newest_floor`); `found` is how many the window held."""
-    restrict = "".join(f" AND {_UNINDEXED_FILTERS[name]}" for name in filters)
+    ts_rank_cd reads the tsvectors of the newest window only. With `floor`, `:floor` leaves out the older
+    articles (see `_newest_floor`; without, there is no test of the id at all, which the planner could take
+    for a reason to start from the primary key); `found` is how many the window held."""
+    restrict = " AND id > :floor" if floor else ""
+    restrict += "".join(f" AND {_UNINDEXED_FILTERS[name]}" for name in filters)
     return _with_date_types(
         text(
             f"SELECT id, {TS_RANK} AS score, count(*) OVER () AS found FROM (SELECT id, search_vector "
-            f"FROM articles WHERE search_vector @@ to_tsquery('{TS_CONFIG}', :q) AND id > :floor{restrict} "
+            f"FROM articles WHERE search_vector @@ to_tsquery('{TS_CONFIG}', :q){restrict} "
             "ORDER BY id DESC LIMIT :window) AS newest ORDER BY score DESC, id DESC LIMIT :limit OFFSET :offset"
         ),
         filters,
@@ -226,14 +228,16 @@ def ranked_matches(
     its newest `window`, best first; a higher rank is a better match. `filters` name columns of _FILTERS."""
     filters = filters or {}
     params: dict[str, Any] = {"q": match, "window": window, "limit": limit, "offset": offset, **filters}
-    statement = _RANKED[conn.dialect.name](tuple(name for name in _FILTERS if name in filters))
+    names = tuple(name for name in _FILTERS if name in filters)
     if conn.dialect.name != "postgresql":
-        return [(row.id, row.score) for row in conn.execute(statement, params)]
+        return [(row.id, row.score) for row in conn.execute(_RANKED[conn.dialect.name](names), params)]
     floor = 0 if filters else _newest_floor(conn, match, window)
     with gin_scans(conn):
-        rows = conn.execute(statement, {**params, "floor": floor}).all()
-        if floor and (not rows or rows[0].found < window):  # fewer than estimated: among them all after all
-            rows = conn.execute(statement, {**params, "floor": 0}).all()
+        rows = []
+        if floor:
+            rows = conn.execute(_postgresql_ranked(names, floor=True), {**params, "floor": floor}).all()
+        if not floor or not rows or rows[0].found < window:  # fewer than estimated: among them all after all
+            rows = conn.execute(_postgresql_ranked(names), params).all()
     return [(row.id, row.score) for row in rows]
 
 
