@@ -15,13 +15,13 @@ import math
 import re
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Engine, TextClause, bindparam, text
+from sqlalchemy import Connection, Engine, Row, TextClause, bindparam, text
 
 from broadsheet.errors import SearchQueryError, StoreError
 from broadsheet.models import SearchHit, SearchPage
@@ -233,7 +233,7 @@ def ranked_matches(
         return [(row.id, row.score) for row in conn.execute(_RANKED[conn.dialect.name](names), params)]
     floor = 0 if filters else _newest_floor(conn, match, window)
     with gin_scans(conn):
-        rows = []
+        rows: Sequence[Row[Any]] = []
         if floor:
             rows = conn.execute(_postgresql_ranked(names, floor=True), {**params, "floor": floor}).all()
         if not floor or not rows or rows[0].found < window:  # fewer than estimated: among them all after all
