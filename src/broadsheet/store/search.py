@@ -200,14 +200,17 @@ def gin_scans(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
-    before = conn.execute(_PLANNER_SETTINGS).one()
-    conn.execute(_SET_PLANNER, {"seqscan": "off", "indexscan": "off"})
+    before = conn.execute(_SWITCH_TO_GIN).one()
     yield
     conn.execute(_SET_PLANNER, {"seqscan": before.seqscan, "indexscan": before.indexscan})
 
 
-_PLANNER_SETTINGS = text(
-    "SELECT current_setting('enable_seqscan') AS seqscan, current_setting('enable_indexscan') AS indexscan"
+# The settings read, then set, in one round trip: the subquery (kept one by OFFSET 0) gives its row before the
+# outer select sets anything.
+_SWITCH_TO_GIN = text(
+    "SELECT now_.seqscan, now_.indexscan, set_config('enable_seqscan', 'off', true), "
+    "set_config('enable_indexscan', 'off', true) FROM (SELECT current_setting('enable_seqscan') AS seqscan, "
+    "current_setting('enable_indexscan') AS indexscan OFFSET 0) AS now_"
 )
 # Local to the transaction (the third argument), like SET LOCAL: nothing outlives it.
 _SET_PLANNER = text(
