@@ -9,7 +9,7 @@ from sqlalchemy import event
 from storefill import Add
 
 from broadsheet.dedupe import Action
-from broadsheet.store import Store
+from broadsheet.store import Store, compact_index
 from broadsheet.store import related as related_module
 from broadsheet.store.related import distinctive_terms, query_terms, rarity_scores
 from newsroom import make_stories
@@ -86,6 +86,7 @@ def test_words_too_common_to_say_anything_are_left_out_and_remembered(
     store: Store, add: Add, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(related_module, "FREQUENCY_CAP", 4)
+    monkeypatch.setattr(related_module, "KEEP_FROM", 3)  # counts of three and more are remembered
     _background(add)
     for n in range(4):  # "harbour" in five articles: at the cap of four, it says nothing
         add(f"Harbour dues rise, part {n}", f"The harbour board met on day {n}.", outlet="Harbour Log")
@@ -93,17 +94,30 @@ def test_words_too_common_to_say_anything_are_left_out_and_remembered(
     cousin = add("Grimsholm moorings", "Moorings at Grimsholm were laid.", outlet="Quillon Post", hours=31)
     assert [c.id for c in store.reads.related(here)] == [cousin]
     remembered = related_module._remembered(store.engine)
-    assert remembered.common(["harbour", "grimsholm", "moorings"]) == {"harbour"}
-    statements: list[str] = []
-    capture = lambda *args: statements.append(args[2])  # noqa: E731
+    assert remembered.counts(["harbour", "grimsholm", "moorings"]) == {"harbour": 4}
+    statements: list[tuple[str, str]] = []
+    capture = lambda *args: statements.append((args[2], repr(args[3])))  # noqa: E731
     event.listen(store.engine, "before_cursor_execute", capture)
     try:
         assert [c.id for c in store.reads.related(here)] == [cousin]  # the same without counting it again
     finally:
         event.remove(store.engine, "before_cursor_execute", capture)
-    counted = [s for s in statements if "count(" in s]
-    assert counted  # the rarer words are counted each time
-    assert all("harbour" not in s for s in statements)
+    counted = [params for statement, params in statements if "count(" in statement]
+    assert any("grimsholm" in params for params in counted)  # the rarer words are counted each time
+    assert all("harbour" not in params for _, params in statements)
+
+
+def test_a_remembered_word_still_finds_its_newest_articles(
+    store: Store, add: Add, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(related_module, "KEEP_FROM", 2)
+    _background(add)
+    here = add("Brannock ferries", "Ferries from Brannock resumed on Monday.", hours=30)
+    rare = add("Brannock quay reopens", "The quay at Brannock opened after repairs.", outlet="Quillon Post")
+    first = [c.id for c in store.reads.related(here)]
+    assert first[0] == rare
+    assert related_module._remembered(store.engine).counts(["brannock"]) == {"brannock": 2}
+    assert [c.id for c in store.reads.related(here)] == first  # its articles found without counting it
 
 
 def test_query_terms_take_the_rarest_words_found_elsewhere_headline_words_first() -> None:
@@ -123,3 +137,49 @@ def test_rarity_scores_add_the_weights_of_the_words_an_article_shares() -> None:
     scores = rarity_scores([[1, 2], [2, 3]], [10, 100], archive=1000)
     assert scores[2] == pytest.approx(math.log(100) + math.log(10))
     assert scores[1] == pytest.approx(math.log(100)) and scores[3] == pytest.approx(math.log(10))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_finds_a_remembered_common_words_newest_articles_among_the_newest_ids(
+    store: Store, add: Add, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(related_module, "KEEP_FROM", 2)
+    monkeypatch.setattr(related_module, "PER_WORD", 2)  # a word in 8 articles or more is looked for so
+    _background(add)
+    for n in range(12):
+        add(f"Ferries return, day {n}", f"The ferries ran on day {n}.", outlet=f"Ferry Log {n % 3}", hours=n)
+    here = add("Brannock ferries", "Ferries from Brannock resumed on Monday.", hours=30)
+    add("Brannock quay reopens", "The quay at Brannock opened after repairs.", outlet="Quillon Post")
+    first = [c.id for c in store.reads.related(here)]
+    floors: list[list[int]] = []
+    capture = lambda *args: floors.append(args[3]["floors"]) if "floors" in args[3] else None  # noqa: E731
+    event.listen(store.engine, "before_cursor_execute", capture)
+    try:
+        assert [c.id for c in store.reads.related(here)] == first
+    finally:
+        event.remove(store.engine, "before_cursor_execute", capture)
+    assert floors and all(f > 0 for f in floors[0])  # "ferries" (13 articles) among the newest ids only
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_postgresql_takes_a_common_words_count_from_its_statistics_instead_of_counting_it(
+    store: Store, add: Add
+) -> None:
+    _background(add)
+    for n in range(30):
+        add(
+            f"Harbour dues rise, part {n}",
+            f"The harbour board met on day {n}.",
+            outlet="Harbour Log",
+            hours=n,
+        )
+    compact_index(store, above=1)  # after a bulk load: the pending list merged, the statistics made again
+    # Words stored since are in no statistics yet (at this size, every word stored before is).
+    here = add("Harbour news from Zephyrine", "Zephyrine harbour took new moorings.", hours=40)
+    cousin = add("Zephyrine moorings", "Moorings at Zephyrine were laid.", outlet="Quillon Post", hours=41)
+    with store.engine.connect() as conn:
+        counts, counted = related_module._postgresql_counts(conn, ["harbour", "zephyrine", "moorings"], {})
+    assert counts == {"harbour": 31, "zephyrine": 2, "moorings": 2}  # 31: ANALYZE's rows, before `here`
+    assert sorted(counted) == ["moorings", "zephyrine"]  # counted from the index, with their newest articles
+    assert sorted(counted["zephyrine"]) == [here, cousin]
+    assert store.reads.related(here)[0].id == cousin

@@ -21,7 +21,7 @@ from broadsheet.models import ArticleCard
 from broadsheet.store.cards import cards_by_id
 from broadsheet.store.ftsquery import WORDS, Term, fts_any, ts_any
 from broadsheet.store.schema import articles
-from broadsheet.store.search import TS_CONFIG, TS_RANK, gin_scans, ranked_matches
+from broadsheet.store.search import TS_CONFIG, TS_RANK, gin_scans, newest_floor, ranked_matches
 
 __all__ = ["distinctive_terms", "related_cards"]
 
@@ -30,10 +30,11 @@ PROBE_TERMS = 16  # words whose frequency is looked up
 QUERY_TERMS = 8  # of those, the rarest that also occur elsewhere
 FREQUENCY_CAP = 2000  # counting stops here: more than this and a word says little about the subject
 CANDIDATES = 400  # SQLite: the newest matches ranked by bm25; bounds the work whatever the words
-PER_WORD = 100  # PostgreSQL: each query word's newest matches scored (see _postgresql_ranked)
+PER_WORD = 30  # PostgreSQL: each query word's newest matches scored (see _postgresql_ranked)
 SHORTLIST_FACTOR = 2  # PostgreSQL: how many of the best scored are ranked by ts_rank_cd, per result wanted
 SAME_OUTLET = 2  # at most this many from the article's own outlet, after the others
-KEEP_SECONDS = 600.0  # how long a common word is remembered as one (a word's share of news moves slowly)
+KEEP_FROM = FREQUENCY_CAP // 10  # counts this high are remembered (counting costs a visit per article) ...
+KEEP_SECONDS = 600.0  # ... for this long: a word's share of the news moves slowly
 KEEP_WORDS = 100_000  # the most remembered per database (the least recently used go first): a few MB
 
 _STOPWORDS_TEXT = """a about above after again against all also am an and any are as at be because been before being
@@ -65,10 +66,10 @@ def distinctive_terms(title: str, lead: str, limit: int = PROBE_TERMS) -> list[s
     return chosen[:limit]
 
 
-# How many articles hold a word, counted up to FREQUENCY_CAP, each back end's own index answering: FTS5 reads
-# the word's list of articles in its index. A GIN index cannot count without visiting the table's rows, so
+# How many articles hold a word, counted up to a cap, each back end's own index answering: FTS5 reads the
+# word's list of articles in its index. A GIN index cannot count without visiting the table's rows, so
 # PostgreSQL counts all the words in one statement (one round trip) and, in the same pass, keeps each word's
-# newest PER_WORD articles, which are all the ranking needs.
+# newest PER_WORD articles, which are all the ranking needs (exact when the count is under the cap).
 _FREQUENCY_SQLITE = text(
     "SELECT count(*) FROM (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q LIMIT :cap)"
 )
@@ -78,41 +79,97 @@ _WORDS_POSTGRESQL = text(
     f"(SELECT id FROM articles WHERE search_vector @@ to_tsquery('{TS_CONFIG}', words.q) LIMIT :cap) AS m) "
     "AS found ORDER BY words.i"
 ).bindparams(bindparam("queries", type_=ARRAY(Text())))
+# The newest PER_WORD articles of remembered words (no count needed), each looked for among the ids above its
+# floor (search.newest_floor: the newest ids that should hold twice as many), so that a word in 1 500 articles
+# costs a visit to some 200 of them (a BitmapAnd with the primary key), not to all.
+_NEWEST_POSTGRESQL = text(
+    "SELECT words.i - 1 AS word, m.id FROM unnest(:queries, :floors) WITH ORDINALITY AS words(q, floor, i) "
+    "CROSS JOIN LATERAL (SELECT id FROM articles "
+    f"WHERE search_vector @@ to_tsquery('{TS_CONFIG}', words.q) AND id > words.floor "
+    "ORDER BY id DESC LIMIT :per_word) AS m"
+).bindparams(bindparam("queries", type_=ARRAY(Text())), bindparam("floors", type_=ARRAY(BigInteger())))
 # ts_rank_cd with the same weights as search (a headline word counts ten times one in the text).
 _RERANK = text(
     f"SELECT id, {TS_RANK} AS score FROM articles WHERE id = ANY(:ids) ORDER BY score DESC, id DESC"
 ).bindparams(bindparam("ids", type_=ARRAY(BigInteger())))
 _ARCHIVE_SIZE = text("SELECT coalesce(max(id), 0) FROM articles")
+# The commonest lexemes of the search column, with the share of articles holding each (ANALYZE's sample).
+_COMMONEST = text(
+    "SELECT common.lexeme, common.share, greatest(c.reltuples, 0) AS articles "
+    "FROM pg_stats AS s JOIN pg_class AS c ON c.oid = CAST(quote_ident(s.tablename) AS regclass) "
+    "CROSS JOIN LATERAL unnest(CAST(CAST(s.most_common_elems AS text) AS text[]), s.most_common_elem_freqs) "
+    "AS common(lexeme, share) "
+    "WHERE s.schemaname = current_schema() AND s.tablename = 'articles' AND s.attname = 'search_vector'"
+)
+_LEXEMES = text(
+    f"SELECT w.word, (SELECT min(t.lexeme) FROM unnest(to_tsvector('{TS_CONFIG}', w.word)) AS t) AS lexeme "
+    "FROM unnest(:words) AS w(word)"
+).bindparams(bindparam("words", type_=ARRAY(Text())))
 _BACK_ENDS = frozenset({"sqlite", "postgresql"})
 
 
 class _Remembered:
-    """What one database's related lookups remember, shared by a process's threads: the common words (held
-    by FREQUENCY_CAP articles or more, which the lookups leave out, and which are the dear ones to count:
-    a visit per article) for KEEP_SECONDS, and about how many articles there are. Rarer words are counted
-    each time, so a new article is related to the others as soon as it is stored."""
+    """What one database's related lookups remember, shared by a process's threads: how many articles hold
+    the commoner words (KEEP_FROM or more: the dear ones to count, and the ones article after article asks
+    about) for KEEP_SECONDS, and about how many articles there are. Rarer words are counted each time, so a
+    new article is related to the others as soon as it is stored."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._common: OrderedDict[str, float] = OrderedDict()
+        self._counts: OrderedDict[str, tuple[int, float]] = OrderedDict()
         self._archive = (0, -KEEP_SECONDS)
+        self._statistics: tuple[dict[str, int], float] = ({}, -KEEP_SECONDS)
+        self._lexemes: OrderedDict[str, str] = OrderedDict()
 
-    def common(self, words: list[str]) -> set[str]:
+    def statistics(self, conn: Connection) -> dict[str, int]:
+        """PostgreSQL's estimate of how many articles hold each of the commonest lexemes (from the search
+        column's statistics: frequency among the rows sampled by ANALYZE, times the table's rows), read again
+        after KEEP_SECONDS; empty before the first ANALYZE."""
         now = time.monotonic()
         with self._lock:
-            found = {w for w in words if now - self._common.get(w, -KEEP_SECONDS) <= KEEP_SECONDS}
-            for word in found:
-                self._common.move_to_end(word)
+            found, read = self._statistics
+        if now - read <= KEEP_SECONDS:
+            return found
+        rows = conn.execute(_COMMONEST).all()
+        found = {row.lexeme: round(row.share * row.articles) for row in rows if row.lexeme is not None}
+        with self._lock:
+            self._statistics = (found, now)
         return found
 
-    def remember_common(self, words: list[str]) -> None:
+    def lexemes(self, conn: Connection, words: list[str]) -> dict[str, str]:
+        """Each word as the search index holds it (stemmed, accents off); "" for none (a stop word)."""
+        with self._lock:
+            found = {w: self._lexemes[w] for w in words if w in self._lexemes}
+        missing = [w for w in words if w not in found]
+        if missing:
+            rows = conn.execute(_LEXEMES, {"words": missing}).all()
+            with self._lock:
+                for row in rows:
+                    found[row.word] = self._lexemes[row.word] = row.lexeme or ""
+                while len(self._lexemes) > KEEP_WORDS:
+                    self._lexemes.popitem(last=False)
+        return found
+
+    def counts(self, words: list[str]) -> dict[str, int]:
         now = time.monotonic()
+        found: dict[str, int] = {}
         with self._lock:
             for word in words:
-                self._common[word] = now
-                self._common.move_to_end(word)
-            while len(self._common) > KEEP_WORDS:
-                self._common.popitem(last=False)
+                kept = self._counts.get(word)
+                if kept is not None and now - kept[1] <= KEEP_SECONDS:
+                    found[word] = kept[0]
+                    self._counts.move_to_end(word)
+        return found
+
+    def remember(self, counts: dict[str, int]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for word, count in counts.items():
+                if count >= KEEP_FROM:
+                    self._counts[word] = (count, now)
+                    self._counts.move_to_end(word)
+            while len(self._counts) > KEEP_WORDS:
+                self._counts.popitem(last=False)
 
     def archive(self, conn: Connection) -> int:
         """About how many articles there are (the highest id), read again after KEEP_SECONDS."""
@@ -154,14 +211,60 @@ def _sqlite_frequencies(conn: Connection, words: list[str]) -> dict[str, int]:
     }
 
 
-def _postgresql_words(conn: Connection, words: list[str]) -> dict[str, tuple[int, list[int]]]:
-    """How many articles hold each word (up to FREQUENCY_CAP), and its newest PER_WORD of them."""
+def _postgresql_words(conn: Connection, words: list[str], cap: int) -> dict[str, tuple[int, list[int]]]:
+    """How many articles hold each word (up to `cap`), and its newest PER_WORD of them (all of them
+    looked at only when the count is under the cap)."""
     if not words:
         return {}
-    params = {"queries": [_any_word(conn, [w]) for w in words], "cap": FREQUENCY_CAP, "per_word": PER_WORD}
+    params = {"queries": [_any_word(conn, [w]) for w in words], "cap": cap, "per_word": PER_WORD}
     with gin_scans(conn):
         rows = conn.execute(_WORDS_POSTGRESQL, params).all()
     return {word: (int(row.n), list(row.newest or [])) for word, row in zip(words, rows, strict=True)}
+
+
+def _postgresql_newest(conn: Connection, counted: dict[str, int], archive: int) -> dict[str, list[int]]:
+    """The newest PER_WORD articles of each of `counted`'s words, held by about that many articles each."""
+    floors = {word: newest_floor(n, archive, PER_WORD) for word, n in counted.items()}
+    newest: dict[str, list[int]] = {word: [] for word in counted}
+    low = [word for word, floor in floors.items() if not floor]  # few enough: all of them looked at
+    for word, (_, ids) in _postgresql_words(conn, low, FREQUENCY_CAP).items():
+        newest[word] = ids
+    high = [word for word, floor in floors.items() if floor]
+    if high:
+        params = {
+            "queries": [_any_word(conn, [w]) for w in high],
+            "floors": [floors[w] for w in high],
+            "per_word": PER_WORD,
+        }
+        with gin_scans(conn):
+            for row in conn.execute(_NEWEST_POSTGRESQL, params):
+                newest[high[row.word]].append(int(row.id))
+    return newest
+
+
+def _postgresql_counts(
+    conn: Connection, candidates: list[str], known: dict[str, int]
+) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """How many articles hold each candidate word, and the newest articles of those counted here. The words
+    PostgreSQL's statistics list among the column's commonest (migration 0014 keeps 10 000 of them: at
+    200 000 articles, every word in more than ~600) take its estimate: counting one of those from the GIN
+    index would build a list of every article holding it, 20 ms for a word in half of them. The rest are
+    rarer, and counted."""
+    statistics = _remembered(conn.engine).statistics(conn)
+    lexemes = _remembered(conn.engine).lexemes(conn, [w for w in candidates if w not in known])
+    counts = dict(known)
+    to_count = []
+    for word in candidates:
+        if word in known:
+            continue
+        estimate = statistics.get(lexemes.get(word, ""))
+        if estimate is not None:
+            counts[word] = estimate
+        else:
+            to_count.append(word)
+    found = _postgresql_words(conn, to_count, FREQUENCY_CAP)
+    counts.update({w: n for w, (n, _) in found.items()})
+    return counts, {w: ids for w, (n, ids) in found.items() if n < FREQUENCY_CAP}
 
 
 def query_terms(candidates: list[str], in_title: set[str], counts: dict[str, int]) -> list[tuple[str, int]]:
@@ -203,13 +306,12 @@ def related_cards(conn: Connection, article_id: int, limit: int) -> list[Article
     candidates = distinctive_terms(row.title, row.lead)
     in_title = set(distinctive_terms(row.title, ""))
     remembered = _remembered(conn.engine)
-    common = remembered.common(candidates)
-    to_count = [word for word in candidates if word not in common]
+    known = remembered.counts(candidates)
     # Copies are not in the index; the article itself and what it is a copy of are dropped here.
     excluded = {article_id, row.duplicate_of}
     wanted = limit * 4 + len(excluded)
     if conn.dialect.name == "sqlite":
-        counts = _sqlite_frequencies(conn, to_count)
+        counts = {**known, **_sqlite_frequencies(conn, [w for w in candidates if w not in known])}
         terms = query_terms(candidates, in_title, counts)
         scored = (
             ranked_matches(conn, _any_word(conn, [t for t, _ in terms]), limit=wanted, window=CANDIDATES)
@@ -217,11 +319,15 @@ def related_cards(conn: Connection, article_id: int, limit: int) -> list[Article
             else []
         )
     else:
-        found = _postgresql_words(conn, to_count)
-        counts = {word: n for word, (n, _) in found.items()}
+        counts, newest = _postgresql_counts(conn, candidates, known)
         terms = query_terms(candidates, in_title, counts)
-        scored = _postgresql_ranked(conn, terms, [found[t][1] for t, _ in terms], wanted) if terms else []
-    remembered.remember_common([word for word, n in counts.items() if n >= FREQUENCY_CAP])
+        archive = remembered.archive(conn)
+        missing = {t: n for t, n in terms if t not in newest}  # remembered: counted on an earlier page
+        newest.update(_postgresql_newest(conn, missing, archive) if missing else {})
+        scored = (
+            _postgresql_ranked(conn, terms, [newest[t] for t, _ in terms], archive, wanted) if terms else []
+        )
+    remembered.remember({w: n for w, n in counts.items() if w not in known})
     ids = [i for i, _ in scored if i not in excluded]
     if not ids:
         return []
@@ -233,13 +339,13 @@ def related_cards(conn: Connection, article_id: int, limit: int) -> list[Article
 
 
 def _postgresql_ranked(
-    conn: Connection, terms: list[tuple[str, int]], matches: list[list[int]], wanted: int
+    conn: Connection, terms: list[tuple[str, int]], matches: list[list[int]], archive: int, wanted: int
 ) -> list[tuple[int, float]]:
     """PostgreSQL ranks in two stages, because a tsvector is stored compressed and out of line, so that
     ranking one costs ~20 µs and FTS5's way (bm25 over the newest CANDIDATES matches of any word) ~10 ms a
-    page. The newest PER_WORD articles of each word (found while counting it) are scored by the rarity of the
-    words they share with the article (`rarity_scores`), and ts_rank_cd orders the best of them."""
-    scores = rarity_scores(matches, [n for _, n in terms], _remembered(conn.engine).archive(conn))
+    page. The newest PER_WORD articles of each word (most found while counting it) are scored by the rarity of
+    the words they share with the article (`rarity_scores`), and ts_rank_cd orders the best of them."""
+    scores = rarity_scores(matches, [n for _, n in terms], archive)
     shortlist = sorted(scores, key=lambda i: (-scores[i], -i))[: wanted * SHORTLIST_FACTOR]
     if not shortlist:
         return []

@@ -463,6 +463,7 @@ def _queries(dialect: str, q: str) -> tuple[str, str]:
 
 
 _CLEAN_PENDING_LIST = text("SELECT gin_clean_pending_list('ix_articles_search_vector'::regclass)")
+_ANALYZE = text("ANALYZE articles (search_vector)")
 
 
 def index_segments(source: Engine | HasEngine) -> int:
@@ -495,11 +496,14 @@ def compact_index(source: Engine | HasEngine, *, above: int, max_seconds: float 
     step at most, and readers never wait (WAL).
 
     On PostgreSQL the GIN index has no segments; what it holds back is its pending list (new entries, unsorted,
-    read by every lookup), which this merges into the index in one statement."""
+    read by every lookup), which this merges into the index in one statement; the search column's statistics
+    (its commonest words, which related articles read) are then made again, as after a bulk load they would
+    otherwise wait for autovacuum."""
     engine = _engine(source)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(_CLEAN_PENDING_LIST)
+            conn.execute(_ANALYZE)
         return Compaction(1, True)
     if index_segments(engine) <= above:
         return Compaction(0, True)
