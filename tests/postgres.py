@@ -68,6 +68,14 @@ class PostgresCluster:
             self._run(
                 "initdb", "-D", str(self.data), "-U", USER, "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8"
             )
+        elif (self.data / "postmaster.pid").exists():
+            # A kept cluster's server outlived a run that was killed: stopped, to be started on a new port.
+            # (A pid file a crashed server left behind is PostgreSQL's own to clear on start.)
+            subprocess.run(
+                [*self._as, str(binaries / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop"],
+                capture_output=True,
+                cwd=self.root,
+            )
         self.options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
