@@ -178,7 +178,9 @@ def test_postgresql_takes_a_common_words_count_from_its_statistics_instead_of_co
     here = add("Harbour news from Zephyrine", "Zephyrine harbour took new moorings.", hours=40)
     cousin = add("Zephyrine moorings", "Moorings at Zephyrine were laid.", outlet="Quillon Post", hours=41)
     with store.engine.connect() as conn:
-        counts, counted = related_module._postgresql_counts(conn, ["harbour", "zephyrine", "moorings"], {})
+        remembered = related_module._remembered(store.engine)
+        words = ["harbour", "zephyrine", "moorings"]
+        counts, counted = related_module._postgresql_counts(conn, remembered, words, {})
     assert counts == {"harbour": 31, "zephyrine": 2, "moorings": 2}  # 31: ANALYZE's rows, before `here`
     assert sorted(counted) == ["moorings", "zephyrine"]  # counted from the index, with their newest articles
     assert sorted(counted["zephyrine"]) == [here, cousin]

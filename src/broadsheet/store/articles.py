@@ -17,7 +17,7 @@ from broadsheet.models import Article
 from broadsheet.slugs import slugify
 from broadsheet.store.schema import article_tags, article_urls, articles, enrichments, outlet_icons
 
-__all__ = ["ArticleStore", "KnownArticle", "article_from_row", "tag_rows"]
+__all__ = ["ArticleStore", "KnownArticle", "article_from_row", "newest_id", "tag_rows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +251,7 @@ class ArticleStore:
     def max_id(self) -> int:
         """The newest article's id (0 when there are none)."""
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.coalesce(func.max(articles.c.id), 0))).scalar_one())
+            return newest_id(conn)
 
     def count(self, *, duplicates: bool | None = None) -> int:
         query = select(func.count()).select_from(articles)
@@ -347,3 +347,11 @@ class ArticleStore:
         rows = [{"url": url, "article_id": article_id} for url in sorted(urls)]
         # A URL already leading to an article keeps leading there: first come, first kept.
         conn.execute(dialect.insert(article_urls).on_conflict_do_nothing(), rows)
+
+
+_NEWEST_ID = select(func.coalesce(func.max(articles.c.id), 0))
+
+
+def newest_id(conn: Connection) -> int:
+    """The newest article's id (0 when there are none): one step down the primary key."""
+    return int(conn.execute(_NEWEST_ID).scalar_one())

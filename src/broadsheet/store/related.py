@@ -11,6 +11,8 @@ import threading
 import time
 import weakref
 from collections import Counter, OrderedDict
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import BigInteger, Connection, Engine, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -18,6 +20,7 @@ from sqlalchemy.types import Text
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard
+from broadsheet.store.articles import newest_id
 from broadsheet.store.cards import cards_by_id
 from broadsheet.store.ftsquery import WORDS, Term, fts_any, ts_any
 from broadsheet.store.schema import articles
@@ -92,7 +95,6 @@ _NEWEST_POSTGRESQL = text(
 _RERANK = text(
     f"SELECT id, {TS_RANK} AS score FROM articles WHERE id = ANY(:ids) ORDER BY score DESC, id DESC"
 ).bindparams(bindparam("ids", type_=ARRAY(BigInteger())))
-_ARCHIVE_SIZE = text("SELECT coalesce(max(id), 0) FROM articles")
 # The commonest lexemes of the search column, with the share of articles holding each (ANALYZE's sample).
 _COMMONEST = text(
     "SELECT common.lexeme, common.share, greatest(c.reltuples, 0) AS articles "
@@ -106,6 +108,31 @@ _LEXEMES = text(
     "FROM unnest(:words) AS w(word)"
 ).bindparams(bindparam("words", type_=ARRAY(Text())))
 _BACK_ENDS = frozenset({"sqlite", "postgresql"})
+T = TypeVar("T")
+
+
+class _Timed(Generic[T]):
+    """A value read again once it is KEEP_SECONDS old."""
+
+    def __init__(self, empty: T) -> None:
+        self._value, self._read = empty, -KEEP_SECONDS
+
+    def get(self, lock: threading.Lock, read: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with lock:
+            value, at = self._value, self._read
+        if now - at <= KEEP_SECONDS:
+            return value
+        value = read()
+        with lock:
+            self._value, self._read = value, now
+        return value
+
+
+def _trim(kept: OrderedDict[str, Any]) -> None:
+    """Forget the least recently used past KEEP_WORDS."""
+    while len(kept) > KEEP_WORDS:
+        kept.popitem(last=False)
 
 
 class _Remembered:
@@ -117,24 +144,20 @@ class _Remembered:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: OrderedDict[str, tuple[int, float]] = OrderedDict()
-        self._archive = (0, -KEEP_SECONDS)
-        self._statistics: tuple[dict[str, int], float] = ({}, -KEEP_SECONDS)
+        self._archive = _Timed(0)
+        self._statistics: _Timed[dict[str, int]] = _Timed({})
         self._lexemes: OrderedDict[str, str] = OrderedDict()
 
     def statistics(self, conn: Connection) -> dict[str, int]:
         """PostgreSQL's estimate of how many articles hold each of the commonest lexemes (from the search
         column's statistics: frequency among the rows sampled by ANALYZE, times the table's rows), read again
         after KEEP_SECONDS; empty before the first ANALYZE."""
-        now = time.monotonic()
-        with self._lock:
-            found, read = self._statistics
-        if now - read <= KEEP_SECONDS:
-            return found
-        rows = conn.execute(_COMMONEST).all()
-        found = {row.lexeme: round(row.share * row.articles) for row in rows if row.lexeme is not None}
-        with self._lock:
-            self._statistics = (found, now)
-        return found
+
+        def read() -> dict[str, int]:
+            rows = conn.execute(_COMMONEST).all()
+            return {row.lexeme: round(row.share * row.articles) for row in rows if row.lexeme is not None}
+
+        return self._statistics.get(self._lock, read)
 
     def lexemes(self, conn: Connection, words: list[str]) -> dict[str, str]:
         """Each word as the search index holds it (stemmed, accents off); "" for none (a stop word)."""
@@ -146,8 +169,7 @@ class _Remembered:
             with self._lock:
                 for row in rows:
                     found[row.word] = self._lexemes[row.word] = row.lexeme or ""
-                while len(self._lexemes) > KEEP_WORDS:
-                    self._lexemes.popitem(last=False)
+                _trim(self._lexemes)
         return found
 
     def counts(self, words: list[str]) -> dict[str, int]:
@@ -168,20 +190,11 @@ class _Remembered:
                 if count >= KEEP_FROM:
                     self._counts[word] = (count, now)
                     self._counts.move_to_end(word)
-            while len(self._counts) > KEEP_WORDS:
-                self._counts.popitem(last=False)
+            _trim(self._counts)
 
     def archive(self, conn: Connection) -> int:
         """About how many articles there are (the highest id), read again after KEEP_SECONDS."""
-        now = time.monotonic()
-        with self._lock:
-            size, read = self._archive
-        if now - read <= KEEP_SECONDS:
-            return size
-        size = int(conn.execute(_ARCHIVE_SIZE).scalar_one())
-        with self._lock:
-            self._archive = (size, now)
-        return size
+        return self._archive.get(self._lock, lambda: newest_id(conn))
 
 
 _REMEMBERED: weakref.WeakKeyDictionary[Engine, _Remembered] = weakref.WeakKeyDictionary()
@@ -243,15 +256,15 @@ def _postgresql_newest(conn: Connection, counted: dict[str, int], archive: int) 
 
 
 def _postgresql_counts(
-    conn: Connection, candidates: list[str], known: dict[str, int]
+    conn: Connection, remembered: _Remembered, candidates: list[str], known: dict[str, int]
 ) -> tuple[dict[str, int], dict[str, list[int]]]:
     """How many articles hold each candidate word, and the newest articles of those counted here. The words
     PostgreSQL's statistics list among the column's commonest (migration 0014 keeps 10 000 of them: at
     200 000 articles, every word in more than ~600) take its estimate: counting one of those from the GIN
     index would build a list of every article holding it, 20 ms for a word in half of them. The rest are
     rarer, and counted."""
-    statistics = _remembered(conn.engine).statistics(conn)
-    lexemes = _remembered(conn.engine).lexemes(conn, [w for w in candidates if w not in known])
+    statistics = remembered.statistics(conn)
+    lexemes = remembered.lexemes(conn, [w for w in candidates if w not in known])
     counts = dict(known)
     to_count = []
     for word in candidates:
@@ -319,7 +332,7 @@ def related_cards(conn: Connection, article_id: int, limit: int) -> list[Article
             else []
         )
     else:
-        counts, newest = _postgresql_counts(conn, candidates, known)
+        counts, newest = _postgresql_counts(conn, remembered, candidates, known)
         terms = query_terms(candidates, in_title, counts)
         archive = remembered.archive(conn)
         missing = {t: n for t, n in terms if t not in newest}  # remembered: counted on an earlier page

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Engine, Row, TextClause, bindparam, text
 
 from broadsheet.errors import SearchQueryError, StoreError
 from broadsheet.models import SearchHit, SearchPage
+from broadsheet.store.articles import newest_id
 from broadsheet.store.cards import cards_by_id
 from broadsheet.store.ftsquery import MAX_QUERY_CHARS, WORDS, parse_query, to_fts, to_tsquery
 from broadsheet.store.schema import articles
@@ -155,7 +156,6 @@ def _postgresql_ranked(filters: tuple[str, ...], floor: bool = False) -> TextCla
 _ESTIMATE = text(
     f"EXPLAIN (FORMAT JSON) SELECT 1 FROM articles WHERE search_vector @@ to_tsquery('{TS_CONFIG}', :q)"
 )
-_NEWEST_ID = text("SELECT coalesce(max(id), 0) FROM articles")
 FLOOR_FROM = 4  # estimated matches, in windows, from which a search looks among the newest ids first
 
 
@@ -173,7 +173,7 @@ def _newest_floor(conn: Connection, match: str, window: int) -> int:
     estimate = float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
     if estimate < FLOOR_FROM * window:
         return 0
-    return newest_floor(estimate, int(conn.execute(_NEWEST_ID).scalar_one()), window)
+    return newest_floor(estimate, newest_id(conn), window)
 
 
 def _with_date_types(statement: TextClause, filters: tuple[str, ...]) -> TextClause:
