@@ -319,6 +319,41 @@ class Settings(BaseSettings):
     admin_lockout_seconds: float = Field(
         300.0, gt=0, le=86_400, description="How long an address is locked out of the admin pages."
     )
+    # --- readers' accounts and comments (web/readers.py, web/pages/account.py, web/api/comments.py)
+    signups: bool = Field(
+        True,
+        description="Anyone may create a reader account at /signup (to comment). Off: only the operator adds "
+        "accounts, with `broadsheet user add`.",
+    )
+    session_days: float = Field(
+        30.0, gt=0, le=366, description="How long a reader stays signed in on one browser."
+    )
+    login_max_failures: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Wrong passwords in a row for one account before it is locked (whoever tries them).",
+    )
+    login_lockout_seconds: float = Field(
+        900.0, gt=0, le=86_400, description="How long an account stays locked after too many wrong passwords."
+    )
+    logins_per_minute: float = Field(
+        10.0,
+        gt=0,
+        le=10_000,
+        description="Sign-in and sign-up attempts each client address may make a minute (bursts of up to 5); "
+        "each costs a deliberately slow password hash.",
+    )
+    comments_per_minute: float = Field(
+        4.0,
+        gt=0,
+        le=10_000,
+        description="Comments (and edits) each reader, and each client address, may post a minute (bursts of "
+        "up to 10).",
+    )
+    comment_edit_minutes: float = Field(
+        15.0, ge=0, le=10_080, description="How long after posting a reader may still edit a comment."
+    )
     image_timeout: float = Field(
         10.0, gt=0, le=120, description="Seconds the image proxy waits for a publisher's image (one try)."
     )

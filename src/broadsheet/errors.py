@@ -7,8 +7,10 @@ recorded on the source and shown by `source list`; they never stop a crawl.
 from __future__ import annotations
 
 __all__ = [
+    "AccountError",
     "BadCursorError",
     "BroadsheetError",
+    "CommentError",
     "ConfigError",
     "ContentTypeError",
     "ExtractError",
@@ -161,6 +163,18 @@ class FilterError(BroadsheetError):
 
 class QuestionError(BroadsheetError):
     """A question about a story that cannot be asked (empty, too long, control characters)."""
+
+
+# --- readers' accounts and comments -------------------------------------------------------------------------
+
+
+class AccountError(BroadsheetError):
+    """An account cannot be made or changed as asked (its name is taken, ...); the message says what to do."""
+
+
+class CommentError(BroadsheetError):
+    """A comment cannot be stored as asked (its article is gone, it replies to a comment elsewhere or deleted,
+    ...); the message says what to do."""
 
 
 # --- serving -----------------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def _coverage() -> list[dict[str, object]]:
 
 def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
     """Something in every table of `home`: a crawled source (pages with icons), imported coverage enriched and
-    grouped into stories with briefs, an admin job, a rewrite, and a merged story."""
+    grouped into stories with briefs, an admin job, a rewrite, a merged story, and a reader's comments."""
     pages = make_stories(3, seed=5)
     for page in pages:
         publisher.add(f"/news/{page.slug}", article_page(page, publisher.base_url))
@@ -133,6 +133,15 @@ def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
             conn.execute(
                 story_events.insert().values(at=now, kind="merge", story_id=1, into_id=last, score=0.8125)
             )
+        # A reader signed in, with an API token, who commented, replied, edited, reported and voted.
+        ada = store.accounts.add_user("ada", "", "reader", now)
+        store.accounts.open_session(ada.id, "0" * 64, now, timedelta(days=30))
+        store.accounts.add_token(ada.id, "api", "1" * 64, "newsboat", now)
+        first = store.comments.add(1, ada.id, "Low water.", "<p>Low water.</p>", now)
+        reply = store.comments.add(1, ada.id, "Lower.", "<p>Lower.</p>", now, parent_id=first.id)
+        store.comments.edit(reply.id, "Lower still.", "<p>Lower still.</p>", now)
+        store.comments.report(first.id, ada.id, "", now)
+        store.comments.vote(first.id, ada.id, now)
     finally:
         store.close()
 

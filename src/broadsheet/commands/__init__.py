@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broadsheet.commands import copy, crawl, data, rewrite, serve, sources, workers
+from broadsheet.commands import copy, crawl, data, rewrite, serve, sources, users, workers
 from broadsheet.commands.common import app
 
-__all__ = ["app", "copy", "crawl", "data", "rewrite", "serve", "sources", "workers"]
+__all__ = ["app", "copy", "crawl", "data", "rewrite", "serve", "sources", "users", "workers"]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from broadsheet.store.accounts import AccountStore, TokenInfo, User
+from broadsheet.store.article_page import ArticlePage
 from broadsheet.store.articles import ArticleStore, KnownArticle
 from broadsheet.store.briefs import BriefStore, MemberText, StoredBrief
+from broadsheet.store.comments import Comment, CommentStore, Report
 from broadsheet.store.copy import (
     DEFAULT_COPY_BATCH,
     LEFT_OUT,
@@ -38,8 +41,12 @@ __all__ = [
     "LEFT_OUT",
     "SEARCH_HELP",
     "WRITTEN",
+    "AccountStore",
+    "ArticlePage",
     "ArticleStore",
     "BriefStore",
+    "Comment",
+    "CommentStore",
     "EnrichInput",
     "EnrichOutput",
     "EnrichmentStore",
@@ -52,6 +59,7 @@ __all__ = [
     "MemberText",
     "PendingArticle",
     "ReadStore",
+    "Report",
     "RewriteStore",
     "SourceStore",
     "Store",
@@ -61,6 +69,8 @@ __all__ = [
     "StoryUpdate",
     "Subject",
     "TableCheck",
+    "TokenInfo",
+    "User",
     "compact_index",
     "copy_database",
     "copy_source",
@@ -87,6 +97,8 @@ class Store:
         self.enrichments = EnrichmentStore(engine)
         self.briefs = BriefStore(engine)
         self.rewrites = RewriteStore(engine)
+        self.accounts = AccountStore(engine)
+        self.comments = CommentStore(engine)
 
     @classmethod
     def open(cls, url: str, *, threads: int = DEFAULT_THREADS) -> Store:

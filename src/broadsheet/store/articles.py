@@ -153,6 +153,10 @@ class ArticleStore:
             row = conn.execute(query).first()
         return _known(row) if row else None
 
+    def exists(self, article_id: int) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(articles.c.id).where(articles.c.id == article_id)).first() is not None
+
     def get(self, article_id: int) -> Article:
         with self.engine.connect() as conn:
             row = conn.execute(select(articles).where(articles.c.id == article_id)).first()

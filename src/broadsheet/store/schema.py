@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 __all__ = [
@@ -34,6 +35,10 @@ __all__ = [
     "article_tags",
     "article_urls",
     "articles",
+    "comment_reports",
+    "comment_revisions",
+    "comment_votes",
+    "comments",
     "enrichments",
     "include_name",
     "jobs",
@@ -46,6 +51,9 @@ __all__ = [
     "stories",
     "story_briefs",
     "story_events",
+    "user_sessions",
+    "user_tokens",
+    "users",
     "vectors",
 ]
 
@@ -414,3 +422,109 @@ rewrites = Table(
     Column("done_at", UTCDateTime),
 )
 Index("ix_rewrites_status_requested_at", rewrites.c.status, rewrites.c.requested_at)
+
+
+# --- readers' accounts and comments (migration 0015) ----------------------------------------------------------
+
+# A reader's account. `name` is kept as typed and shown; `name_key`, its casefolded form, is what is unique and
+# what sign-in looks up, so "Ada" and "ada" are one account. `failed_logins` and `locked_until` are the account
+# lockout, counted and set by single UPDATEs so that every server process sees one count.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(32), nullable=False),
+    Column("name_key", String(32), nullable=False, unique=True),
+    Column("display_name", String(60), nullable=False, server_default=""),  # '' = show `name`
+    Column("password_hash", Text, nullable=False, server_default=""),  # argon2id PHC string; '' = links only
+    Column("role", String(12), nullable=False, server_default="reader"),  # reader | moderator | admin
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("banned_at", UTCDateTime),  # set by a moderator: cannot post; the ban ended the sessions
+    Column("ban_reason", Text, nullable=False, server_default=""),
+    Column("failed_logins", Integer, nullable=False, server_default="0"),  # wrong passwords in a row
+    Column("locked_until", UTCDateTime),  # sign-in refused until then
+)
+
+# Signed-in browsers. The key is the SHA-256 of the cookie's token, never the token: a copy of the database
+# (a backup, `broadsheet copy`) signs nobody in.
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),  # last request, moved at most once a minute
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+Index("ix_user_sessions_user_id", user_sessions.c.user_id)
+
+# Personal API tokens ('api'), app passwords ('app') and one-time sign-in links ('link'), hashed like sessions.
+user_tokens = Table(
+    "user_tokens",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # api | app | link
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", Text, nullable=False, server_default=""),  # the reader's name for it; for links: 'reset'
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),  # links only
+    Column("used_at", UTCDateTime),  # a link: spent; an api/app token: its last use (to the minute)
+)
+Index("ix_user_tokens_user_id", user_tokens.c.user_id)
+
+# Readers' comments on articles, one level deep: a reply's parent is a top-level comment. A comment deleted by
+# its author keeps its row (its replies still hang from it); one hidden by a moderator can be restored.
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", Id, ForeignKey("comments.id", ondelete="CASCADE")),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("body", Text, nullable=False),  # the current Markdown source
+    Column("html", Text, nullable=False),  # its sanitised rendering
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("edited_at", UTCDateTime),
+    Column("deleted_at", UTCDateTime),
+    Column("hidden_at", UTCDateTime),
+    Column("hidden_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+)
+# An article's thread in time order; a reader's own comments (their data export).
+Index("ix_comments_article_id", comments.c.article_id, comments.c.created_at, comments.c.id)
+Index("ix_comments_user_id", comments.c.user_id, comments.c.created_at)
+# A comment's replies: found without a scan when its row is deleted (the cascade looks them up by parent).
+Index("ix_comments_parent_id", comments.c.parent_id)
+
+# Every earlier body of a comment, with the time it was written: an edit never loses what was said.
+comment_revisions = Table(
+    "comment_revisions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("comment_id", Id, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+Index("ix_comment_revisions_comment_id", comment_revisions.c.comment_id)
+
+# Readers' reports of comments to the moderators: one per reader per comment, resolved by a moderator.
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("comment_id", Id, ForeignKey("comments.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime),
+    UniqueConstraint("comment_id", "user_id"),
+)
+
+# Up-votes, for the "top" order: one per reader per comment, the primary key says so.
+comment_votes = Table(
+    "comment_votes",
+    metadata,
+    Column("comment_id", Id, ForeignKey("comments.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -51,6 +51,9 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
     if store is None:
         store = Store.open(settings.database, threads=settings.server_threads)
     context = WebContext(settings, store, load_secret(settings.home))
+    from broadsheet.web.readers import ensure_first_admin
+
+    ensure_first_admin(settings, store, context.clock())
     run_scheduler = settings.scheduler_in_server if scheduler is None else scheduler
 
     @contextlib.asynccontextmanager
@@ -71,6 +74,7 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        context.passwords.close()
         if own_store:
             context.store.close()
 
@@ -96,12 +100,14 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     from broadsheet.web.api import router as api_router
+    from broadsheet.web.api.comments import router as comments_api_router
     from broadsheet.web.images import router as image_router
     from broadsheet.web.pages import reader
     from broadsheet.web.pages import routers as page_routers
 
     app.router.routes[:0] = reader.routes
     app.include_router(api_router)
+    app.include_router(comments_api_router)
     app.include_router(image_router)
     for router in page_routers:
         app.include_router(router)

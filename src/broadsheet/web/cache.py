@@ -8,9 +8,9 @@ GET requests are kept for a short time (`page_cache_seconds`, long enough to tak
 `304 Not Modified` while the page is unchanged.
 
 Left out: anything under /admin, /img and /static (which have their own rules), responses that are not 200 or
-say `no-store`/`private` or set a cookie. Public pages are the same for everyone (there are no reader accounts
-yet), so a Cookie or Authorization header does not take a request past the cache; when signed-in readers
-come, their pages must not come from here. What is only the operator's (/admin, /api/v1/sources) is answered with
+say `no-store`/`private` or set a cookie. Public pages are the same for every reader who is not signed in; a
+request carrying a reader's session cookie or a `Bearer` API token is answered by the app, never from here,
+and its answer says `no-store` (other cookies, and the admin's Basic credentials, change nothing). What is only the operator's (/admin, /api/v1/sources) is answered with
 `Cache-Control: no-store`, errors included, so that no browser or proxy keeps a copy.
 
 A page's key is its address, less the query parameters it does not read: each route declares the ones it
@@ -49,12 +49,20 @@ from urllib.parse import quote_plus, unquote_plus
 
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from broadsheet.web.security import ADMIN_PREFIXES
+from broadsheet.web.security import ADMIN_PREFIXES, SESSION_COOKIE
 
-__all__ = ["CachedPage", "PageCache", "PageCacheMiddleware", "changes", "etag_matches", "normal_query"]
+__all__ = [
+    "CachedPage",
+    "PageCache",
+    "PageCacheMiddleware",
+    "QueryRoute",
+    "changes",
+    "etag_matches",
+    "normal_query",
+]
 
 log = logging.getLogger(__name__)
 
@@ -214,9 +222,21 @@ def normal_query(query: bytes, names: Collection[str]) -> bytes:
     return "&".join(part for _name, part in kept).encode("ascii")
 
 
+class QueryRoute(Route):
+    """A plain Starlette route that reads the query parameters named in `reads` (kept in its pages' keys)."""
+
+    def __init__(
+        self, path: str, endpoint: Callable[..., Any], *, reads: Collection[str], **kwargs: Any
+    ) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.reads = frozenset(reads)
+
+
 def declared_query(route: Any) -> frozenset[str]:
-    """The query parameters a route reads: a FastAPI route's, from its signature and its dependencies'; none
-    for any other route."""
+    """The query parameters a route reads: a FastAPI route's, from its signature and its dependencies'; a
+    QueryRoute's `reads`; none for any other route."""
+    if isinstance(route, QueryRoute):
+        return route.reads
     dependant = getattr(route, "dependant", None)
     names: set[str] = set()
     pending = [dependant] if dependant is not None else []
@@ -256,6 +276,14 @@ def page_key(scope: Scope, query: bytes) -> bytes:
     return b"\0".join((scope.get("scheme", "http").encode(), _header(scope, b"host") or b"", query, path))
 
 
+def _personal(scope: Scope) -> bool:
+    """The request carries a reader's session cookie or an API token: its answer may be theirs alone."""
+    cookie = _header(scope, b"cookie") or b""
+    if SESSION_COOKIE.encode() + b"=" in cookie:
+        return True
+    return (_header(scope, b"authorization") or b"").lower().startswith(b"bearer ")
+
+
 def cacheable_request(scope: Scope) -> bool:
     return scope["method"] == "GET" and not scope["path"].startswith(UNCACHED_PREFIXES)
 
@@ -290,6 +318,11 @@ class PageCacheMiddleware:
             return
         if scope["path"].startswith(ADMIN_PREFIXES):
             send = _no_store(send)
+        elif scope["method"] in SAFE_METHODS and _personal(scope):
+            # A signed-in reader's pages are their own (their name, their forms): never from here, never kept
+            # by a browser or proxy either.
+            await self.app(scope, receive, _no_store(send))
+            return
         if scope["method"] not in SAFE_METHODS:
             await self.app(scope, receive, self._after_write(scope, send))
             return

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from html import unescape
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
@@ -20,6 +20,7 @@ from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse
 
 from broadsheet.clock import utcnow
@@ -32,6 +33,8 @@ from broadsheet.store import Store
 from broadsheet.text import strip_controls
 from broadsheet.web import languages, timefmt
 from broadsheet.web.cache import PageCache
+from broadsheet.web.identity import reader_of
+from broadsheet.web.passwords import PasswordWork
 from broadsheet.web.ratelimit import RateLimit
 from broadsheet.web.security import csrf_token, proxied_image, request_identity
 
@@ -41,6 +44,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 # nh3 writes every attribute as name="value", so an image's source is found without parsing the page again.
 _IMG_SRC = re.compile(r'(<img\b(?:"[^"]*"|[^>"])*?\ssrc=")([^"]*)(")')  # a ">" may sit inside a value
 OUTLETS_TTL = 60.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,12 +65,20 @@ class WebContext:
         init=False
     )  # "ask about this story"; its model loads on the first question
     question_limit: RateLimit = field(init=False)
+    login_limit: RateLimit = field(init=False)  # sign-in and sign-up attempts per client address
+    comment_limit: RateLimit = field(
+        init=False
+    )  # comments per reader ("u:<id>") and per address ("a:<addr>")
+    passwords: PasswordWork = field(init=False)  # argon2id hashes, off the page threads
 
     def __post_init__(self) -> None:
         self.zone = ZoneInfo(self.settings.time_zone)
         models = EnrichModels(self.settings)
         self.questions = StoryQuestions(self.store, lambda: models.embedder)
         self.question_limit = RateLimit(self.settings.questions_per_minute, burst=5)
+        self.login_limit = RateLimit(self.settings.logins_per_minute, burst=5)
+        self.comment_limit = RateLimit(self.settings.comments_per_minute, burst=10)
+        self.passwords = PasswordWork()
         self.page_cache = PageCache(
             self.settings.page_cache_mb * 2**20,
             self.settings.page_cache_seconds,
@@ -94,6 +106,11 @@ class WebContext:
         env.filters["badge"] = self.badge
         env.filters["lang_label"] = languages.label
         env.filters["lang_attr"] = lambda code: languages.lang_attribute(code, self.settings.site_language)
+
+    async def run_db(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """`work(*args)` (database reads and writes) from an async handler, on a worker thread: a database
+        server's round trips, and SQLite's wait for another writer, must not stall the event loop."""
+        return await run_in_threadpool(work, *args, **kwargs)
 
     def llm_writes(self, task: str) -> bool:
         """Whether the optional LLM's text for `task` (summary, brief, answer) is shown: it is on and asked
@@ -170,12 +187,17 @@ class WebContext:
             html = html.replace(mark, mark[:-1] + " selected>", 1)
         return Markup(html)
 
+    def reader(self, request: Request) -> Any:
+        """The signed-in reader for the page's header (None for everyone else, whose pages may be cached)."""
+        return reader_of(self.store, self.clock(), request)
+
     def render(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         shared = {
             "site_name": self.settings.site_name,
             "site_language": self.settings.site_language,
             "csrf": csrf_token(self.secret, request_identity(request)),
             "base_url": base_url(request),
+            "reader": self.reader(request),
         }
         return self.templates.TemplateResponse(request, name, {**shared, **context}, status_code=status)
 

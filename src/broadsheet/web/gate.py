@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 
 HEALTH_CHECK = "/healthz"
 OPML_UPLOAD = "/admin/sources/import"
+# A comment is at most 10 000 characters: as a form, with every one of them non-ASCII and percent-encoded,
+# some 90 000 bytes.
+COMMENT_PATHS = ("/articles/", "/comments/", "/api/v1/articles/", "/api/v1/comments/")
+COMMENT_BODY_BYTES = 128 * 1024
 MULTIPART_SLACK = 64 * 1024  # a multipart body wraps the file in boundaries and part headers
 FAILURE_DELAY = 0.5  # seconds a wrong password waits before its answer: guessing is slow even before lockout
 MAX_TRACKED = 10_000  # client addresses remembered for lockout; the oldest are forgotten first
@@ -160,6 +164,8 @@ class Gate:
     def _body_cap(self, request: Request) -> int:
         if request.method == "POST" and request.url.path == OPML_UPLOAD:
             return self.settings.max_opml_bytes + MULTIPART_SLACK
+        if request.url.path.startswith(COMMENT_PATHS):
+            return max(self.settings.max_form_bytes, COMMENT_BODY_BYTES)
         return self.settings.max_form_bytes
 
     def _declared_length(self, request: Request, cap: int) -> Response | None:

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 __all__ = [
     "ADMIN_PREFIXES",
     "CSRF_FIELD",
+    "SESSION_COOKIE",
     "SecurityHeaders",
     "check_admin",
     "csrf_token",
@@ -33,6 +34,8 @@ __all__ = [
 
 ADMIN_PREFIXES = ("/admin", "/api/v1/sources")  # the operator's alone: the admin password guards them
 CSRF_FIELD = "csrf"
+# The signed-in reader's session (web/readers.py). Its value is a random token; the database keeps its digest.
+SESSION_COOKIE = "bs_session"
 CSRF_LIFETIME = 2 * 3600  # long enough to fill in a form, short enough that a leaked token soon goes stale
 
 # Images come from publishers' hosts (any https origin); nothing else is loaded from anywhere but here.
@@ -95,6 +98,9 @@ def request_identity(request: Request) -> str:
     none). A form token made for one identity is refused for another, so a token that leaks from one admin's
     page, or outlives a password change, cannot be replayed."""
     credentials = request.headers.get("authorization", "")
+    session = request.cookies.get(SESSION_COOKIE, "")
+    if session:  # a reader's session (web/readers.py): tokens made for it die with it
+        credentials = f"{credentials}|session|{session}"
     return hashlib.sha256(credentials.encode()).hexdigest()[:32] if credentials else ""
 
 

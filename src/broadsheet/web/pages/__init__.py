@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from broadsheet.web.pages import admin, docs, feeds, reader, search, stories
+from broadsheet.web.pages import account, admin, comments, docs, feeds, reader, search, stories
 
 # feeds first: "/outlets/{slug}.atom" must not be taken for an outlet called "x.atom"; the story feed before
 # the story page for the same reason.
-routers = [feeds.router, stories.router, reader.router, search.router, admin.router, docs.router]
+routers = [
+    feeds.router,
+    stories.router,
+    reader.router,
+    search.router,
+    admin.router,
+    docs.router,
+    account.router,
+    comments.router,
+]
 
 __all__ = ["routers"]

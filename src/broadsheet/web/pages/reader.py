@@ -8,15 +8,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from broadsheet.enrich import TOPIC_LABELS, TOPICS
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
+from broadsheet.store import ArticlePage, Comment
 from broadsheet.text import strip_controls
+from broadsheet.web.cache import QueryRoute
+from broadsheet.web.comments import ORDERS, editable
 from broadsheet.web.context import MAX_ID, Ctx, WebContext, base_url
 from broadsheet.web.languages import LangFilter
 from broadsheet.web.pages.panel import build_panel
+from broadsheet.web.readers import Reader, current_reader
 from broadsheet.web.timefmt import iso
 
 __all__ = ["NO_ENTITY", "NO_OUTLET", "NO_TAG", "router", "routes", "topic_label"]
@@ -107,10 +110,13 @@ async def article_page(request: Request) -> Response:
     if not (given.isascii() and given.isdigit()) or len(given) > MAX_ID_DIGITS or int(given) > MAX_ID:
         raise NotFoundError("There is no article at this address: article ids are whole numbers.")
     article_id = int(given)
+    order = request.query_params.get("comments", "newest")
+    order = order if order in ORDERS else "newest"
+    reader = await current_reader(request, ctx)
     if ctx.store.engine.dialect.name == "sqlite":  # a local file: answered faster than a thread hop
-        page = ctx.store.reads.article_page(article_id, ctx.clock(), RELATED)
+        page, thread = _article_reads(ctx, article_id, order, reader)
     else:  # a database server's round trips must not stall the event loop
-        page = await run_in_threadpool(ctx.store.reads.article_page, article_id, ctx.clock(), RELATED)
+        page, thread = await run_in_threadpool(_article_reads, ctx, article_id, order, reader)
     article = page.article
     url = f"{base_url(request)}/articles/{article_id}"
     return ctx.render(
@@ -128,11 +134,31 @@ async def article_page(request: Request) -> Response:
         following=page.following,
         panel=build_panel(article, page.ai, written=ctx.llm_writes("summary")),
         topic_label=TOPIC_LABELS.get(article.topic, ""),
+        comments=thread,
+        comment_count=sum(1 + len(c.replies) for c in thread),
+        comment_order=order,
+        editable={c.id for c in _all(thread) if editable(ctx, c, reader)},
+        reader=reader,
     )
 
 
-# Routes outside FastAPI's machinery, placed before every other route by the app.
-routes = [Route("/articles/{article_id}", article_page, methods=["GET"], name="article")]
+def _article_reads(
+    ctx: WebContext, article_id: int, order: str, reader: Reader | None
+) -> tuple[ArticlePage, list[Comment]]:
+    page = ctx.store.reads.article_page(article_id, ctx.clock(), RELATED)
+    moderator = reader is not None and reader.moderates
+    return page, ctx.store.comments.thread(article_id, order, include_hidden=moderator)
+
+
+def _all(thread: list[Comment]) -> list[Comment]:
+    return [c for top in thread for c in (top, *top.replies)]
+
+
+# Routes outside FastAPI's machinery, placed before every other route by the app. The article page reads one
+# query parameter, the order of its comments.
+routes = [
+    QueryRoute("/articles/{article_id}", article_page, reads=("comments",), methods=["GET"], name="article")
+]
 
 
 @router.get("/outlets")

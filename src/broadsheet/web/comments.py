@@ -1,0 +1,177 @@
+"""What a reader may do to comments, the same through the JSON API and the article page's forms: post, edit
+within the window, delete, report, vote; moderators hide, restore and ban.
+
+Owns the decisions and their errors (401/403/404/429 with a message that says what to do); not the storage
+(`store/comments.py`) nor the Markdown (`readers/markup.py`). Each function is a plain one: handlers run it
+on a worker thread.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import HTTPException
+from starlette.types import Scope
+
+from broadsheet.errors import CommentError
+from broadsheet.readers.markup import check_comment, render_comment
+from broadsheet.store import Comment
+from broadsheet.web.cache import changes
+from broadsheet.web.context import WebContext
+from broadsheet.web.readers import Reader
+
+__all__ = [
+    "NO_COMMENT",
+    "ORDERS",
+    "ban",
+    "delete",
+    "edit",
+    "editable",
+    "found",
+    "hide",
+    "mine",
+    "post",
+    "report",
+    "restore",
+    "vote",
+]
+
+ORDERS = ("newest", "oldest", "top")
+NO_COMMENT = "There is no such comment."
+
+
+def _changed(scope: Scope, article_id: int) -> None:
+    """The article page and its thread in the API show comments: dropped from the page cache."""
+    changes(scope, f"/articles/{article_id}", f"/api/v1/articles/{article_id}/comments")
+
+
+def _may_post(ctx: WebContext, reader: Reader, client: str) -> None:
+    if reader.banned:
+        raise HTTPException(403, "Your account is banned from commenting on this site.")
+    for key in (f"u:{reader.id}", f"a:{client}"):
+        wait = ctx.comment_limit.wait(key)
+        if wait:
+            seconds = int(wait) + 1
+            raise HTTPException(
+                429,
+                f"You are commenting too fast: wait {seconds} s and post again.",
+                {"Retry-After": str(seconds)},
+            )
+
+
+def _body(body: str) -> tuple[str, str]:
+    """(Markdown, its safe HTML), or 400 saying what is wrong with it."""
+    body = body.strip()
+    problem = check_comment(body)
+    if problem:
+        raise HTTPException(400, problem)
+    return body, render_comment(body)
+
+
+def found(ctx: WebContext, comment_id: int) -> Comment:
+    comment = ctx.store.comments.get(comment_id)
+    if comment is None:
+        raise HTTPException(404, NO_COMMENT)
+    return comment
+
+
+def mine(comment: Comment, reader: Reader) -> bool:
+    return comment.user_id == reader.id
+
+
+def editable(ctx: WebContext, comment: Comment, reader: Reader | None) -> bool:
+    """Whether `reader` may still edit `comment`: their own, not deleted or hidden, within the edit window."""
+    if reader is None or not mine(comment, reader) or comment.deleted_at or comment.hidden_at:
+        return False
+    return ctx.clock() - comment.created_at <= timedelta(minutes=ctx.settings.comment_edit_minutes)
+
+
+def post(ctx: WebContext, scope: Scope, reader: Reader, client: str, article_id: int, body: str,
+         parent_id: int | None = None) -> Comment:  # fmt: skip
+    markdown, html = _body(body)
+    _may_post(ctx, reader, client)
+    try:
+        comment = ctx.store.comments.add(article_id, reader.id, markdown, html, ctx.clock(), parent_id)
+    except CommentError as exc:
+        raise HTTPException(404 if "no article" in str(exc).lower() else 400, str(exc)) from exc
+    _changed(scope, article_id)
+    return comment
+
+
+def edit(ctx: WebContext, scope: Scope, reader: Reader, client: str, comment_id: int, body: str) -> Comment:
+    comment = found(ctx, comment_id)
+    if not mine(comment, reader):
+        raise HTTPException(403, "This is someone else's comment: only its author may edit it.")
+    if not editable(ctx, comment, reader):
+        raise HTTPException(
+            403,
+            f"Comments can be edited for {ctx.settings.comment_edit_minutes:g} minutes after posting; "
+            "this one no longer can. Delete it and post again, or reply to it.",
+        )
+    markdown, html = _body(body)
+    _may_post(ctx, reader, client)
+    edited = ctx.store.comments.edit(comment_id, markdown, html, ctx.clock())
+    _changed(scope, comment.article_id)
+    return edited
+
+
+def delete(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int) -> Comment:
+    comment = found(ctx, comment_id)
+    if not (mine(comment, reader) or reader.moderates):
+        raise HTTPException(
+            403, "This is someone else's comment: only its author or a moderator may delete it."
+        )
+    ctx.store.comments.delete(comment_id, ctx.clock())
+    _changed(scope, comment.article_id)
+    return comment
+
+
+def report(ctx: WebContext, reader: Reader, comment_id: int, reason: str) -> bool:
+    """True when this reader's report is new (a second report of the same comment is not counted twice)."""
+    found(ctx, comment_id)
+    return ctx.store.comments.report(comment_id, reader.id, reason.strip()[:1000], ctx.clock())
+
+
+def vote(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int, up: bool) -> None:
+    comment = found(ctx, comment_id)
+    if reader.banned:
+        raise HTTPException(403, "Your account is banned from this site's comments.")
+    if up:
+        ctx.store.comments.vote(comment_id, reader.id, ctx.clock())
+    else:
+        ctx.store.comments.unvote(comment_id, reader.id)
+    _changed(scope, comment.article_id)
+
+
+def _moderator(reader: Reader) -> None:
+    if not reader.moderates:
+        raise HTTPException(403, "Only moderators may do this.")
+
+
+def hide(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int) -> Comment:
+    _moderator(reader)
+    comment = found(ctx, comment_id)
+    ctx.store.comments.hide(comment_id, reader.id, ctx.clock())
+    ctx.store.comments.resolve_reports(comment_id, ctx.clock())
+    _changed(scope, comment.article_id)
+    return comment
+
+
+def restore(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int) -> Comment:
+    _moderator(reader)
+    comment = found(ctx, comment_id)
+    ctx.store.comments.restore(comment_id)
+    ctx.store.comments.resolve_reports(comment_id, ctx.clock())
+    _changed(scope, comment.article_id)
+    return comment
+
+
+def ban(ctx: WebContext, reader: Reader, name: str, reason: str) -> None:
+    """Ban a reader: their sessions end and they can no longer post; their comments stay until hidden."""
+    _moderator(reader)
+    user = ctx.store.accounts.user_by_name(name)
+    if user is None:
+        raise HTTPException(404, "There is no reader of that name.")
+    if user.role != "reader" and reader.user.role != "admin":
+        raise HTTPException(403, "Only an admin may ban a moderator or an admin.")
+    ctx.store.accounts.ban(user.id, reason.strip()[:1000], ctx.clock())

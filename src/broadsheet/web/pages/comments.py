@@ -1,0 +1,137 @@
+"""Comments on the article page, without JavaScript: the forms under the article post here and come back to
+the comment; editing has a page of its own; moderators hide, restore and ban, and see the open reports.
+
+Every form is checked for origin and CSRF token (`pages.account.check_form`); the rules are `web.comments`'.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from broadsheet.web import comments as actions
+from broadsheet.web.context import Ctx, PathId
+from broadsheet.web.pages.account import check_form, to_signin
+from broadsheet.web.readers import CurrentReader
+from broadsheet.web.server import request_client
+
+__all__ = ["router"]
+
+router = APIRouter(default_response_class=HTMLResponse)
+Token = Annotated[str, Form(alias="csrf", max_length=200)]
+Body = Annotated[str, Form(max_length=40_000)]  # characters, before the 10 000 of the comment's own check
+
+
+def _back(article_id: int, comment_id: int | None = None) -> Response:
+    anchor = f"#comment-{comment_id}" if comment_id else "#comments"
+    return RedirectResponse(f"/articles/{article_id}{anchor}", status_code=303)
+
+
+@router.post("/articles/{article_id}/comments")
+def post_comment(ctx: Ctx, request: Request, article_id: PathId, reader: CurrentReader, body: Body,
+                 parent_id: Annotated[int | None, Form(ge=1)] = None, csrf: Token = "") -> Response:  # fmt: skip
+    if reader is None:
+        return to_signin(f"/articles/{article_id}#comments")
+    check_form(ctx, request, csrf)
+    comment = actions.post(ctx, request.scope, reader, request_client(request), article_id, body, parent_id)
+    return _back(article_id, comment.id)
+
+
+@router.get("/comments/{comment_id}/edit")
+def edit_page(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader) -> Response:
+    if reader is None:
+        return to_signin(f"/comments/{comment_id}/edit")
+    comment = actions.found(ctx, comment_id)
+    if not actions.editable(ctx, comment, reader):
+        raise HTTPException(
+            403, "You cannot edit this comment: it is someone else's, or its edit window is over."
+        )
+    return ctx.render(request, "comment_edit.html", comment=comment, reader=reader, error="")
+
+
+@router.post("/comments/{comment_id}/edit")
+def edit(
+    ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, body: Body, csrf: Token = ""
+) -> Response:
+    if reader is None:
+        return to_signin(f"/comments/{comment_id}/edit")
+    check_form(ctx, request, csrf)
+    comment = actions.edit(ctx, request.scope, reader, request_client(request), comment_id, body)
+    return _back(comment.article_id, comment.id)
+
+
+@router.post("/comments/{comment_id}/delete")
+def delete(
+    ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, csrf: Token = ""
+) -> Response:
+    if reader is None:
+        return to_signin(f"/comments/{comment_id}/edit")
+    check_form(ctx, request, csrf)
+    comment = actions.delete(ctx, request.scope, reader, comment_id)
+    return _back(comment.article_id, comment.id)
+
+
+@router.post("/comments/{comment_id}/report")
+def report(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader,
+           reason: Annotated[str, Form(max_length=1000)] = "", csrf: Token = "") -> Response:  # fmt: skip
+    if reader is None:
+        return to_signin("/")
+    check_form(ctx, request, csrf)
+    comment = actions.found(ctx, comment_id)
+    actions.report(ctx, reader, comment_id, reason)
+    return _back(comment.article_id, comment.id)
+
+
+@router.post("/comments/{comment_id}/vote")
+def vote(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader,
+         up: Annotated[bool, Form()] = True, csrf: Token = "") -> Response:  # fmt: skip
+    if reader is None:
+        return to_signin("/")
+    check_form(ctx, request, csrf)
+    actions.vote(ctx, request.scope, reader, comment_id, up=up)
+    return _back(actions.found(ctx, comment_id).article_id, comment_id)
+
+
+@router.post("/comments/{comment_id}/hide")
+def hide(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, csrf: Token = "") -> Response:
+    if reader is None:
+        return to_signin("/moderation")
+    check_form(ctx, request, csrf)
+    comment = actions.hide(ctx, request.scope, reader, comment_id)
+    return _back(comment.article_id, comment.id)
+
+
+@router.post("/comments/{comment_id}/restore")
+def restore(
+    ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, csrf: Token = ""
+) -> Response:
+    if reader is None:
+        return to_signin("/moderation")
+    check_form(ctx, request, csrf)
+    comment = actions.restore(ctx, request.scope, reader, comment_id)
+    return _back(comment.article_id, comment.id)
+
+
+@router.get("/moderation")
+def moderation(ctx: Ctx, request: Request, reader: CurrentReader) -> Response:
+    """Open reports, newest first, each with its comment and what a moderator can do about it."""
+    if reader is None:
+        return to_signin("/moderation")
+    if not reader.moderates:
+        raise HTTPException(403, "Only moderators may see the reports.")
+    return ctx.render(
+        request, "moderation.html", reports=ctx.store.comments.reports(), reader=reader, message=""
+    )
+
+
+@router.post("/moderation/ban")
+def ban(ctx: Ctx, request: Request, reader: CurrentReader, name: Annotated[str, Form(max_length=100)],
+        reason: Annotated[str, Form(max_length=1000)] = "", csrf: Token = "") -> Response:  # fmt: skip
+    if reader is None:
+        return to_signin("/moderation")
+    check_form(ctx, request, csrf)
+    actions.ban(ctx, reader, name.strip(), reason)
+    return ctx.render(request, "moderation.html", reports=ctx.store.comments.reports(), reader=reader,
+                      message=f"{name.strip()} is banned: their sessions ended and they can no longer post.")  # fmt: skip

@@ -1,0 +1,276 @@
+"""Comments over HTTP against a real server, on SQLite and on PostgreSQL: the API's contract (401, 403, 429),
+who may do what to whose comment, the article page's forms and cache, ordering and replies, edits that keep
+the original, reports, moderation and bans, and hostile text that must stay text."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from readersite import Forum, csrf_of, forum_site
+from website import ADMIN_PASSWORD
+
+from broadsheet.web.ratelimit import RateLimit
+from broadsheet.web.security import SESSION_COOKIE
+
+
+@pytest.fixture(scope="module")
+def forum(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> Iterator[Forum]:
+    with forum_site(tmp_path_factory.mktemp("comments"), module_database_url) as site:
+        yield site
+
+
+def _tags(page: str) -> list[tuple[str, dict[str, str]]]:
+    """Every element of `page` with its attributes, as a browser's parser sees them."""
+    found: list[tuple[str, dict[str, str]]] = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.append((tag, {k: v or "" for k, v in attrs}))
+
+    Collect().feed(page)
+    return found
+
+
+def _token(forum: Forum, name: str) -> str:
+    return forum.token_for(forum.signup(name))
+
+
+def _admin(forum: Forum) -> str:
+    browser = forum.client()
+    page = browser.get("/signin")
+    answer = browser.post(
+        "/signin", data={"csrf": csrf_of(page.text), "name": "admin", "password": ADMIN_PASSWORD}
+    )
+    assert answer.status_code == 303
+    return forum.token_for(browser, "moderating")
+
+
+def test_posting_without_credentials_is_401_and_a_token_posts_reads_edits_and_deletes(forum: Forum) -> None:
+    article = forum.article_ids[0]
+    anonymous = forum.api()
+    refused = anonymous.post(f"/api/v1/articles/{article}/comments", json={"body": "Hello"})
+    assert refused.status_code == 401
+    assert refused.json()["error"]["message"].startswith("Sign in first")
+    assert anonymous.patch("/api/v1/comments/1", json={"body": "x"}).status_code == 401
+    assert anonymous.delete("/api/v1/comments/1").status_code == 401
+
+    mine = forum.api(_token(forum, "poster"))
+    posted = mine.post(f"/api/v1/articles/{article}/comments", json={"body": "A **fair** point."})
+    assert posted.status_code == 201
+    comment = posted.json()
+    assert comment["html"] == "<p>A <strong>fair</strong> point.</p>"
+    assert comment["author"] == {"name": "poster", "display_name": ""}
+    thread = anonymous.get(f"/api/v1/articles/{article}/comments").json()
+    assert [c["id"] for c in thread["comments"]] == [comment["id"]] and thread["count"] == 1
+
+    edited = mine.patch(f"/api/v1/comments/{comment['id']}", json={"body": "A *fairer* point."})
+    assert edited.status_code == 200 and edited.json()["edited_at"] is not None
+    assert (
+        anonymous.get(f"/api/v1/articles/{article}/comments").json()["comments"][0]["body"]
+        == "A *fairer* point."
+    )
+    assert mine.delete(f"/api/v1/comments/{comment['id']}").status_code == 204
+    assert anonymous.get(f"/api/v1/articles/{article}/comments").json()["count"] == 0
+    assert mine.post("/api/v1/articles/999999/comments", json={"body": "Nowhere"}).status_code == 404
+
+
+def test_one_reader_cannot_edit_or_delete_anothers_comment(forum: Forum) -> None:
+    article = forum.article_ids[1]
+    owner = forum.api(_token(forum, "owner"))
+    other = forum.api(_token(forum, "other"))
+    comment = owner.post(f"/api/v1/articles/{article}/comments", json={"body": "Mine."}).json()
+    edit = other.patch(f"/api/v1/comments/{comment['id']}", json={"body": "Yours now."})
+    assert edit.status_code == 403 and "someone else's comment" in edit.json()["error"]["message"]
+    assert other.delete(f"/api/v1/comments/{comment['id']}").status_code == 403
+    assert other.post(f"/api/v1/comments/{comment['id']}/hide").status_code == 403  # readers do not moderate
+    assert forum.api().get(f"/api/v1/comments/{comment['id']}").json()["body"] == "Mine."
+    # The same through the browser's forms.
+    browser = forum.signup("other_browser")
+    token = csrf_of(browser.get("/account").text)
+    assert browser.post(f"/comments/{comment['id']}/delete", data={"csrf": token}).status_code == 403
+    assert browser.get(f"/comments/{comment['id']}/edit").status_code == 403
+    assert forum.store.comments.get(comment["id"]).deleted_at is None  # type: ignore[union-attr]
+
+
+def test_past_the_rate_limit_posting_is_429_with_retry_after(forum: Forum) -> None:
+    context = forum.app.state.context  # type: ignore[attr-defined]
+    saved = context.comment_limit
+    context.comment_limit = RateLimit(1, burst=2)
+    try:
+        api = forum.api(_token(forum, "hasty"))
+        answers = [api.post(f"/api/v1/articles/{forum.article_ids[2]}/comments", json={"body": f"Post {i}"})
+                   for i in range(3)]  # fmt: skip
+    finally:
+        context.comment_limit = saved
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert int(answers[2].headers["retry-after"]) >= 1
+    assert "too fast" in answers[2].json()["error"]["message"]
+
+
+def test_a_browser_session_needs_the_pages_csrf_token_for_api_writes(forum: Forum) -> None:
+    browser = forum.signup("sessioned")
+    article = forum.article_ids[0]
+    refused = browser.post(f"/api/v1/articles/{article}/comments", json={"body": "Via cookie."})
+    assert refused.status_code == 403
+    token = csrf_of(browser.get("/account").text)
+    accepted = browser.post(f"/api/v1/articles/{article}/comments", json={"body": "Via cookie."},
+                            headers={"X-CSRF-Token": token})  # fmt: skip
+    assert accepted.status_code == 201
+
+
+def test_the_comment_form_posts_and_the_cached_article_page_shows_it_at_once(forum: Forum) -> None:
+    article = forum.article_ids[3]
+    passer_by = forum.client()
+    before = passer_by.get(f"/articles/{article}")
+    assert "No comments yet." in before.text and "Sign in</a> or" in before.text
+    assert passer_by.get(f"/articles/{article}").headers.get("etag")  # the page is in the cache now
+
+    browser = forum.signup("formal", display_name="Formal Reader")
+    page = browser.get(f"/articles/{article}")
+    assert page.headers["cache-control"] == "no-store" and 'name="body"' in page.text
+    answer = browser.post(f"/articles/{article}/comments",
+                          data={"csrf": csrf_of(page.text), "body": "Posted from the *form*."})  # fmt: skip
+    assert answer.status_code == 303
+    assert re.fullmatch(rf"/articles/{article}#comment-\d+", answer.headers["location"])
+    after = passer_by.get(f"/articles/{article}")
+    assert "Posted from the <em>form</em>." in after.text and "Formal Reader" in after.text
+    assert "No comments yet." not in after.text
+    # Not signed in, the form sends you to sign in first.
+    anonymous = forum.client()
+    redirect = anonymous.post(f"/articles/{article}/comments", data={"body": "Sneaky"})
+    assert redirect.status_code == 303 and redirect.headers["location"].startswith("/signin?next=")
+
+
+def test_hostile_comments_and_display_names_stay_text(forum: Forum) -> None:
+    payloads = ["<script>alert(1)</script>", '<img src=x onerror="alert(2)">', "[click](javascript:alert(3))",
+                "<a href=\"javascript:alert(4)\">x</a>", "![x](https://evil.example/x.png)"]  # fmt: skip
+    browser = forum.signup("hostile", display_name='<script>alert("name")</script>')
+    token = forum.token_for(browser)
+    api = forum.api(token)
+    article = forum.article_ids[2]
+    for payload in payloads:
+        assert api.post(f"/api/v1/articles/{article}/comments", json={"body": payload}).status_code == 201
+    page = forum.client().get(f"/articles/{article}").text
+    comments = page[page.index('<section class="comments"') :]
+    tags = _tags(comments)
+    assert not {name for name, _ in tags} & {"script", "img", "iframe", "svg"}
+    for _name, attrs in tags:
+        assert not [a for a in attrs if a.startswith("on")]
+        assert not any(v.strip().lower().startswith("javascript:") for v in attrs.values())
+    assert "&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;" in comments
+    for item in forum.api().get(f"/api/v1/articles/{article}/comments").json()["comments"]:
+        assert "<script" not in item["html"] and "javascript:" not in item["html"].split(">", 1)[0]
+
+
+def test_replies_are_one_level_deep_and_the_thread_orders_newest_oldest_or_top(forum: Forum) -> None:
+    article = forum.article_ids[1]
+    first = forum.api(_token(forum, "first_voice"))
+    second = forum.api(_token(forum, "second_voice"))
+    clock = forum.app.state.context  # type: ignore[attr-defined]
+    saved = clock.clock
+    base = clock.clock()
+    made = []
+    for i, api in enumerate((first, second, first)):
+        clock.clock = lambda at=base + timedelta(minutes=i): at
+        made.append(
+            api.post(f"/api/v1/articles/{article}/comments", json={"body": f"Thread {i}"}).json()["id"]
+        )
+    clock.clock = lambda: base + timedelta(minutes=5)
+    reply = second.post(
+        f"/api/v1/articles/{article}/comments", json={"body": "A reply", "parent_id": made[0]}
+    )
+    deeper = first.post(f"/api/v1/articles/{article}/comments",
+                        json={"body": "Deeper", "parent_id": reply.json()["id"]})  # fmt: skip
+    assert deeper.json()["parent_id"] == made[0]  # a reply to a reply joins its thread
+    assert second.put(f"/api/v1/comments/{made[1]}/vote").status_code == 204
+    assert first.put(f"/api/v1/comments/{made[1]}/vote").status_code == 204
+    assert first.put(f"/api/v1/comments/{made[1]}/vote").status_code == 204  # once per reader
+    clock.clock = saved
+
+    def order(how: str) -> list[int]:
+        thread = forum.api().get(f"/api/v1/articles/{article}/comments", params={"order": how}).json()
+        return [c["id"] for c in thread["comments"] if c["id"] in made]
+
+    assert order("newest") == [made[2], made[1], made[0]]
+    assert order("oldest") == made
+    assert order("top")[0] == made[1]
+    thread = forum.api().get(f"/api/v1/articles/{article}/comments", params={"order": "oldest"}).json()
+    replies = next(c for c in thread["comments"] if c["id"] == made[0])["replies"]
+    assert [r["body"] for r in replies] == ["A reply", "Deeper"]
+    top_page = forum.client().get(f"/articles/{article}", params={"comments": "top"}).text
+    assert top_page.index("Thread 1") < top_page.index("Thread 0")
+    assert '<strong aria-current="true">Top</strong>' in top_page
+
+
+def test_an_edit_keeps_the_original_and_the_edit_window_closes(forum: Forum) -> None:
+    api = forum.api(_token(forum, "editor"))
+    article = forum.article_ids[0]
+    comment = api.post(f"/api/v1/articles/{article}/comments", json={"body": "First draft."}).json()
+    assert api.patch(f"/api/v1/comments/{comment['id']}", json={"body": "Second draft."}).status_code == 200
+    assert [body for body, _ in forum.store.comments.revisions(comment["id"])] == ["First draft."]
+    context = forum.app.state.context  # type: ignore[attr-defined]
+    later = context.clock() + timedelta(minutes=forum.settings.comment_edit_minutes + 1)
+    saved = context.clock
+    context.clock = lambda: later
+    try:
+        late = api.patch(f"/api/v1/comments/{comment['id']}", json={"body": "Third draft."})
+    finally:
+        context.clock = saved
+    assert late.status_code == 403 and "can be edited for 15 minutes" in late.json()["error"]["message"]
+    assert forum.api().get(f"/api/v1/comments/{comment['id']}").json()["body"] == "Second draft."
+
+
+def test_reports_reach_moderators_who_hide_and_restore(forum: Forum) -> None:
+    article = forum.article_ids[3]
+    rude = forum.api(_token(forum, "rude"))
+    comment = rude.post(f"/api/v1/articles/{article}/comments", json={"body": "Something rude."}).json()
+    reporter = forum.signup("reporter")
+    page = reporter.get(f"/articles/{article}")
+    reported = reporter.post(f"/comments/{comment['id']}/report",
+                             data={"csrf": csrf_of(page.text), "reason": "Rude"})  # fmt: skip
+    assert reported.status_code == 303
+    assert reporter.get("/moderation").status_code == 403
+
+    moderator = forum.api(_admin(forum))
+    assert moderator.post(f"/api/v1/comments/{comment['id']}/hide").json()["hidden"] is True
+    anonymous = forum.api()
+    assert comment["id"] not in [
+        c["id"] for c in anonymous.get(f"/api/v1/articles/{article}/comments").json()["comments"]
+    ]
+    assert anonymous.get(f"/api/v1/comments/{comment['id']}").status_code == 404
+    assert "Something rude." not in forum.client().get(f"/articles/{article}").text
+    seen = moderator.get(f"/api/v1/articles/{article}/comments").json()["comments"]
+    assert any(c["id"] == comment["id"] and c["hidden"] for c in seen)
+    assert moderator.post(f"/api/v1/comments/{comment['id']}/restore").json()["hidden"] is False
+    assert "Something rude." in forum.client().get(f"/articles/{article}").text
+
+
+def test_the_moderation_page_lists_reports_and_a_ban_ends_the_readers_sessions(forum: Forum) -> None:
+    troll = forum.signup("troll")
+    troll_token = forum.token_for(troll)
+    article = forum.article_ids[0]
+    comment = (
+        forum.api(troll_token).post(f"/api/v1/articles/{article}/comments", json={"body": "Bait."}).json()
+    )
+    forum.api(_token(forum, "witness")).post(
+        f"/api/v1/comments/{comment['id']}/report", json={"reason": "Trolling"}
+    )
+
+    admin = forum.client()
+    page = admin.get("/signin")
+    admin.post("/signin", data={"csrf": csrf_of(page.text), "name": "admin", "password": ADMIN_PASSWORD})
+    listing = admin.get("/moderation")
+    assert listing.status_code == 200 and "Trolling" in listing.text and "Bait." in listing.text
+    banned = admin.post(
+        "/moderation/ban", data={"csrf": csrf_of(listing.text), "name": "troll", "reason": "trolling"}
+    )
+    assert banned.status_code == 200 and "troll is banned" in banned.text
+    assert troll.get("/account").status_code == 303  # signed out
+    again = forum.api(troll_token).post(f"/api/v1/articles/{article}/comments", json={"body": "More bait."})
+    assert again.status_code == 403 and "banned" in again.json()["error"]["message"]
+    signin = forum.signin("troll")
+    assert signin.status_code == 403 and SESSION_COOKIE not in signin.headers.get("set-cookie", "")
