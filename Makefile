@@ -55,8 +55,11 @@ system-deps:
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { echo "installing Debian's postgresql for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# Two test processes (pytest-xdist), each with its own PostgreSQL cluster; a module's tests stay in one process,
+# so a module's server and database are built once. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
 unit: $(VENV)/.installed-test system-deps
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope)
 
 test: lint typecheck unit
 

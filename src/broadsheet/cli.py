@@ -9,6 +9,8 @@ import signal
 import sys
 from types import FrameType
 
+from rich.text import Text
+
 from broadsheet.commands import app
 from broadsheet.commands.common import err
 from broadsheet.errors import BroadsheetError
@@ -27,7 +29,7 @@ def main() -> None:
     try:
         app()
     except BroadsheetError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True)
+        err.print(Text.assemble(("error:", "bold red"), f" {exc}"))
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("interrupted; everything already stored is kept")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
 from website import ADMIN_PASSWORD, MODELS_DIR, Site, running
 
+from broadsheet.clock import utcnow
 from broadsheet.config import Settings
+from broadsheet.readers.tokens import new_token, token_hash
 from broadsheet.slugs import slugify
 from broadsheet.web import create_app
-from broadsheet.web.security import proxied_image
+from broadsheet.web.security import SESSION_COOKIE, proxied_image
 from publisher import Publisher
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\x00" * 40
@@ -37,12 +40,27 @@ def test_every_get_route_answers_head_like_get_without_a_body(site: Site, publis
     app = create_app(settings, store=site.store)
     article = site.client.get("/api/v1/articles/1").json()
     story, outlet, tag = article["story_id"], article["outlet_slug"], slugify(article["tags"][0])
-    values = {"article_id": "1", "story_id": str(story), "kind": "atom", "topic": article["topic"]}
+    # A signed-in moderator (the first admin account), with a comment of their own and a sign-in link, so that
+    # the account pages answer 200 too.
+    admin = site.store.accounts.user_by_name("admin")
+    assert admin is not None
+    now = utcnow()
+    session, link = new_token("bs_s_"), new_token("bs_l_")
+    site.store.accounts.open_session(admin.id, token_hash(session), now, timedelta(hours=1))
+    site.store.accounts.add_token(admin.id, "link", token_hash(link), "reset", now, now + timedelta(hours=1))
+    comment = site.store.comments.add(1, admin.id, "HEAD check.", "<p>HEAD check.</p>", now)
+    values = {"article_id": "1", "story_id": str(story), "kind": "atom", "topic": article["topic"],
+              "comment_id": str(comment.id), "token": link}  # fmt: skip
     slugs = {"/outlets/": outlet, "/tags/": tag, "/entities/": article["entities"][0]["slug"]}
     routes = sorted(set(get_routes(app)))
     assert {"/", "/articles/{article_id}", "/api/v1/articles", "/feed.{kind}", "/img/{sig}"} <= set(routes)
     checked = []
-    with running(app) as url, httpx.Client(base_url=url, timeout=10, auth=("admin", ADMIN_PASSWORD)) as web:
+    with (
+        running(app) as url,
+        httpx.Client(
+            base_url=url, timeout=10, auth=("admin", ADMIN_PASSWORD), cookies={SESSION_COOKIE: session}
+        ) as web,  # fmt: skip
+    ):
         for route in routes:
             if route == "/img/{sig}":
                 path = proxied_image(app.state.context.secret, publisher.url("/pic.png"))
@@ -63,4 +81,5 @@ def test_every_get_route_answers_head_like_get_without_a_body(site: Site, publis
             if not got.headers["content-type"].startswith("text/html"):  # pages show the time: may change
                 assert head.headers["content-length"] == str(len(got.content)), route
             checked.append(route)
+    site.store.comments.delete(comment.id, utcnow())
     assert len(checked) == len(routes) >= 20

@@ -112,7 +112,7 @@ def test_every_page_sends_security_headers(site: Site) -> None:
         assert "script-src 'self'" in headers["content-security-policy"]
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
         assert headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["referrer-policy"] == "same-origin"
 
 
 def test_missing_pages_get_a_styled_404_and_the_api_json(site: Site) -> None:

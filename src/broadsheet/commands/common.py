@@ -32,8 +32,10 @@ source_app = typer.Typer(help="Add, list, remove, import and export sources.", n
 app.add_typer(source_app, name="source")
 
 # Piped output is read by scripts and `grep`: wide enough that tables don't wrap cells mid-word.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: what is printed comes from feeds, publishers and readers ("[Updated]" titles, a display name
+# like "[/x]"), and Rich would take square brackets in it for its own style codes, or fail on them.
+out = Console(highlight=False, soft_wrap=True, markup=False, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class _State:

@@ -62,6 +62,7 @@ def add(
     display_name: Annotated[str, typer.Option(help="The name shown beside comments.")] = "",
 ) -> None:
     """Add an account; its password is read from standard input (or asked for on a terminal)."""
+    display_name = display_name.strip()  # as the sign-up form stores it
     problem = check_name(name) or check_display_name(display_name)
     if problem:
         raise AccountError(problem)
