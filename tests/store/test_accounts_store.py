@@ -205,7 +205,7 @@ def test_removing_a_user_takes_their_sessions_and_tokens(store: Store) -> None:
     ada = _ada(store)
     accounts.open_session(ada.id, "s" * 64, T, DAY)
     accounts.add_token(ada.id, "api", "t" * 64, "", T)
-    assert accounts.remove_user("ADA_L") and not accounts.remove_user("ada_l")
+    assert accounts.remove_user("ADA_L", T) and not accounts.remove_user("ada_l", T)
     assert (
         accounts.session_user("s" * 64, T, MINUTE) is None and accounts.token_user("t" * 64, "api", T) is None
     )

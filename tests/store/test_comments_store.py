@@ -225,8 +225,14 @@ def test_removing_an_article_or_a_reader_takes_their_comments(board: Board) -> N
     board.say("a1", 2, to=a.id)
     board.say("b", 3)
     elsewhere = comments.add(board.other, board.ada, "c", "<p>c</p>", T)
-    assert board.store.accounts.remove_user("bob")  # the replies under bob's comment go with it
-    assert _shape(comments.thread(board.article)) == [("b", [])]
+    mine = board.say("b1", 4, to=a.id, by=board.bob)  # bob's own reply, under his comment
+    assert board.store.accounts.remove_user("bob", T + 10 * MINUTE)
+    # His comment stays, emptied and authorless, for the reply someone else made to it; his reply goes.
+    assert _shape(comments.thread(board.article)) == [("b", []), ("", ["a1"])]
+    kept = comments.get(a.id)
+    assert kept is not None and kept.user_id is None and kept.author_name == "" and kept.body == ""
+    assert kept.deleted_at == T + 10 * MINUTE and comments.revisions(a.id) == []
+    assert comments.get(mine.id) is None
     with board.store.engine.begin() as conn:
         conn.execute(delete(articles).where(articles.c.id == board.article))
     assert comments.thread(board.article) == [] and comments.get(elsewhere.id) == elsewhere

@@ -220,3 +220,40 @@ def test_sign_ups_can_be_turned_off(forum: Forum) -> None:
         answer = client.post("/signin", headers={"Origin": url},
                              data={"csrf": token, "name": "still_here", "password": PASSWORD})  # fmt: skip
         assert answer.status_code == 303
+
+
+def test_a_reader_downloads_their_data_and_deletes_their_account_keeping_others_replies(forum: Forum) -> None:
+    leaver = forum.signup("leaver", display_name="Leaving Soon")
+    token = forum.token_for(leaver, "exporter")
+    article = forum.article_ids[1]
+    api = forum.api(token)
+    answered = api.post(f"/api/v1/articles/{article}/comments", json={"body": "First words."}).json()
+    api.patch(f"/api/v1/comments/{answered['id']}", json={"body": "Better words."})
+    alone = api.post(f"/api/v1/articles/{article}/comments", json={"body": "Nobody answers this."}).json()
+    replier = forum.api(forum.token_for(forum.signup("replier")))
+    reply = replier.post(f"/api/v1/articles/{article}/comments",
+                         json={"body": "An answer.", "parent_id": answered["id"]}).json()  # fmt: skip
+
+    data = leaver.get("/account/data.json")
+    assert data.status_code == 200 and "attachment" in data.headers["content-disposition"]
+    export = data.json()
+    assert export["account"]["name"] == "leaver" and export["account"]["display_name"] == "Leaving Soon"
+    first = next(c for c in export["comments"] if c["id"] == answered["id"])
+    assert first["body"] == "Better words." and [v["body"] for v in first["earlier_versions"]] == [
+        "First words."
+    ]
+    assert [t["label"] for t in export["tokens"]] == ["exporter"] and token not in data.text
+    assert forum.api(token).get("/account/data.json").json()["account"]["name"] == "leaver"  # scripts too
+
+    page = leaver.get("/account")
+    wrong = leaver.post("/account/delete", data={"csrf": csrf_of(page.text), "current": "not my password"})
+    assert wrong.status_code == 400 and forum.store.accounts.user_by_name("leaver") is not None
+    gone = leaver.post("/account/delete", data={"csrf": csrf_of(page.text), "current": PASSWORD})
+    assert gone.status_code == 303 and forum.store.accounts.user_by_name("leaver") is None
+    thread = forum.api().get(f"/api/v1/articles/{article}/comments").json()["comments"]
+    kept = next(c for c in thread if c["id"] == answered["id"])
+    assert kept["deleted"] and kept["author"] is None and kept["body"] == ""
+    assert [r["id"] for r in kept["replies"]] == [reply["id"]]
+    assert alone["id"] not in [c["id"] for c in thread]
+    assert "Better words." not in forum.client().get(f"/articles/{article}").text
+    assert forum.api(token).get("/account/data.json").status_code == 303  # the token went with the account

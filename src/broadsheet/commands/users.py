@@ -99,7 +99,7 @@ def list_users(
 def remove(name: NameArg) -> None:
     """Remove an account with its sessions, tokens, comments and votes."""
     with opened() as (_settings, store):
-        if not store.accounts.remove_user(name):
+        if not store.accounts.remove_user(name, utcnow()):
             raise AccountError(f"there is no account named {name!r}: `broadsheet user list` shows them")
     out.print(f"removed {name}")
 

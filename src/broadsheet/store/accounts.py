@@ -10,14 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, case, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from broadsheet.errors import AccountError
 from broadsheet.readers.names import name_key
-from broadsheet.store.schema import user_sessions, user_tokens, users
+from broadsheet.store.schema import comment_revisions, comments, user_sessions, user_tokens, users
 
 __all__ = ["TOKEN_TOUCH_EVERY", "AccountStore", "TokenInfo", "User"]
+
+_replies = comments.alias("replies")
 
 # An API token or app password notes its last use at most this often: a client polling every few seconds
 # would otherwise write to the database on each request.
@@ -115,10 +117,24 @@ class AccountStore:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
 
-    def remove_user(self, name: str) -> bool:
-        """Delete the account called `name` with its sessions, tokens, comments and votes; False if none."""
+    def remove_user(self, name: str, now: datetime) -> bool:
+        """Delete the account called `name` with its sessions, tokens, votes, reports and what it wrote; False
+        if none. A comment of theirs that others replied to stays in its thread as "[deleted]", emptied and
+        without an author (its earlier versions go too), so that the replies keep their place."""
         with self.engine.begin() as conn:
-            return conn.execute(delete(users).where(users.c.name_key == name_key(name))).rowcount == 1
+            user_id = conn.execute(select(users.c.id).where(users.c.name_key == name_key(name))).scalar()
+            if user_id is None:
+                return False
+            theirs = select(comments.c.id).where(comments.c.user_id == user_id).scalar_subquery()
+            conn.execute(delete(comment_revisions).where(comment_revisions.c.comment_id.in_(theirs)))
+            answered = exists().where(_replies.c.parent_id == comments.c.id)
+            conn.execute(
+                update(comments)
+                .where(comments.c.user_id == user_id, answered)
+                .values(body="", html="", deleted_at=func.coalesce(comments.c.deleted_at, now))
+            )
+            conn.execute(delete(comments).where(comments.c.user_id == user_id, ~answered))
+            return conn.execute(delete(users).where(users.c.id == user_id)).rowcount == 1
 
     def set_password(self, user_id: int, password_hash: str) -> None:
         """A new password hash; every session of the account ends, so a stolen cookie stops working with the

@@ -35,7 +35,7 @@ class Comment:
     id: int
     article_id: int
     parent_id: int | None  # None for a top-level comment; replies are one level deep
-    user_id: int
+    user_id: int | None  # None once its author removed their account
     author_name: str
     author_display: str  # '' = show author_name
     body: str  # Markdown source; '' in a thread's placeholder for a deleted comment
@@ -74,8 +74,8 @@ _COMMENT_COLUMNS = (
     comments.c.article_id,
     comments.c.parent_id,
     comments.c.user_id,
-    users.c.name.label("author_name"),
-    users.c.display_name.label("author_display"),
+    func.coalesce(users.c.name, "").label("author_name"),
+    func.coalesce(users.c.display_name, "").label("author_display"),
     comments.c.body,
     comments.c.html,
     comments.c.created_at,
@@ -84,7 +84,7 @@ _COMMENT_COLUMNS = (
     comments.c.hidden_at,
     _VOTES,
 )
-_WITH_AUTHOR = comments.join(users, users.c.id == comments.c.user_id)
+_WITH_AUTHOR = comments.outerjoin(users, users.c.id == comments.c.user_id)
 _COMMENTS = select(*_COMMENT_COLUMNS).select_from(_WITH_AUTHOR)
 
 _ORDERS = {

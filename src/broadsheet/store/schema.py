@@ -481,7 +481,9 @@ comments = Table(
     Column("id", Id, primary_key=True),
     Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
     Column("parent_id", Id, ForeignKey("comments.id", ondelete="CASCADE")),
-    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    # NULL once its author removed their account: a comment others replied to stays as "[deleted]", emptied, so
+    # that their replies keep their place (AccountStore.remove_user); every other comment of theirs goes.
+    Column("user_id", Id, ForeignKey("users.id", ondelete="SET NULL")),
     Column("body", Text, nullable=False),  # the current Markdown source
     Column("html", Text, nullable=False),  # its sanitised rendering
     Column("created_at", UTCDateTime, nullable=False),

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from broadsheet.errors import AccountError
 from broadsheet.readers.names import check_display_name, check_name
 from broadsheet.readers.passwords import check_new_password, hash_password, needs_rehash, verify_password
 from broadsheet.readers.tokens import new_token, token_hash
 from broadsheet.store import User
+from broadsheet.web.cache import changes
 from broadsheet.web.context import Ctx, WebContext
 from broadsheet.web.readers import CurrentReader, Reader, clear_session_cookie, set_session_cookie
 from broadsheet.web.security import request_identity, same_origin, valid_csrf
 from broadsheet.web.server import request_client
+from broadsheet.web.timefmt import iso
 
 __all__ = ["check_form", "router", "safe_next", "to_signin"]
 
@@ -73,7 +75,11 @@ def _form(ctx: WebContext, request: Request, template: str, status: int = 200, *
 def _start_session(ctx: WebContext, request: Request, user: User, target: str) -> Response:
     token = new_token("bs_s_")
     lifetime = timedelta(days=ctx.settings.session_days)
-    ctx.store.accounts.open_session(user.id, token_hash(token), ctx.clock(), lifetime)
+    now = ctx.clock()
+    # Expired sessions and spent or stale links go as new sessions come: sign-ins are rare enough that this
+    # costs nothing, and the table never holds more than the sessions of one lifetime.
+    ctx.store.accounts.sweep(now)
+    ctx.store.accounts.open_session(user.id, token_hash(token), now, lifetime)
     response = RedirectResponse(safe_next(target), status_code=303)
     set_session_cookie(response, request, token, ctx.settings.session_days)
     return response
@@ -310,6 +316,74 @@ def account_signout_everywhere(
         return to_signin("/account")
     check_form(ctx, request, csrf)
     ctx.store.accounts.close_sessions(reader.id)
+    response = RedirectResponse("/", status_code=303)
+    clear_session_cookie(response)
+    return response
+
+
+# --- the reader's own data ------------------------------------------------------------------------------------
+
+
+def _when(moment: datetime | None) -> str | None:
+    return iso(moment) if moment else None
+
+
+def personal_data(ctx: WebContext, reader: Reader) -> dict[str, object]:
+    """Everything stored about the reader, as JSON: the account, every comment with its earlier versions, and
+    their tokens (labels and dates; the tokens themselves are not kept)."""
+    user = reader.user
+    account = {
+        "name": user.name,
+        "display_name": user.display_name,
+        "role": user.role,
+        "created_at": iso(user.created_at),
+        "banned": user.banned_at is not None,
+    }
+    comments = []
+    for c in ctx.store.comments.user_comments(user.id):
+        earlier = [{"body": body, "written_at": iso(at)} for body, at in ctx.store.comments.revisions(c.id)]
+        comments.append({
+            "id": c.id, "article_id": c.article_id, "parent_id": c.parent_id, "body": c.body,
+            "created_at": iso(c.created_at), "edited_at": _when(c.edited_at), "deleted": c.deleted_at is not None,
+            "hidden": c.hidden_at is not None, "earlier_versions": earlier,
+        })  # fmt: skip
+    tokens = [
+        {"kind": t.kind, "label": t.label, "created_at": iso(t.created_at), "last_used_at": _when(t.used_at)}
+        for kind in ("api", "app")
+        for t in ctx.store.accounts.tokens(user.id, kind)
+    ]
+    return {"account": account, "comments": comments, "tokens": tokens}
+
+
+@router.get("/account/data.json")
+def account_data(ctx: Ctx, reader: CurrentReader) -> Response:
+    """The reader's data export (a session, or `Authorization: Bearer` for scripts)."""
+    if reader is None:
+        return to_signin("/account")
+    return JSONResponse(
+        personal_data(ctx, reader),
+        headers={"Content-Disposition": f'attachment; filename="{reader.user.name}-data.json"'},
+    )
+
+
+@router.post("/account/delete")
+async def account_delete(
+    ctx: Ctx, request: Request, reader: CurrentReader, current: PasswordField, csrf: Token = ""
+) -> Response:
+    """Delete the account and what it wrote (a comment others answered stays as "[deleted]"), after the
+    password is typed again."""
+    if reader is None:
+        return to_signin("/account")
+    check_form(ctx, request, csrf)
+    _limited(ctx, request)
+    stored = reader.user.password_hash
+    if not await ctx.passwords.run(lambda: verify_password(stored, current)):
+        await asyncio.sleep(FAILURE_DELAY)
+        return await ctx.run_db(_account, ctx, request, reader, status=400,
+                                error="Your password is not right: the account is not deleted.")  # fmt: skip
+    await ctx.run_db(ctx.store.accounts.remove_user, reader.user.name, ctx.clock())
+    log.info("account %r deleted by its reader", reader.user.name)
+    changes(request.scope, "*")  # their comments may be on any cached page
     response = RedirectResponse("/", status_code=303)
     clear_session_cookie(response)
     return response

@@ -77,7 +77,7 @@ def upgrade() -> None:
         sa.Column("id", ID, nullable=False),
         sa.Column("article_id", ID, nullable=False),
         sa.Column("parent_id", ID, nullable=True),
-        sa.Column("user_id", ID, nullable=False),
+        sa.Column("user_id", ID, nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("html", sa.Text(), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
@@ -87,7 +87,7 @@ def upgrade() -> None:
         sa.Column("hidden_by", ID, nullable=True),
         _fk("comments", "article_id", "articles"),
         _fk("comments", "parent_id", "comments"),
-        _fk("comments", "user_id", "users"),
+        _fk("comments", "user_id", "users", ondelete="SET NULL"),
         _fk("comments", "hidden_by", "users", ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name="pk_comments"),
     )
