@@ -274,3 +274,16 @@ def test_the_moderation_page_lists_reports_and_a_ban_ends_the_readers_sessions(f
     assert again.status_code == 403 and "banned" in again.json()["error"]["message"]
     signin = forum.signin("troll")
     assert signin.status_code == 403 and SESSION_COOKIE not in signin.headers.get("set-cookie", "")
+
+
+def test_cards_show_how_many_comments_an_article_has(forum: Forum) -> None:
+    article = forum.article_ids[2]
+    api = forum.api(_token(forum, "counter"))
+    visible = forum.store.comments.counts([article])[article]
+    api.post(f"/api/v1/articles/{article}/comments", json={"body": "One more."})
+    for path in ("/", "/outlets/the-alder-gazette"):
+        page = (
+            forum.api(_token(forum, f"reader_of_{path.count('/')}")).get(path).text
+        )  # signed in: not cached
+        shown = f"{visible + 1} comment{'s' if visible + 1 != 1 else ''}"
+        assert f'href="/articles/{article}#comments">{shown}</a>' in page, path

@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse, Response
 
 from broadsheet.enrich import TOPIC_LABELS, TOPICS
 from broadsheet.errors import NotFoundError
-from broadsheet.models import Article
+from broadsheet.models import Article, CardPage
 from broadsheet.store import ArticlePage, Comment
 from broadsheet.text import strip_controls
 from broadsheet.web.cache import QueryRoute
@@ -67,6 +67,7 @@ def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = 
         request,
         "home.html",
         page=page,
+        comment_counts=_counts(ctx, page),
         top_stories=top,
         topic_sections=sections,
         filters={"outlet": outlet, "tag": tag, "lang": lang},
@@ -74,6 +75,11 @@ def home(ctx: Ctx, request: Request, after: Cursor = None, outlet: str | None = 
         outlets=ctx.outlets()[:40],
         no_sources=no_sources,
     )
+
+
+def _counts(ctx: WebContext, page: CardPage) -> dict[int, int]:
+    """Comments on each card's article (cards show them; a cached list's counts lag by its time in the cache)."""
+    return ctx.store.comments.counts([c.id for c in page.items])
 
 
 def _json_ld(article: Article, url: str, site_name: str, tags: tuple[str, ...]) -> str:
@@ -173,7 +179,7 @@ def outlet_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> 
         raise NotFoundError(NO_OUTLET)
     page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, outlet_slug=slug)
     return ctx.render(request, "listing.html", heading=outlet.name, outlet=outlet, tag=None, page=page,
-                      feed_path=f"/outlets/{slug}")  # fmt: skip
+                      comment_counts=_counts(ctx, page), feed_path=f"/outlets/{slug}")  # fmt: skip
 
 
 @router.get("/tags/{slug}")
@@ -183,7 +189,7 @@ def tag_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> Res
         raise NotFoundError(NO_TAG)
     page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, tag_slug=slug)
     return ctx.render(request, "listing.html", heading=f"#{tag.name}", tag=tag, outlet=None, page=page,
-                      feed_path=f"/tags/{slug}")  # fmt: skip
+                      comment_counts=_counts(ctx, page), feed_path=f"/tags/{slug}")  # fmt: skip
 
 
 def topic_label(topic: str) -> str:
@@ -198,7 +204,7 @@ def topic_page(ctx: Ctx, request: Request, topic: str, after: Cursor = None) -> 
     label = topic_label(topic)
     page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, topic=topic)
     return ctx.render(request, "listing.html", heading=label, tag=None, outlet=None, page=page,
-                      feed_path=f"/topics/{topic}")  # fmt: skip
+                      comment_counts=_counts(ctx, page), feed_path=f"/topics/{topic}")  # fmt: skip
 
 
 @router.get("/entities/{slug}")
@@ -210,7 +216,8 @@ def entity_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> 
     stories = [] if after else ctx.store.stories.cards(ctx.store.reads.entity_stories(slug, ENTITY_STORIES),
                                                         ctx.clock())  # fmt: skip
     return ctx.render(request, "listing.html", heading=entity.name, tag=None, outlet=None, entity=entity,
-                      page=page, stories=stories, feed_path=f"/entities/{slug}")  # fmt: skip
+                      page=page, stories=stories, comment_counts=_counts(ctx, page),
+                      feed_path=f"/entities/{slug}")  # fmt: skip
 
 
 @router.get("/healthz", include_in_schema=False)
