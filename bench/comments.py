@@ -446,6 +446,9 @@ def serve_and_measure(args: argparse.Namespace, workdir: Path) -> None:
         "BROADSHEET_COMMENTS_PER_MINUTE": "10000",  # the most the setting takes
         "BROADSHEET_LOGINS_PER_MINUTE": "10000",
         "BROADSHEET_MAX_CONNECTIONS_PER_CLIENT": str(wrk_connections + 64),  # all 127.0.0.1's
+        # Paced readers wait up to 1.5x --think between requests; a connection the server dropped meanwhile
+        # would be counted by wrk as an error, where a browser opens another without a word.
+        "BROADSHEET_KEEPALIVE_TIMEOUT": str(max(5.0, 3 * args.think)),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
     }

@@ -7,7 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, event
+from sqlalchemy import delete, event, update
 from storefill import Add
 
 from broadsheet.errors import CommentError, NotFoundError
@@ -236,3 +236,34 @@ def test_removing_an_article_or_a_reader_takes_their_comments(board: Board) -> N
     with board.store.engine.begin() as conn:
         conn.execute(delete(articles).where(articles.c.id == board.article))
     assert comments.thread(board.article) == [] and comments.get(elsewhere.id) == elsewhere
+
+
+def test_a_story_comment_follows_its_article_into_another_story_and_stays_off_the_article(
+    board: Board,
+) -> None:
+    comments = board.store.comments
+
+    def story_of(article: int, story: int | None) -> None:
+        with board.store.engine.begin() as conn:
+            conn.execute(update(articles).where(articles.c.id == article).values(story_id=story))
+
+    story_of(board.article, 1)
+    story_of(board.other, 2)
+    on_story = comments.add(board.article, board.ada, "The whole story", "<p>x</p>", T, on_story=True)
+    comments.add(board.article, board.bob, "Just this article", "<p>y</p>", T + MINUTE)
+    assert on_story.on_story and [c.body for c in comments.story_thread(1)] == ["The whole story"]
+    assert [c.body for c in comments.thread(board.article)] == ["Just this article"]
+    assert comments.counts([board.article]) == {board.article: 1}  # cards count the article's own thread
+    # A reply from the story's page may name any article of the story: it is kept beside what it answers.
+    story_of(board.other, 1)
+    reply = comments.add(
+        board.other, board.bob, "Agreed", "<p>z</p>", T + 2 * MINUTE, on_story.id, on_story=True
+    )
+    assert (reply.article_id, reply.parent_id) == (board.article, on_story.id)
+    with pytest.raises(CommentError, match="not on this article"):
+        comments.add(board.other, board.bob, "Wrong thread", "<p>w</p>", T, on_story.id)  # an article comment
+    # The article goes into story 2 (a merge, a split, or `recluster` renumbering): its comments go with it.
+    story_of(board.other, 2)
+    story_of(board.article, 2)
+    assert comments.story_thread(1) == []
+    assert _shape(comments.story_thread(2)) == [("The whole story", ["Agreed"])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -138,3 +139,45 @@ def test_a_story_longer_than_the_page_shows_its_first_report_and_newest_and_says
     assert "Showing the first reports and the newest: 2 of" in text
     timeline = text.split('id="timeline-h"', 1)[1].split("</ol>", 1)[0]
     assert timeline.count("<li>") == 2 and "First report" in timeline
+
+
+def test_readers_comment_on_a_story_as_a_whole_apart_from_its_articles(reader: Reader) -> None:
+    story = reader.story_of("bridge-2")
+    base = str(reader.client.base_url)
+    with httpx.Client(base_url=base, timeout=10, headers={"Origin": base}) as browser:
+        page = browser.get("/signup").text
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+        signed = browser.post(
+            "/signup", data={"csrf": token, "name": "story_reader", "password": "long enough pw"}
+        )
+        assert signed.status_code == 303
+        story_page = browser.get(f"/stories/{story}")
+        assert (
+            "No comments yet." in story_page.text and f'action="/stories/{story}/comments"' in story_page.text
+        )
+        token = re.search(r'name="csrf" value="([^"]+)"', story_page.text).group(1)  # type: ignore[union-attr]
+        posted = browser.post(
+            f"/stories/{story}/comments", data={"csrf": token, "body": "Which bridge *next*?"}
+        )
+        assert posted.status_code == 303 and posted.headers["location"].startswith(
+            f"/stories/{story}#comment-"
+        )
+        first = int(posted.headers["location"].rsplit("-", 1)[1])
+        reply = browser.post(f"/stories/{story}/comments",
+                             data={"csrf": token, "body": "The old one.", "parent_id": str(first)})  # fmt: skip
+        assert reply.status_code == 303
+
+    thread = reader.client.get(f"/api/v1/stories/{story}/comments").json()
+    assert thread["story_id"] == story and thread["count"] == 2
+    top = thread["comments"][0]
+    assert top["on_story"] and top["html"] == "<p>Which bridge <em>next</em>?</p>"
+    assert [r["body"] for r in top["replies"]] == ["The old one."]
+    public = reader.client.get(f"/stories/{story}").text  # the cached page was dropped by the post
+    assert "Which bridge <em>next</em>?" in public and 'Comments <span class="count">(2)</span>' in public
+    # The article the comment is kept on shows its own thread, not the story's.
+    headline = reader.client.get(f"/api/v1/stories/{story}").json()["headline_id"]
+    assert reader.client.get(f"/api/v1/articles/{headline}/comments").json()["count"] == 0
+    assert "Which bridge" not in reader.client.get(f"/articles/{headline}").text
+    anonymous = reader.client.post(f"/api/v1/stories/{story}/comments", json={"body": "Me too"})
+    assert anonymous.status_code == 401
+    assert reader.client.get("/api/v1/stories/999999/comments").status_code == 404

@@ -45,6 +45,7 @@ class Comment:
     deleted_at: datetime | None
     hidden_at: datetime | None
     votes: int
+    on_story: bool = False  # on the story of its article, rather than on the article alone
     replies: tuple[Comment, ...] = ()  # in a thread: a top-level comment's replies, oldest first
 
 
@@ -83,6 +84,7 @@ _COMMENT_COLUMNS = (
     comments.c.deleted_at,
     comments.c.hidden_at,
     _VOTES,
+    comments.c.on_story,
 )
 _WITH_AUTHOR = comments.outerjoin(users, users.c.id == comments.c.user_id)
 _COMMENTS = select(*_COMMENT_COLUMNS).select_from(_WITH_AUTHOR)
@@ -121,7 +123,7 @@ def _comment(row: Any) -> Comment:
         id=row.id, article_id=row.article_id, parent_id=row.parent_id, user_id=row.user_id,
         author_name=row.author_name, author_display=row.author_display, body=row.body, html=row.html,
         created_at=row.created_at, edited_at=row.edited_at, deleted_at=row.deleted_at, hidden_at=row.hidden_at,
-        votes=row.votes,
+        votes=row.votes, on_story=bool(row.on_story),
     )  # fmt: skip
 
 
@@ -144,19 +146,22 @@ class CommentStore:
         html: str,
         now: datetime,
         parent_id: int | None = None,
+        *,
+        on_story: bool = False,
     ) -> Comment:
-        """A new comment on the article, or a reply to the comment `parent_id` on it. Replies are one level
-        deep: a reply to a reply joins its top-level comment's replies. CommentError when the article is gone,
-        or the comment replied to is on another article, deleted or hidden."""
+        """A new comment on the article (with `on_story`, on its story, kept on this article), or a reply to
+        the comment `parent_id` there. Replies are one level deep: a reply to a reply joins its top-level
+        comment's replies, and a reply is kept on the article of the comment it answers. CommentError when the
+        article is gone, or the comment replied to is in another thread, deleted or hidden."""
         with self.engine.begin() as conn:
             if conn.execute(select(articles.c.id).where(articles.c.id == article_id)).first() is None:
                 raise CommentError(
                     f"there is no article {article_id} to comment on: it may have been removed"
                 )
             if parent_id is not None:
-                parent_id = _thread_of(conn, article_id, parent_id)
+                article_id, parent_id = _thread_of(conn, article_id, parent_id, on_story)
             values = {"article_id": article_id, "parent_id": parent_id, "user_id": user_id, "body": body,
-                      "html": html, "created_at": now}  # fmt: skip
+                      "html": html, "created_at": now, "on_story": on_story}  # fmt: skip
             comment_id = conn.execute(insert(comments).values(**values)).inserted_primary_key[0]  # type: ignore[index]
             comment = _get(conn, comment_id)
         assert comment is not None
@@ -272,11 +277,25 @@ class CommentStore:
         newest), each with all its replies, oldest first, in `.replies`. Comments hidden by a moderator are
         left out, with their replies, unless `include_hidden` (for moderators, who see `hidden_at`). A deleted
         comment is left out, unless it is a top-level one with replies shown: then it stays as a placeholder,
-        its body and html empty. Two statements: the top-level comments, then their replies."""
+        its body and html empty. Comments on the article's story are not among them (`story_thread`). Two
+        statements: the top-level comments, then their replies."""
+        where = [comments.c.article_id == article_id, comments.c.on_story.is_(False)]
+        return self._thread(where, order, include_hidden, limit)
+
+    def story_thread(
+        self, story_id: int, order: str = "newest", *, include_hidden: bool = False, limit: int = 200
+    ) -> list[Comment]:
+        """The story's comments, as `thread` gives an article's: those on the story kept on any of its
+        articles today (so they follow their articles into a story they merge into)."""
+        members = select(articles.c.id).where(articles.c.story_id == story_id)
+        where = [comments.c.article_id.in_(members), comments.c.on_story.is_(True)]
+        return self._thread(where, order, include_hidden, limit)
+
+    def _thread(self, where: list[Any], order: str, include_hidden: bool, limit: int) -> list[Comment]:
         if order not in _ORDERS:
             raise CommentError(f"no comment order {order!r}: choose one of {', '.join(THREAD_ORDERS)}")
         shown_replies = [_reply.c.parent_id == comments.c.id, _reply.c.deleted_at.is_(None)]
-        visible = [comments.c.article_id == article_id]
+        visible = list(where)
         if not include_hidden:
             shown_replies.append(_reply.c.hidden_at.is_(None))
             visible.append(comments.c.hidden_at.is_(None))
@@ -311,6 +330,7 @@ class CommentStore:
             .select_from(comments.outerjoin(_parent, _parent.c.id == comments.c.parent_id))
             .where(
                 comments.c.article_id.in_(list(article_ids)),
+                comments.c.on_story.is_(False),
                 comments.c.deleted_at.is_(None),
                 comments.c.hidden_at.is_(None),
                 _parent.c.hidden_at.is_(None),  # also true of a top-level comment: the join found no parent
@@ -361,17 +381,30 @@ def _with_replies(first: Comment, replies: list[Comment]) -> Comment:
     return replace(first, replies=tuple(replies))
 
 
-def _thread_of(conn: Connection, article_id: int, parent_id: int) -> int:
-    """The top-level comment a reply to `parent_id` joins: that comment, or the one it replies to."""
+def _thread_of(conn: Connection, article_id: int, parent_id: int, on_story: bool) -> tuple[int, int]:
+    """(the article a reply to `parent_id` is kept on, the top-level comment it joins: that comment, or the
+    one it replies to). A reply in a story's thread may answer a comment kept on another of its articles."""
     parent = conn.execute(
         select(
-            comments.c.article_id, comments.c.parent_id, comments.c.deleted_at, comments.c.hidden_at
+            comments.c.article_id, comments.c.parent_id, comments.c.deleted_at, comments.c.hidden_at,
+            comments.c.on_story,
         ).where(comments.c.id == parent_id)
-    ).first()
-    if parent is None or parent.article_id != article_id:
-        raise CommentError("the comment you reply to is not on this article: reload the page and reply there")
+    ).first()  # fmt: skip
+    same_thread = parent is not None and bool(parent.on_story) == on_story
+    if same_thread and parent is not None and parent.article_id != article_id:
+        same_thread = on_story and _same_story(conn, article_id, parent.article_id)
+    if parent is None or not same_thread:
+        where = "story" if on_story else "article"
+        raise CommentError(
+            f"the comment you reply to is not on this {where}: reload the page and reply there"
+        )
     if parent.deleted_at is not None:
         raise CommentError("the comment you reply to was deleted: write a new comment instead")
     if parent.hidden_at is not None:
         raise CommentError("the comment you reply to was hidden by a moderator: write a new comment instead")
-    return int(parent.parent_id if parent.parent_id is not None else parent_id)
+    return int(parent.article_id), int(parent.parent_id if parent.parent_id is not None else parent_id)
+
+
+def _same_story(conn: Connection, first: int, second: int) -> bool:
+    rows = conn.execute(select(articles.c.story_id).where(articles.c.id.in_([first, second]))).scalars().all()
+    return len(rows) == 2 and rows[0] is not None and rows[0] == rows[1]

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 
 __all__ = [
@@ -491,6 +493,10 @@ comments = Table(
     Column("deleted_at", UTCDateTime),
     Column("hidden_at", UTCDateTime),
     Column("hidden_by", Id, ForeignKey("users.id", ondelete="SET NULL")),
+    # A comment on the story rather than on the article alone: kept on an article of the story (the story's
+    # headline when it was posted), so that it follows its article through merges, splits and `recluster`,
+    # which renumbers stories; the story's thread is the story comments of all its articles.
+    Column("on_story", Boolean, nullable=False, server_default=false()),
 )
 # An article's thread in time order; a reader's own comments (their data export).
 Index("ix_comments_article_id", comments.c.article_id, comments.c.created_at, comments.c.id)

@@ -33,6 +33,7 @@ __all__ = [
     "post",
     "report",
     "restore",
+    "story_anchor",
     "vote",
 ]
 
@@ -40,9 +41,13 @@ ORDERS = ("newest", "oldest", "top")
 NO_COMMENT = "There is no such comment."
 
 
-def _changed(scope: Scope, article_id: int) -> None:
-    """The article page and its thread in the API show comments: dropped from the page cache."""
-    changes(scope, f"/articles/{article_id}", f"/api/v1/articles/{article_id}/comments")
+def _changed(scope: Scope, comment: Comment) -> None:
+    """The pages that show the comment, dropped from the page cache: its article's page and thread, or (a
+    comment on a story, whose number the comment does not keep) the story pages and threads."""
+    if comment.on_story:
+        changes(scope, "/stories/*", "/api/v1/stories/*")
+    else:
+        changes(scope, f"/articles/{comment.article_id}", f"/api/v1/articles/{comment.article_id}/comments")
 
 
 def _may_post(ctx: WebContext, reader: Reader, client: str) -> None:
@@ -87,15 +92,29 @@ def editable(ctx: WebContext, comment: Comment, reader: Reader | None) -> bool:
 
 
 def post(ctx: WebContext, scope: Scope, reader: Reader, client: str, article_id: int, body: str,
-         parent_id: int | None = None) -> Comment:  # fmt: skip
+         parent_id: int | None = None, *, on_story: bool = False) -> Comment:  # fmt: skip
+    """A comment on the article (or, `on_story`, on its story, kept on that article)."""
     markdown, html = _body(body)
+    if not ctx.store.articles.exists(article_id):
+        raise HTTPException(404, "There is no such article: it may have been removed.")
     _may_post(ctx, reader, client)
     try:
-        comment = ctx.store.comments.add(article_id, reader.id, markdown, html, ctx.clock(), parent_id)
+        comment = ctx.store.comments.add(
+            article_id, reader.id, markdown, html, ctx.clock(), parent_id, on_story=on_story
+        )
     except CommentError as exc:
-        raise HTTPException(404 if "no article" in str(exc).lower() else 400, str(exc)) from exc
-    _changed(scope, article_id)
+        raise HTTPException(400, str(exc)) from exc
+    _changed(scope, comment)
     return comment
+
+
+def story_anchor(ctx: WebContext, story_id: int) -> tuple[int, int]:
+    """(the story as it is now, following merges; the article a new comment on it is kept on: its headline)."""
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
+    anchor = story.headline_id
+    if anchor is None:
+        raise HTTPException(404, "This story has no articles left to comment on.")
+    return story.id, anchor
 
 
 def edit(ctx: WebContext, scope: Scope, reader: Reader, client: str, comment_id: int, body: str) -> Comment:
@@ -111,7 +130,7 @@ def edit(ctx: WebContext, scope: Scope, reader: Reader, client: str, comment_id:
     markdown, html = _body(body)
     _may_post(ctx, reader, client)
     edited = ctx.store.comments.edit(comment_id, markdown, html, ctx.clock())
-    _changed(scope, comment.article_id)
+    _changed(scope, comment)
     return edited
 
 
@@ -122,7 +141,7 @@ def delete(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int) -> Co
             403, "This is someone else's comment: only its author or a moderator may delete it."
         )
     ctx.store.comments.delete(comment_id, ctx.clock())
-    _changed(scope, comment.article_id)
+    _changed(scope, comment)
     return comment
 
 
@@ -140,7 +159,7 @@ def vote(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int, up: boo
         ctx.store.comments.vote(comment_id, reader.id, ctx.clock())
     else:
         ctx.store.comments.unvote(comment_id, reader.id)
-    _changed(scope, comment.article_id)
+    _changed(scope, comment)
 
 
 def _moderator(reader: Reader) -> None:
@@ -153,7 +172,7 @@ def hide(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int) -> Comm
     comment = found(ctx, comment_id)
     ctx.store.comments.hide(comment_id, reader.id, ctx.clock())
     ctx.store.comments.resolve_reports(comment_id, ctx.clock())
-    _changed(scope, comment.article_id)
+    _changed(scope, comment)
     return comment
 
 
@@ -162,7 +181,7 @@ def restore(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int) -> C
     comment = found(ctx, comment_id)
     ctx.store.comments.restore(comment_id)
     ctx.store.comments.resolve_reports(comment_id, ctx.clock())
-    _changed(scope, comment.article_id)
+    _changed(scope, comment)
     return comment
 
 

@@ -1,4 +1,4 @@
-"""Comments in the JSON API: an article's thread, and a signed-in reader's comments (post, edit, delete, report,
+"""Comments in the JSON API: an article's thread and a story's, and a signed-in reader's comments (post, edit, delete, report,
 vote); moderators hide and restore.
 
 Who: `Authorization: Bearer TOKEN` (a personal API token: `broadsheet user token NAME`, or the account page),
@@ -23,7 +23,7 @@ from broadsheet.web.readers import CurrentReader, Reader, signed_in
 from broadsheet.web.security import request_identity, valid_csrf
 from broadsheet.web.server import request_client
 
-__all__ = ["CommentIn", "CommentOut", "CommentThread", "router"]
+__all__ = ["CommentIn", "CommentOut", "CommentThread", "StoryThread", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 MAX_BODY = 10_000
@@ -63,6 +63,7 @@ class CommentOut(BaseModel):
     deleted: bool
     hidden: bool
     votes: int
+    on_story: bool = Field(description="a comment on the article's story rather than on the article alone")
     replies: list[CommentOut] = []
 
     @classmethod
@@ -72,11 +73,19 @@ class CommentOut(BaseModel):
                    author=None if c.deleted_at else Author(name=c.author_name, display_name=c.author_display),
                    body="" if gone else c.body, html="" if gone else c.html, created_at=c.created_at,
                    edited_at=c.edited_at, deleted=c.deleted_at is not None, hidden=c.hidden_at is not None,
-                   votes=c.votes, replies=[cls.of(r, moderator=moderator) for r in c.replies])  # fmt: skip
+                   votes=c.votes, on_story=c.on_story,
+                   replies=[cls.of(r, moderator=moderator) for r in c.replies])  # fmt: skip
 
 
 class CommentThread(BaseModel):
     article_id: int
+    order: str
+    count: int = Field(description="comments shown, replies included")
+    comments: list[CommentOut]
+
+
+class StoryThread(BaseModel):
+    story_id: int
     order: str
     count: int = Field(description="comments shown, replies included")
     comments: list[CommentOut]
@@ -117,6 +126,26 @@ def add(ctx: Ctx, request: Request, article_id: PathId, body: CommentIn, reader:
     comment = actions.post(
         ctx, request.scope, reader, request_client(request), article_id, body.body, body.parent_id
     )
+    return CommentOut.of(comment)
+
+
+@router.get("/stories/{story_id}/comments", response_model=StoryThread, summary="A story's comments")
+def story_thread(ctx: Ctx, story_id: PathId, reader: CurrentReader,
+                 order: Annotated[Literal["newest", "oldest", "top"], Query()] = "newest") -> StoryThread:  # fmt: skip
+    """Comments on the story as a whole (a merged story's number answers with the story it went into)."""
+    story = ctx.store.stories.follow_merges(story_id, ctx.clock())
+    moderator = reader is not None and reader.moderates
+    comments = ctx.store.comments.story_thread(story.id, order, include_hidden=moderator)
+    return StoryThread(story_id=story.id, order=order, count=_count(comments),
+                       comments=[CommentOut.of(c, moderator=moderator) for c in comments])  # fmt: skip
+
+
+@router.post("/stories/{story_id}/comments", response_model=CommentOut, status_code=201,
+             summary="Comment on a story")  # fmt: skip
+def add_to_story(ctx: Ctx, request: Request, story_id: PathId, body: CommentIn, reader: Writer) -> CommentOut:
+    _story, anchor = actions.story_anchor(ctx, story_id)
+    comment = actions.post(ctx, request.scope, reader, request_client(request), anchor, body.body, body.parent_id,
+                           on_story=True)  # fmt: skip
     return CommentOut.of(comment)
 
 

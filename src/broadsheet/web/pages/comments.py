@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from broadsheet.store import Comment
 from broadsheet.web import comments as actions
-from broadsheet.web.context import Ctx, PathId
+from broadsheet.web.context import Ctx, PathId, WebContext
 from broadsheet.web.pages.account import check_form, to_signin
 from broadsheet.web.readers import CurrentReader
 from broadsheet.web.server import request_client
@@ -24,9 +25,17 @@ Token = Annotated[str, Form(alias="csrf", max_length=200)]
 Body = Annotated[str, Form(max_length=40_000)]  # characters, before the 10 000 of the comment's own check
 
 
-def _back(article_id: int, comment_id: int | None = None) -> Response:
-    anchor = f"#comment-{comment_id}" if comment_id else "#comments"
-    return RedirectResponse(f"/articles/{article_id}{anchor}", status_code=303)
+def _where(ctx: WebContext, comment: Comment) -> str:
+    """Where the comment is shown: its article's page, or its story's."""
+    path = f"/articles/{comment.article_id}"
+    if comment.on_story:
+        story = ctx.store.stories.story_of([comment.article_id]).get(comment.article_id)
+        path = f"/stories/{story}" if story is not None else path
+    return f"{path}#comment-{comment.id}"
+
+
+def _back(ctx: WebContext, comment: Comment) -> Response:
+    return RedirectResponse(_where(ctx, comment), status_code=303)
 
 
 @router.post("/articles/{article_id}/comments")
@@ -36,7 +45,19 @@ def post_comment(ctx: Ctx, request: Request, article_id: PathId, reader: Current
         return to_signin(f"/articles/{article_id}#comments")
     check_form(ctx, request, csrf)
     comment = actions.post(ctx, request.scope, reader, request_client(request), article_id, body, parent_id)
-    return _back(article_id, comment.id)
+    return _back(ctx, comment)
+
+
+@router.post("/stories/{story_id}/comments")
+def post_story_comment(ctx: Ctx, request: Request, story_id: PathId, reader: CurrentReader, body: Body,
+                       parent_id: Annotated[int | None, Form(ge=1)] = None, csrf: Token = "") -> Response:  # fmt: skip
+    if reader is None:
+        return to_signin(f"/stories/{story_id}#comments")
+    check_form(ctx, request, csrf)
+    story, anchor = actions.story_anchor(ctx, story_id)
+    comment = actions.post(ctx, request.scope, reader, request_client(request), anchor, body, parent_id,
+                           on_story=True)  # fmt: skip
+    return RedirectResponse(f"/stories/{story}#comment-{comment.id}", status_code=303)
 
 
 @router.get("/comments/{comment_id}/edit")
@@ -48,7 +69,8 @@ def edit_page(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentRea
         raise HTTPException(
             403, "You cannot edit this comment: it is someone else's, or its edit window is over."
         )
-    return ctx.render(request, "comment_edit.html", comment=comment, reader=reader, error="")
+    return ctx.render(request, "comment_edit.html", comment=comment, reader=reader, error="",
+                      back=_where(ctx, comment))  # fmt: skip
 
 
 @router.post("/comments/{comment_id}/edit")
@@ -59,7 +81,7 @@ def edit(
         return to_signin(f"/comments/{comment_id}/edit")
     check_form(ctx, request, csrf)
     comment = actions.edit(ctx, request.scope, reader, request_client(request), comment_id, body)
-    return _back(comment.article_id, comment.id)
+    return _back(ctx, comment)
 
 
 @router.post("/comments/{comment_id}/delete")
@@ -70,7 +92,7 @@ def delete(
         return to_signin(f"/comments/{comment_id}/edit")
     check_form(ctx, request, csrf)
     comment = actions.delete(ctx, request.scope, reader, comment_id)
-    return _back(comment.article_id, comment.id)
+    return _back(ctx, comment)
 
 
 @router.post("/comments/{comment_id}/report")
@@ -81,7 +103,7 @@ def report(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader
     check_form(ctx, request, csrf)
     comment = actions.found(ctx, comment_id)
     actions.report(ctx, reader, comment_id, reason)
-    return _back(comment.article_id, comment.id)
+    return _back(ctx, comment)
 
 
 @router.post("/comments/{comment_id}/vote")
@@ -91,7 +113,7 @@ def vote(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader,
         return to_signin("/")
     check_form(ctx, request, csrf)
     actions.vote(ctx, request.scope, reader, comment_id, up=up)
-    return _back(actions.found(ctx, comment_id).article_id, comment_id)
+    return _back(ctx, actions.found(ctx, comment_id))
 
 
 @router.post("/comments/{comment_id}/hide")
@@ -100,7 +122,7 @@ def hide(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, 
         return to_signin("/moderation")
     check_form(ctx, request, csrf)
     comment = actions.hide(ctx, request.scope, reader, comment_id)
-    return _back(comment.article_id, comment.id)
+    return _back(ctx, comment)
 
 
 @router.post("/comments/{comment_id}/restore")
@@ -111,7 +133,7 @@ def restore(
         return to_signin("/moderation")
     check_form(ctx, request, csrf)
     comment = actions.restore(ctx, request.scope, reader, comment_id)
-    return _back(comment.article_id, comment.id)
+    return _back(ctx, comment)
 
 
 @router.get("/moderation")

@@ -141,6 +141,7 @@ async def article_page(request: Request) -> Response:
         panel=build_panel(article, page.ai, written=ctx.llm_writes("summary")),
         topic_label=TOPIC_LABELS.get(article.topic, ""),
         comments=thread,
+        thread_path=f"/articles/{article_id}",
         comment_count=sum(1 + len(c.replies) for c in thread),
         comment_order=order,
         editable={c.id for c in _all(thread) if editable(ctx, c, reader)},

@@ -7,10 +7,10 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -18,7 +18,9 @@ from broadsheet.enrich import MAX_QUESTION_CHARS, TOPIC_LABELS, Answer
 from broadsheet.errors import FilterError, QuestionError
 from broadsheet.models import ArticleCard, StoryCard
 from broadsheet.pipeline.rewrite import WrittenAnswer, written_answer, written_brief
+from broadsheet.web.comments import ORDERS, editable
 from broadsheet.web.context import Ctx, PathId, WebContext
+from broadsheet.web.identity import reader_of
 from broadsheet.web.languages import LangFilter, Language, languages_of
 from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
 from broadsheet.web.server import request_client
@@ -26,6 +28,7 @@ from broadsheet.web.server import request_client
 __all__ = ["Coverage", "TimelineEntry", "coverage", "router", "timeline"]
 
 router = APIRouter(default_response_class=HTMLResponse)
+CommentOrder = Annotated[str, Query(max_length=10, description="newest, oldest or top")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,13 +113,14 @@ def story_feed(ctx: Ctx, request: Request, story_id: PathId, kind: Literal["atom
 
 
 @router.get("/stories/{story_id}")
-def story_page(ctx: Ctx, request: Request, story_id: PathId, lang: LangFilter = None) -> Response:
+def story_page(ctx: Ctx, request: Request, story_id: PathId, lang: LangFilter = None,
+               comments: CommentOrder = "newest") -> Response:  # fmt: skip
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     if story.id != story_id:
         # 302, not 301: a merge can be undone by `recluster`, and browsers keep a 301 for good.
         query = f"?lang={quote(lang)}" if lang else ""
         return RedirectResponse(f"/stories/{story.id}{query}", status_code=302)
-    return _render(ctx, request, story, lang=lang)
+    return _render(ctx, request, story, lang=lang, comment_order=comments if comments in ORDERS else "newest")
 
 
 @router.post("/stories/{story_id}/ask")
@@ -155,9 +159,14 @@ def _render(
     status: int = 200,
     headers: dict[str, str] | None = None,
     lang: str | None = None,
+    comment_order: str = "newest",
 ) -> Response:
     # At most story_page_articles: a story of thousands of articles would otherwise be a page of megabytes.
     settings = ctx.settings
+    reader = reader_of(ctx.store, ctx.clock(), request)
+    thread = ctx.store.comments.story_thread(
+        story.id, comment_order, include_hidden=reader is not None and reader.moderates
+    )
     languages = languages_of(ctx.store.stories.languages(story.id))
     counts = {language.code: language.count for language in languages}
     if lang is not None and lang not in counts:
@@ -195,6 +204,12 @@ def _render(
         answer=answer,
         ask_error=ask_error,
         max_question=MAX_QUESTION_CHARS,
+        comments=thread,
+        thread_path=f"/stories/{story.id}",
+        comment_count=sum(1 + len(c.replies) for c in thread),
+        comment_order=comment_order,
+        editable={c.id for top in thread for c in (top, *top.replies) if editable(ctx, c, reader)},
+        reader=reader,
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("deleted_at", UTCDateTime(), nullable=True),
         sa.Column("hidden_at", UTCDateTime(), nullable=True),
         sa.Column("hidden_by", ID, nullable=True),
+        sa.Column("on_story", sa.Boolean(), nullable=False, server_default=sa.false()),
         _fk("comments", "article_id", "articles"),
         _fk("comments", "parent_id", "comments"),
         _fk("comments", "user_id", "users", ondelete="SET NULL"),
