@@ -231,30 +231,43 @@ class Posters:
         self.statuses: Counter[int] = Counter()
         self.errors = self.bytes = 0
         self.acked: list[int] = []
-        self.elapsed = self.cpu = 0.0
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+        self.elapsed = self.cpu = self.answered = 0.0
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, daemon=True)
         self._thread.start()
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except BaseException as exc:  # raised again on the caller's thread, in result()
+            self._failure = exc
 
     def result(self) -> Load:
         self._thread.join()
+        if self._failure is not None:
+            raise RuntimeError("the posters failed") from self._failure
         ms = np.array(self.ms or [0.0])
         p50, p95, p99 = (float(np.percentile(ms, q)) for q in (50, 95, 99))
         figures = Figures(len(self.ms), max(self.elapsed, 1e-9), p50, p95, p99, self.errors)
         return Load(figures, self.statuses, self.bytes, self.acked, self.cpu)
 
     async def _run(self) -> None:
+        clients = [client_from(f"127.0.5.{k % 250 + 1}", self.base) for k in range(self.clients)]
         started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_THREAD)
         deadline = started + self.seconds
-        await asyncio.gather(*(self._poster(k, deadline) for k in range(self.clients)))
+        await asyncio.gather(*(self._poster(k, client, deadline) for k, client in enumerate(clients)))
         used = resource.getrusage(resource.RUSAGE_THREAD)
-        self.elapsed = time.monotonic() - started
+        self.elapsed = max(self.seconds, self.answered - started)  # a wait past the deadline is not counted
         self.cpu = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
 
-    async def _poster(self, k: int, deadline: float) -> None:
+    async def _poster(self, k: int, client: httpx.AsyncClient, deadline: float) -> None:
         rng, last, n = random.Random(k), None, 0
-        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.5.{k % 250 + 1}")
-        async with httpx.AsyncClient(transport=transport, base_url=self.base, timeout=30) as client:
-            while time.monotonic() < deadline:
+        async with client:
+            while True:
+                if self.think:  # before the first post too, as wrk does: readers do not all start at once
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * self.think)
+                if time.monotonic() >= deadline:
+                    break
                 token = self.tokens[(k + n * self.clients) % len(self.tokens)]
                 body: dict[str, object] = {
                     "body": f"Comment {k}-{n} on the **hot story**: here is what I think."
@@ -272,13 +285,19 @@ class Posters:
                     await asyncio.sleep(0.1)
                     continue
                 self.ms.append((time.perf_counter() - sent) * 1000)
+                self.answered = time.monotonic()
                 self.statuses[answer.status_code] += 1
                 self.bytes += len(answer.content)
                 if answer.status_code == 201:
                     last = int(answer.json()["id"])
                     self.acked.append(last)
-                if self.think:
-                    await asyncio.sleep(rng.uniform(0.5, 1.5) * self.think)
+
+
+def client_from(address: str, base: str) -> httpx.AsyncClient:
+    """An HTTP client whose connections come from `address` (any of 127/8). verify=False: plain HTTP on
+    loopback, and loading the CA bundle takes ~50 ms of this process's event loop per client."""
+    transport = httpx.AsyncHTTPTransport(local_address=address, verify=False)
+    return httpx.AsyncClient(transport=transport, base_url=base, timeout=30)
 
 
 THREAD, PAGE, POST = "read thread (API, token)", "read article page (cookie)", "post comment (API, token)"
@@ -328,7 +347,14 @@ class SignInBursts:
         self.ms: list[float] = []
         self.bursts = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+        self._failure: BaseException | None = None
+        self._thread = threading.Thread(target=self._main, daemon=True)
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except BaseException as exc:  # raised again on the caller's thread, in __exit__
+            self._failure = exc
 
     def __enter__(self) -> SignInBursts:
         self._thread.start()
@@ -337,6 +363,8 @@ class SignInBursts:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join(60)
+        if self._failure is not None:
+            raise RuntimeError("the sign-in bursts failed") from self._failure
 
     def line(self) -> str:
         ms = np.array(self.ms or [0.0])
@@ -348,29 +376,31 @@ class SignInBursts:
     async def _run(self) -> None:
         while not self._stop.is_set():
             started = time.monotonic()
-            async with httpx.AsyncClient(base_url=self.base, timeout=30) as client:
-                page = (await client.get("/signin")).text
+            clients = [client_from(f"127.0.4.{k % 250 + 1}", self.base) for k in range(self.size)]
+            page = (await clients[0].get("/signin")).text
             found = re.search(r'name="csrf" value="([^"]+)"', page)
             if found is None:
                 raise RuntimeError("no CSRF token on /signin")
-            await asyncio.gather(*(self._one(k, found.group(1)) for k in range(self.size)))
+            try:
+                await asyncio.gather(*(self._one(k, c, found.group(1)) for k, c in enumerate(clients)))
+            finally:
+                for client in clients:
+                    await client.aclose()
             self.bursts += 1
             await asyncio.sleep(max(0.0, self.every - (time.monotonic() - started)))
 
-    async def _one(self, k: int, csrf: str) -> None:
+    async def _one(self, k: int, client: httpx.AsyncClient, csrf: str) -> None:
         name = self.names[(self.bursts * self.size + k) % len(self.names)]
         form = {"name": name, "password": PASSWORD, "csrf": csrf, "next": "/"}
-        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.4.{k % 250 + 1}")
-        async with httpx.AsyncClient(transport=transport, base_url=self.base, timeout=30) as client:
-            sent = time.perf_counter()
-            try:
-                status: int | str = (
-                    await client.post("/signin", data=form, headers={"Origin": self.base})
-                ).status_code
-            except httpx.TransportError as exc:
-                status = type(exc).__name__
-            self.ms.append((time.perf_counter() - sent) * 1000)
-            self.statuses[status] += 1
+        sent = time.perf_counter()
+        try:
+            status: int | str = (
+                await client.post("/signin", data=form, headers={"Origin": self.base})
+            ).status_code
+        except httpx.TransportError as exc:
+            status = type(exc).__name__
+        self.ms.append((time.perf_counter() - sent) * 1000)
+        self.statuses[status] += 1
 
 
 # --- the run --------------------------------------------------------------------------------------------------

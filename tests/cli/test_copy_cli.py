@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine, func, inspect, select, text, updat
 
 from broadsheet.store import Store, search, table_digest
 from broadsheet.store.copy import COPIED_TABLES
-from broadsheet.store.schema import stories, story_events
+from broadsheet.store.schema import articles, stories, story_events
 from newsroom import article_page, make_stories, rss
 from postgres import PostgresCluster
 from publisher import Publisher
@@ -109,7 +109,8 @@ def _coverage() -> list[dict[str, object]]:
 
 def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
     """Something in every table of `home`: a crawled source (pages with icons), imported coverage enriched and
-    grouped into stories with briefs, an admin job, a rewrite, a merged story, and a reader's comments."""
+    grouped into stories with briefs, an admin job, a rewrite, a merged story, and a reader's comments, follows,
+    bookmark and reading history."""
     pages = make_stories(3, seed=5)
     for page in pages:
         publisher.add(f"/news/{page.slug}", article_page(page, publisher.base_url))
@@ -142,6 +143,13 @@ def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
         store.comments.edit(reply.id, "Lower still.", "<p>Lower still.</p>", now)
         store.comments.report(first.id, ada.id, "", now)
         store.comments.vote(first.id, ada.id, now)
+        # ... who follows an outlet, mutes a tag, bookmarked an article and read it.
+        store.follows.follow(ada.id, "outlet", "the-valley-courier", "The Valley Courier", now)
+        store.follows.follow(ada.id, "tag", "local", "Local", now, mute=True)
+        store.follows.bookmark(ada.id, 1, now)
+        with store.engine.connect() as conn:
+            story = conn.execute(select(articles.c.story_id).where(articles.c.id == 1)).scalar_one()
+        store.follows.record_read(ada.id, 1, story, now)
     finally:
         store.close()
 

@@ -35,7 +35,7 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     Store.open(url).close()
     store = Store.open(url)
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0015"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0016"
 
 
 def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
@@ -44,7 +44,7 @@ def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
     url = postgres.database(migrated=False)
     engine = connect(url)
     try:
-        assert migrate(engine) == "0015"
+        assert migrate(engine) == "0016"
         with engine.connect() as conn:
             tables = set(
                 conn.execute(
@@ -64,7 +64,7 @@ def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
                      "(SELECT count(*) FROM pg_type WHERE typname LIKE 'procrastinate%')")
             ).scalar_one()  # fmt: skip
             assert left == 0
-        assert migrate(engine) == "0015"  # and up again
+        assert migrate(engine) == "0016"  # and up again
     finally:
         engine.dispose()
         postgres.drop(url)
@@ -91,7 +91,7 @@ def test_the_readers_tables_come_and_go_with_migration_0015(database_url: str) -
             config.attributes["connection"] = conn
             command.downgrade(config, "0014")
         assert not READERS_TABLES & set(inspect(engine).get_table_names())
-        assert migrate(engine) == "0015"  # and up again, as declared
+        assert migrate(engine) == "0016"  # and up again, as declared
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"include_name": include_name})
             assert compare_metadata(context, metadata) == []

@@ -28,6 +28,7 @@ from broadsheet.store.db import (
     shown_url,
 )
 from broadsheet.store.enrichments import EnrichInput, EnrichmentStore, EnrichOutput
+from broadsheet.store.follows import BookmarkedCard, Follow, FollowStore, StorySignals
 from broadsheet.store.jobs import Job, JobStore
 from broadsheet.store.leases import Lease, LeaseStore
 from broadsheet.store.reads import ReadStore
@@ -44,6 +45,7 @@ __all__ = [
     "AccountStore",
     "ArticlePage",
     "ArticleStore",
+    "BookmarkedCard",
     "BriefStore",
     "Comment",
     "CommentStore",
@@ -51,6 +53,8 @@ __all__ = [
     "EnrichOutput",
     "EnrichmentStore",
     "FetchOutcome",
+    "Follow",
+    "FollowStore",
     "Job",
     "JobStore",
     "KnownArticle",
@@ -65,6 +69,7 @@ __all__ = [
     "Store",
     "StoredBrief",
     "StoredRewrite",
+    "StorySignals",
     "StoryStore",
     "StoryUpdate",
     "Subject",
@@ -99,6 +104,7 @@ class Store:
         self.rewrites = RewriteStore(engine)
         self.accounts = AccountStore(engine)
         self.comments = CommentStore(engine)
+        self.follows = FollowStore(engine)
 
     @classmethod
     def open(cls, url: str, *, threads: int = DEFAULT_THREADS) -> Store:

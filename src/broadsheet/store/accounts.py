@@ -6,17 +6,19 @@ checking passwords, and deciding who may do what belong to `readers/`. Every tim
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, case, delete, exists, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from broadsheet.errors import AccountError
 from broadsheet.readers.names import name_key
 from broadsheet.store.schema import comment_revisions, comments, user_sessions, user_tokens, users
 
+log = logging.getLogger(__name__)
 __all__ = ["TOKEN_TOUCH_EVERY", "AccountStore", "TokenInfo", "User"]
 
 _replies = comments.alias("replies")
@@ -144,6 +146,11 @@ class AccountStore:
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
             conn.execute(delete(user_sessions).where(user_sessions.c.user_id == user_id))
 
+    def rehash(self, user_id: int, password_hash: str) -> None:
+        """The same password's hash made again with today's parameters: nothing else changes (sessions stay)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+
     def set_role(self, user_id: int, role: str) -> None:
         self._set(user_id, role=role)
 
@@ -214,8 +221,11 @@ class AccountStore:
             touch = update(user_sessions).where(
                 user_sessions.c.id == token_hash, user_sessions.c.seen_at <= now - touch_after
             )
-            with self.engine.begin() as conn:
-                conn.execute(touch.values(seen_at=now))
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(touch.values(seen_at=now))
+            except OperationalError as exc:  # another writer held the database: the reader is who they are
+                log.info("a session's last-seen time was not written (%s); the next request tries again", exc)
         return _user(row)
 
     def close_session(self, token_hash: str) -> None:

@@ -193,6 +193,38 @@ class CommentStore:
                 raise NotFoundError(f"there is no comment {comment_id}: it may have been removed")
         raise CommentError("this comment was deleted, so it cannot be edited: write a new one instead")
 
+    def revisions_of(self, comment_ids: Sequence[int]) -> dict[int, list[tuple[str, datetime]]]:
+        """`revisions` of many comments in one statement (the reader's data export)."""
+        query = (
+            select(comment_revisions.c.comment_id, comment_revisions.c.body, comment_revisions.c.created_at)
+            .where(comment_revisions.c.comment_id.in_(list(comment_ids)))
+            .order_by(comment_revisions.c.created_at, comment_revisions.c.id)
+        )
+        found: dict[int, list[tuple[str, datetime]]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                found.setdefault(row.comment_id, []).append((row.body, row.created_at))
+        return found
+
+    def user_activity(
+        self, user_id: int
+    ) -> tuple[list[tuple[int, datetime]], list[tuple[int, str, datetime]]]:
+        """(the comments the reader up-voted, with when; the comments they reported, with why and when): the
+        rest of their data export."""
+        votes = select(comment_votes.c.comment_id, comment_votes.c.created_at).where(
+            comment_votes.c.user_id == user_id
+        )
+        reports = select(
+            comment_reports.c.comment_id, comment_reports.c.reason, comment_reports.c.created_at
+        ).where(comment_reports.c.user_id == user_id)
+        with self.engine.connect() as conn:
+            voted = [
+                (r.comment_id, r.created_at) for r in conn.execute(votes.order_by(comment_votes.c.created_at))
+            ]
+            made = [(r.comment_id, r.reason, r.created_at)
+                    for r in conn.execute(reports.order_by(comment_reports.c.created_at))]  # fmt: skip
+        return voted, made
+
     def revisions(self, comment_id: int) -> list[tuple[str, datetime]]:
         """The comment's earlier bodies with when each was written, oldest first; the current body is not
         among them."""
@@ -398,10 +430,18 @@ def _thread_of(conn: Connection, article_id: int, parent_id: int, on_story: bool
         raise CommentError(
             f"the comment you reply to is not on this {where}: reload the page and reply there"
         )
-    if parent.deleted_at is not None:
-        raise CommentError("the comment you reply to was deleted: write a new comment instead")
-    if parent.hidden_at is not None:
-        raise CommentError("the comment you reply to was hidden by a moderator: write a new comment instead")
+    top: Any = parent
+    if parent.parent_id is not None:  # a reply to a reply joins the thread of the comment it answers
+        top = conn.execute(
+            select(comments.c.deleted_at, comments.c.hidden_at).where(comments.c.id == parent.parent_id)
+        ).first()
+    for replied in (parent, top):
+        if replied is None or replied.deleted_at is not None:
+            raise CommentError("the comment you reply to was deleted: write a new comment instead")
+        if replied.hidden_at is not None:
+            raise CommentError(
+                "the comment you reply to was hidden by a moderator: write a new comment instead"
+            )
     return int(parent.article_id), int(parent.parent_id if parent.parent_id is not None else parent_id)
 
 

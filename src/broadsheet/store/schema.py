@@ -37,16 +37,19 @@ __all__ = [
     "article_tags",
     "article_urls",
     "articles",
+    "bookmarks",
     "comment_reports",
     "comment_revisions",
     "comment_votes",
     "comments",
     "enrichments",
+    "follows",
     "include_name",
     "jobs",
     "leases",
     "metadata",
     "outlet_icons",
+    "reads",
     "rewrites",
     "sentence_vectors",
     "sources",
@@ -459,6 +462,7 @@ user_sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
 )
 Index("ix_user_sessions_user_id", user_sessions.c.user_id)
+Index("ix_user_sessions_expires_at", user_sessions.c.expires_at)  # the sweep at each sign-in
 
 # Personal API tokens ('api'), app passwords ('app') and one-time sign-in links ('link'), hashed like sessions.
 user_tokens = Table(
@@ -474,6 +478,7 @@ user_tokens = Table(
     Column("used_at", UTCDateTime),  # a link: spent; an api/app token: its last use (to the minute)
 )
 Index("ix_user_tokens_user_id", user_tokens.c.user_id)
+Index("ix_user_tokens_expires_at", user_tokens.c.expires_at)  # the sweep at each sign-in
 
 # Readers' comments on articles, one level deep: a reply's parent is a top-level comment. A comment deleted by
 # its author keeps its row (its replies still hang from it); one hidden by a moderator can be restored.
@@ -503,6 +508,8 @@ Index("ix_comments_article_id", comments.c.article_id, comments.c.created_at, co
 Index("ix_comments_user_id", comments.c.user_id, comments.c.created_at)
 # A comment's replies: found without a scan when its row is deleted (the cascade looks them up by parent).
 Index("ix_comments_parent_id", comments.c.parent_id)
+# The comments a moderator hid: found without a scan when the moderator's account is removed (SET NULL).
+Index("ix_comments_hidden_by", comments.c.hidden_by)
 
 # Every earlier body of a comment, with the time it was written: an edit never loses what was said.
 comment_revisions = Table(
@@ -527,6 +534,8 @@ comment_reports = Table(
     Column("resolved_at", UTCDateTime),
     UniqueConstraint("comment_id", "user_id"),
 )
+# A reader's reports and votes: their data export, and the cascade when their account goes.
+Index("ix_comment_reports_user_id", comment_reports.c.user_id)
 
 # Up-votes, for the "top" order: one per reader per comment, the primary key says so.
 comment_votes = Table(
@@ -536,3 +545,53 @@ comment_votes = Table(
     Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
+Index("ix_comment_votes_user_id", comment_votes.c.user_id)
+
+
+# --- follows, mutes, bookmarks and reading history (migration 0016) -------------------------------------------
+
+# What a reader follows or mutes: an outlet, a tag or an entity (by slug), or a story (its id as text: no
+# foreign key, and `recluster`, which renumbers stories, leaves it pointing at whatever story has that id). One
+# row per (reader, kind, key): following what was muted unmutes it. WITHOUT ROWID on SQLite: the table is its
+# primary key, and a reader's follows are one range of it.
+follows = Table(
+    "follows",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("kind", String(8), primary_key=True),  # outlet | tag | entity | story
+    Column("key", Text, primary_key=True),
+    Column("name", Text, nullable=False, server_default=""),  # how to show it, as it was when followed
+    Column("mute", Boolean, nullable=False, server_default=false()),  # true: muted, not followed
+    Column("created_at", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+# Who follows this: counts, later notifications.
+Index("ix_follows_kind_key", follows.c.kind, follows.c.key)
+
+# Articles a reader keeps to read later, newest first a page at a time: (created_at, article_id) is the keyset.
+bookmarks = Table(
+    "bookmarks",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index("ix_bookmarks_user_id_created_at", bookmarks.c.user_id, bookmarks.c.created_at, bookmarks.c.article_id)
+# An article's bookmarks, found without a scan when the article is deleted (the cascade looks them up).
+Index("ix_bookmarks_article_id", bookmarks.c.article_id)
+
+# Reading history: the articles a signed-in reader opened, each once, with the latest time. Written on every
+# signed-in article view: WITHOUT ROWID like the two above, so that a write touches its key and two indexes.
+reads = Table(
+    "reads",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    # The article's story when it was read. No foreign key: stories are renumbered (`recluster`).
+    Column("story_id", Id),
+    Column("read_at", UTCDateTime, nullable=False),  # the latest time it was opened
+    sqlite_with_rowid=False,
+)
+Index("ix_reads_user_id_read_at", reads.c.user_id, reads.c.read_at, reads.c.article_id)
+Index("ix_reads_article_id", reads.c.article_id)  # for the cascade, as bookmarks'

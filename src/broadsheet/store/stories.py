@@ -501,6 +501,12 @@ class StoryStore:
             outlets = self._outlets(conn, [r.id for r in chosen])
         return [story_card(r, now, outlets.get(r.id, [])) for r in chosen]
 
+    def related_ids(self, story_ids: Sequence[int]) -> dict[int, list[int]]:
+        """Each story's stored related list (ids, closest first; merged ones not followed): one statement."""
+        query = select(stories.c.id, stories.c.related).where(stories.c.id.in_(list(story_ids)))
+        with self.engine.connect() as conn:
+            return {row.id: [int(i) for i in json.loads(row.related or "[]")] for row in conn.execute(query)}
+
     def _outlets(self, conn: Any, story_ids: Sequence[int]) -> dict[int, list[str]]:
         """Each story's first reporters, first first (at most FIRST_OUTLETS): read from the story's earliest
         articles down its (story_id, sort_time) index, so the cost does not grow with the story."""

@@ -49,6 +49,7 @@ from urllib.parse import quote_plus, unquote_plus
 
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
+from starlette.requests import cookie_parser
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -277,11 +278,13 @@ def page_key(scope: Scope, query: bytes) -> bytes:
 
 
 def _personal(scope: Scope) -> bool:
-    """The request carries a reader's session cookie or an API token: its answer may be theirs alone."""
-    cookie = _header(scope, b"cookie") or b""
-    if SESSION_COOKIE.encode() + b"=" in cookie:
+    """The request carries a reader's session cookie or an API token: its answer may be theirs alone. The
+    cookie is found by the parser the app reads it with (which forgives spaces around the name), so no spelling
+    of it can pass for anonymous here and signed in there."""
+    cookie = _header(scope, b"cookie")
+    if cookie and SESSION_COOKIE in cookie_parser(cookie.decode("latin-1")):
         return True
-    return (_header(scope, b"authorization") or b"").lower().startswith(b"bearer ")
+    return (_header(scope, b"authorization") or b"").lstrip().lower().startswith(b"bearer")
 
 
 def cacheable_request(scope: Scope) -> bool:

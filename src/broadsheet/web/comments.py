@@ -25,6 +25,7 @@ __all__ = [
     "ORDERS",
     "ban",
     "delete",
+    "dismiss",
     "edit",
     "editable",
     "found",
@@ -33,6 +34,7 @@ __all__ = [
     "post",
     "report",
     "restore",
+    "shown",
     "story_anchor",
     "vote",
 ]
@@ -44,22 +46,30 @@ NO_COMMENT = "There is no such comment."
 def _changed(scope: Scope, comment: Comment) -> None:
     """The pages that show the comment, dropped from the page cache: its article's page and thread, or (a
     comment on a story, whose number the comment does not keep) the story pages and threads."""
+    one = f"/api/v1/comments/{comment.id}"
     if comment.on_story:
-        changes(scope, "/stories/*", "/api/v1/stories/*")
+        changes(scope, "/stories/*", "/api/v1/stories/*", one)
     else:
-        changes(scope, f"/articles/{comment.article_id}", f"/api/v1/articles/{comment.article_id}/comments")
+        changes(
+            scope, f"/articles/{comment.article_id}", f"/api/v1/articles/{comment.article_id}/comments", one
+        )
 
 
-def _may_post(ctx: WebContext, reader: Reader, client: str) -> None:
+BANNED = "Your account is banned from this site's comments."
+
+
+def _may_post(ctx: WebContext, reader: Reader, client: str, what: str = "commenting") -> None:
+    """A banned reader may do nothing to comments; the others are limited per reader and per address (posts,
+    edits, votes and reports alike: each drops cached pages or fills the moderators' queue)."""
     if reader.banned:
-        raise HTTPException(403, "Your account is banned from commenting on this site.")
+        raise HTTPException(403, BANNED)
     for key in (f"u:{reader.id}", f"a:{client}"):
         wait = ctx.comment_limit.wait(key)
         if wait:
             seconds = int(wait) + 1
             raise HTTPException(
                 429,
-                f"You are commenting too fast: wait {seconds} s and post again.",
+                f"You are {what} too fast: wait {seconds} s and try again.",
                 {"Retry-After": str(seconds)},
             )
 
@@ -78,6 +88,14 @@ def found(ctx: WebContext, comment_id: int) -> Comment:
     if comment is None:
         raise HTTPException(404, NO_COMMENT)
     return comment
+
+
+def shown(ctx: WebContext, comment: Comment) -> bool:
+    """Whether everyone may see the comment: not hidden, and not a reply under a hidden comment."""
+    if comment.hidden_at is not None:
+        return False
+    parent = ctx.store.comments.get(comment.parent_id) if comment.parent_id is not None else None
+    return parent is None or parent.hidden_at is None
 
 
 def mine(comment: Comment, reader: Reader) -> bool:
@@ -145,26 +163,37 @@ def delete(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int) -> Co
     return comment
 
 
-def report(ctx: WebContext, reader: Reader, comment_id: int, reason: str) -> bool:
+def report(ctx: WebContext, reader: Reader, client: str, comment_id: int, reason: str) -> bool:
     """True when this reader's report is new (a second report of the same comment is not counted twice)."""
     found(ctx, comment_id)
+    _may_post(ctx, reader, client, "reporting")
     return ctx.store.comments.report(comment_id, reader.id, reason.strip()[:1000], ctx.clock())
 
 
-def vote(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int, up: bool) -> None:
+def vote(ctx: WebContext, scope: Scope, reader: Reader, client: str, comment_id: int, up: bool) -> None:
     comment = found(ctx, comment_id)
-    if reader.banned:
-        raise HTTPException(403, "Your account is banned from this site's comments.")
+    if comment.deleted_at is not None or comment.hidden_at is not None:
+        raise HTTPException(404, NO_COMMENT)
+    _may_post(ctx, reader, client, "voting")
     if up:
-        ctx.store.comments.vote(comment_id, reader.id, ctx.clock())
+        changed = ctx.store.comments.vote(comment_id, reader.id, ctx.clock())
     else:
-        ctx.store.comments.unvote(comment_id, reader.id)
-    _changed(scope, comment)
+        changed = ctx.store.comments.unvote(comment_id, reader.id)
+    if changed:  # a vote that changes nothing drops nothing from the page cache
+        _changed(scope, comment)
 
 
 def _moderator(reader: Reader) -> None:
-    if not reader.moderates:
+    if reader.banned or not reader.moderates:
         raise HTTPException(403, "Only moderators may do this.")
+
+
+def dismiss(ctx: WebContext, reader: Reader, comment_id: int) -> Comment:
+    """Close the comment's open reports without hiding it (the reports were unfounded)."""
+    _moderator(reader)
+    comment = found(ctx, comment_id)
+    ctx.store.comments.resolve_reports(comment_id, ctx.clock())
+    return comment
 
 
 def hide(ctx: WebContext, scope: Scope, reader: Reader, comment_id: int) -> Comment:

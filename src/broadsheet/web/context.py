@@ -199,7 +199,12 @@ class WebContext:
             "base_url": base_url(request),
             "reader": self.reader(request),
         }
-        return self.templates.TemplateResponse(request, name, {**shared, **context}, status_code=status)
+        response = self.templates.TemplateResponse(request, name, {**shared, **context}, status_code=status)
+        if shared["reader"] is not None or context.get("reader") is not None:
+            # A page with a reader's name and forms on it is theirs: never kept by any cache, whatever let the
+            # request past the page cache's own check.
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
 
 def letter_badge(name: str | None) -> Markup:

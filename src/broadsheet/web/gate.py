@@ -33,7 +33,14 @@ HEALTH_CHECK = "/healthz"
 OPML_UPLOAD = "/admin/sources/import"
 # A comment is at most 10 000 characters: as a form, with every one of them non-ASCII and percent-encoded,
 # some 90 000 bytes.
-COMMENT_PATHS = ("/articles/", "/comments/", "/api/v1/articles/", "/api/v1/comments/")
+COMMENT_PATHS = (
+    "/articles/",
+    "/stories/",
+    "/comments/",
+    "/api/v1/articles/",
+    "/api/v1/stories/",
+    "/api/v1/comments/",
+)
 COMMENT_BODY_BYTES = 128 * 1024
 MULTIPART_SLACK = 64 * 1024  # a multipart body wraps the file in boundaries and part headers
 FAILURE_DELAY = 0.5  # seconds a wrong password waits before its answer: guessing is slow even before lockout

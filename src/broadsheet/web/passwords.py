@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 
 class PasswordWork:
-    """Password hashes (argon2id, deliberately ~50 ms of CPU and 64 MiB each) on threads of their own, a few
+    """Password hashes (argon2id, deliberately ~35 ms of CPU and 19 MiB each) on threads of their own, a few
     waiting at most: a burst of sign-ins queues here, or is told to come back, while the page threads go on
     serving readers."""
 

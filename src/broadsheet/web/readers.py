@@ -1,12 +1,13 @@
 """Who is reading: a signed-in reader's session cookie or personal API token, resolved once per request.
 
 Owns the session cookie (set, cleared) and the request's reader; not the sign-in pages (`pages/account.py`)
-nor what a reader may do (`readers/policy.py`).
+nor what a reader may do (`web/comments.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import datetime
 from typing import Annotated
 
@@ -22,18 +23,22 @@ from broadsheet.store import Store
 from broadsheet.web.context import WebContext, get_context
 from broadsheet.web.identity import Reader, cached_reader, claims, remember_reader, resolve_reader
 from broadsheet.web.security import SESSION_COOKIE
+from broadsheet.web.timefmt import iso
 
 __all__ = [
     "CurrentReader",
     "Reader",
+    "SessionReader",
     "SignedIn",
     "clear_session_cookie",
     "current_reader",
     "ensure_first_admin",
+    "personal_data",
     "set_session_cookie",
     "signed_in",
 ]
 
+log = logging.getLogger(__name__)
 NOT_SIGNED_IN = (
     "Sign in first: this needs a reader's account (a session, or an API token as 'Authorization: Bearer')."
 )
@@ -46,9 +51,7 @@ async def current_reader(request: Request, ctx: Annotated[WebContext, Depends(ge
         return reader
     if not claims(request):
         reader = None  # nobody claims to be anyone: no lookup
-    elif ctx.store.engine.dialect.name == "sqlite":  # a local file: faster than a thread hop
-        reader = resolve_reader(ctx.store, ctx.clock(), request)
-    else:
+    else:  # a thread even on SQLite: a session's touch is a write, which may wait for another writer
         reader = await run_in_threadpool(resolve_reader, ctx.store, ctx.clock(), request)
     remember_reader(request, reader)
     return reader
@@ -62,6 +65,15 @@ async def signed_in(reader: Annotated[Reader | None, Depends(current_reader)]) -
 
 
 CurrentReader = Annotated[Reader | None, Depends(current_reader)]
+
+
+async def session_reader(reader: CurrentReader) -> Reader | None:
+    """The reader of the site's pages and forms: one signed in with a session. A personal API token is for the
+    JSON API; on the pages it signs nobody in, so a leaked token cannot mint tokens or sign its owner out."""
+    return reader if reader is not None and reader.session else None
+
+
+SessionReader = Annotated[Reader | None, Depends(session_reader)]
 SignedIn = Annotated[Reader, Depends(signed_in)]
 
 
@@ -91,7 +103,77 @@ def ensure_first_admin(settings: Settings, store: Store, now: datetime) -> None:
     """A site with no accounts whose operator set the admin password: that password becomes the first admin
     account, "admin", which signs in like any reader and moderates (the admin pages still take the password)."""
     password = settings.admin_password.get_secret_value()
-    if not password or store.accounts.count_users():
+    if not password:
+        return
+    if store.accounts.count_users():
+        if not any(u.role == Role.ADMIN for u in store.accounts.users()):
+            log.warning("the admin password is set, but no account is an admin: make one with "
+                        "`broadsheet user add NAME --role admin` (or `user role NAME admin`)")  # fmt: skip
         return
     with contextlib.suppress(AccountError):  # another server process made it a moment ago
         store.accounts.add_user(FIRST_ADMIN, hash_password(password), Role.ADMIN.value, now)
+
+
+def _when(moment: datetime | None) -> str | None:
+    return iso(moment) if moment else None
+
+
+def personal_data(ctx: WebContext, reader: Reader) -> dict[str, object]:
+    """Everything stored about the reader, as JSON: the account; every comment with its earlier versions (on an
+    article, or on its story), their votes and reports; what they follow and mute, their bookmarks and reading
+    history; and their tokens (labels and dates: the tokens themselves are not kept)."""
+    user = reader.user
+    store = ctx.store
+    account = {
+        "name": user.name,
+        "display_name": user.display_name,
+        "role": user.role,
+        "created_at": iso(user.created_at),
+        "banned": user.banned_at is not None,
+    }
+    written = store.comments.user_comments(user.id)
+    earlier = store.comments.revisions_of([c.id for c in written])
+    comments = [
+        {
+            "id": c.id,
+            "article_id": c.article_id,
+            "on_story": c.on_story,
+            "parent_id": c.parent_id,
+            "body": c.body,
+            "created_at": iso(c.created_at),
+            "edited_at": _when(c.edited_at),
+            "deleted": c.deleted_at is not None,
+            "hidden": c.hidden_at is not None,
+            "earlier_versions": [{"body": body, "written_at": iso(at)} for body, at in earlier.get(c.id, [])],
+        }
+        for c in written
+    ]
+    voted, reported = store.comments.user_activity(user.id)
+    return {
+        "account": account,
+        "comments": comments,
+        "votes": [{"comment_id": cid, "at": iso(at)} for cid, at in voted],
+        "reports": [{"comment_id": cid, "reason": why, "at": iso(at)} for cid, why, at in reported],
+        "follows": [
+            {"kind": f.kind, "key": f.key, "name": f.name, "mute": f.mute, "since": iso(f.created_at)}
+            for f in store.follows.follows(user.id)
+        ],
+        "bookmarks": [
+            {"article_id": b.id, "title": b.title, "at": iso(b.bookmarked_at)}
+            for b in store.follows.bookmarks(user.id, 200)
+        ],
+        "reading_history": [
+            {"article_id": a, "story_id": st, "at": iso(at)}
+            for a, st, at in store.follows.history(user.id, user.created_at, 200)
+        ],
+        "tokens": [
+            {
+                "kind": t.kind,
+                "label": t.label,
+                "created_at": iso(t.created_at),
+                "last_used_at": _when(t.used_at),
+            }
+            for kind in ("api", "app")
+            for t in store.accounts.tokens(user.id, kind)
+        ],
+    }

@@ -153,7 +153,7 @@ def add_to_story(ctx: Ctx, request: Request, story_id: PathId, body: CommentIn, 
 def one(ctx: Ctx, comment_id: PathId, reader: CurrentReader) -> CommentOut:
     comment = ctx.store.comments.get(comment_id)
     moderator = reader is not None and reader.moderates
-    if comment is None or (comment.hidden_at is not None and not moderator):
+    if comment is None or (not moderator and not actions.shown(ctx, comment)):
         raise HTTPException(404, actions.NO_COMMENT)
     return CommentOut.of(comment, moderator=moderator)
 
@@ -172,19 +172,19 @@ def remove(ctx: Ctx, request: Request, comment_id: PathId, reader: Writer) -> Re
 
 
 @router.post("/comments/{comment_id}/report", status_code=202, summary="Report a comment to the moderators")
-def report(ctx: Ctx, comment_id: PathId, body: Report, reader: Writer) -> dict[str, bool]:
-    return {"new": actions.report(ctx, reader, comment_id, body.reason)}
+def report(ctx: Ctx, request: Request, comment_id: PathId, body: Report, reader: Writer) -> dict[str, bool]:
+    return {"new": actions.report(ctx, reader, request_client(request), comment_id, body.reason)}
 
 
 @router.put("/comments/{comment_id}/vote", status_code=204, summary="Up-vote a comment")
 def vote(ctx: Ctx, request: Request, comment_id: PathId, reader: Writer) -> Response:
-    actions.vote(ctx, request.scope, reader, comment_id, up=True)
+    actions.vote(ctx, request.scope, reader, request_client(request), comment_id, up=True)
     return Response(status_code=204)
 
 
 @router.delete("/comments/{comment_id}/vote", status_code=204, summary="Take your vote back")
 def unvote(ctx: Ctx, request: Request, comment_id: PathId, reader: Writer) -> Response:
-    actions.vote(ctx, request.scope, reader, comment_id, up=False)
+    actions.vote(ctx, request.scope, reader, request_client(request), comment_id, up=False)
     return Response(status_code=204)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from broadsheet.web.pages import account, admin, comments, docs, feeds, reader, search, stories
+from broadsheet.web.pages import account, admin, comments, docs, feeds, follows, reader, search, stories
 
 # feeds first: "/outlets/{slug}.atom" must not be taken for an outlet called "x.atom"; the story feed before
 # the story page for the same reason.
@@ -15,6 +15,7 @@ routers = [
     docs.router,
     account.router,
     comments.router,
+    follows.router,
 ]
 
 __all__ = ["routers"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -24,10 +24,16 @@ from broadsheet.readers.tokens import new_token, token_hash
 from broadsheet.store import User
 from broadsheet.web.cache import changes
 from broadsheet.web.context import Ctx, WebContext
-from broadsheet.web.readers import CurrentReader, Reader, clear_session_cookie, set_session_cookie
-from broadsheet.web.security import request_identity, same_origin, valid_csrf
+from broadsheet.web.readers import (
+    CurrentReader,
+    Reader,
+    SessionReader,
+    clear_session_cookie,
+    personal_data,
+    set_session_cookie,
+)
+from broadsheet.web.security import SESSION_COOKIE, request_identity, same_origin, valid_csrf
 from broadsheet.web.server import request_client
-from broadsheet.web.timefmt import iso
 
 __all__ = ["check_form", "router", "safe_next", "to_signin"]
 
@@ -41,6 +47,10 @@ NextField = Annotated[str, Form(alias="next", max_length=500)]
 FAILURE_DELAY = 0.5  # seconds a wrong password waits for its answer, on top of the hash itself
 WRONG = "Wrong name or password."
 STALE_FORM = "This form is out of date or came from another site; reload the page and retry."
+BANNED_ACCOUNT = "This account is banned from the site."
+# Names a stranger could use to pass for the site itself; the operator can still give them (`broadsheet user add`).
+RESERVED = frozenset({"admin", "administrator", "moderator", "mod", "root", "system", "staff", "support",
+                      "broadsheet", "operator", "webmaster"})  # fmt: skip
 
 
 def check_form(ctx: WebContext, request: Request, token: str) -> None:
@@ -89,7 +99,7 @@ def _start_session(ctx: WebContext, request: Request, user: User, target: str) -
 
 
 @router.get("/signin")
-def signin_page(ctx: Ctx, request: Request, reader: CurrentReader, next: str = "/") -> Response:
+def signin_page(ctx: Ctx, request: Request, reader: SessionReader, next: str = "/") -> Response:
     return _form(ctx, request, "signin.html", next=safe_next(next), error="", typed_name="", reader=reader)
 
 
@@ -126,16 +136,19 @@ async def signin(ctx: Ctx, request: Request, name: NameField, password: Password
         return _form(ctx, request, "signin.html", 401, next=safe_next(next), error=WRONG, typed_name=name,
                      reader=None)  # fmt: skip
     if user.banned_at is not None:
-        raise HTTPException(403, "This account is banned from the site.")
+        raise HTTPException(403, BANNED_ACCOUNT)
     await ctx.run_db(ctx.store.accounts.record_success, user.id)
     if needs_rehash(user.password_hash):  # made with weaker settings than today's: made again, once
         rehashed = await ctx.passwords.run(lambda: hash_password(password))
-        await ctx.run_db(ctx.store.accounts.set_password, user.id, rehashed)
+        await ctx.run_db(ctx.store.accounts.rehash, user.id, rehashed)  # other browsers stay signed in
+    old = request.cookies.get(SESSION_COOKIE, "")
+    if old and len(old) <= 200:  # signing in again (as anyone) ends the session this browser had
+        await ctx.run_db(ctx.store.accounts.close_session, token_hash(old))
     return await ctx.run_db(_start_session, ctx, request, user, next)
 
 
 @router.post("/signout")
-async def signout(ctx: Ctx, request: Request, reader: CurrentReader, csrf: Token = "") -> Response:
+async def signout(ctx: Ctx, request: Request, reader: SessionReader, csrf: Token = "") -> Response:
     check_form(ctx, request, csrf)
     if reader is not None and reader.session:
         await ctx.run_db(ctx.store.accounts.close_session, reader.session)
@@ -153,7 +166,7 @@ def _signups_on(ctx: WebContext) -> None:
 
 
 @router.get("/signup")
-def signup_page(ctx: Ctx, request: Request, reader: CurrentReader, next: str = "/") -> Response:
+def signup_page(ctx: Ctx, request: Request, reader: SessionReader, next: str = "/") -> Response:
     _signups_on(ctx)
     return _form(ctx, request, "signup.html", next=safe_next(next), error="", typed_name="", display_name="",
                  reader=reader)  # fmt: skip
@@ -168,6 +181,8 @@ async def signup(ctx: Ctx, request: Request, name: NameField, password: Password
     name = name.strip()
     display_name = display_name.strip()
     error = check_name(name) or check_display_name(display_name) or check_new_password(password, name)
+    if error is None and name.casefold() in RESERVED:
+        error = f"The name {name!r} is kept for the site's own staff: choose another."
     if error is None:
         hashed = await ctx.passwords.run(lambda: hash_password(password))
         try:
@@ -211,6 +226,8 @@ async def link_signin(
         raise HTTPException(
             404, "This sign-in link is unknown, used or expired: ask the site's operator for a new one."
         )
+    if user.banned_at is not None:
+        raise HTTPException(403, BANNED_ACCOUNT)
     error = check_new_password(password, user.name)
     if error is not None:
         return _form(ctx, request, "link.html", 400, user=user, token=token, error=error, reader=None)
@@ -244,18 +261,20 @@ MESSAGES = {"password": "Your password is changed; other browsers were signed ou
 
 
 @router.get("/account")
-def account_page(ctx: Ctx, request: Request, reader: CurrentReader, changed: str = "") -> Response:
+def account_page(ctx: Ctx, request: Request, reader: SessionReader, changed: str = "") -> Response:
     if reader is None:
         return to_signin("/account")
     return _account(ctx, request, reader, message=MESSAGES.get(changed, ""))
 
 
 @router.post("/account/profile")
-def account_profile(ctx: Ctx, request: Request, reader: CurrentReader,
+def account_profile(ctx: Ctx, request: Request, reader: SessionReader,
                     display_name: Annotated[str, Form(max_length=200)] = "", csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin("/account")
     check_form(ctx, request, csrf)
+    if reader.banned:  # the name beside their comments stays as it was when they were banned
+        raise HTTPException(403, "Your account is banned: its name cannot be changed.")
     display_name = display_name.strip()
     error = check_display_name(display_name)
     if error:
@@ -265,7 +284,7 @@ def account_profile(ctx: Ctx, request: Request, reader: CurrentReader,
 
 
 @router.post("/account/password")
-async def account_password(ctx: Ctx, request: Request, reader: CurrentReader,
+async def account_password(ctx: Ctx, request: Request, reader: SessionReader,
                            current: PasswordField, password: PasswordField, csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin("/account")
@@ -285,7 +304,7 @@ async def account_password(ctx: Ctx, request: Request, reader: CurrentReader,
 
 
 @router.post("/account/tokens")
-def account_new_token(ctx: Ctx, request: Request, reader: CurrentReader,
+def account_new_token(ctx: Ctx, request: Request, reader: SessionReader,
                       label: Annotated[str, Form(max_length=100)] = "", csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin("/account")
@@ -298,7 +317,7 @@ def account_new_token(ctx: Ctx, request: Request, reader: CurrentReader,
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def account_revoke_token(ctx: Ctx, request: Request, reader: CurrentReader,
+def account_revoke_token(ctx: Ctx, request: Request, reader: SessionReader,
                          token_id: int, csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin("/account")
@@ -310,7 +329,7 @@ def account_revoke_token(ctx: Ctx, request: Request, reader: CurrentReader,
 
 @router.post("/account/signout-everywhere")
 def account_signout_everywhere(
-    ctx: Ctx, request: Request, reader: CurrentReader, csrf: Token = ""
+    ctx: Ctx, request: Request, reader: SessionReader, csrf: Token = ""
 ) -> Response:
     if reader is None:
         return to_signin("/account")
@@ -322,37 +341,6 @@ def account_signout_everywhere(
 
 
 # --- the reader's own data ------------------------------------------------------------------------------------
-
-
-def _when(moment: datetime | None) -> str | None:
-    return iso(moment) if moment else None
-
-
-def personal_data(ctx: WebContext, reader: Reader) -> dict[str, object]:
-    """Everything stored about the reader, as JSON: the account, every comment with its earlier versions, and
-    their tokens (labels and dates; the tokens themselves are not kept)."""
-    user = reader.user
-    account = {
-        "name": user.name,
-        "display_name": user.display_name,
-        "role": user.role,
-        "created_at": iso(user.created_at),
-        "banned": user.banned_at is not None,
-    }
-    comments = []
-    for c in ctx.store.comments.user_comments(user.id):
-        earlier = [{"body": body, "written_at": iso(at)} for body, at in ctx.store.comments.revisions(c.id)]
-        comments.append({
-            "id": c.id, "article_id": c.article_id, "parent_id": c.parent_id, "body": c.body,
-            "created_at": iso(c.created_at), "edited_at": _when(c.edited_at), "deleted": c.deleted_at is not None,
-            "hidden": c.hidden_at is not None, "earlier_versions": earlier,
-        })  # fmt: skip
-    tokens = [
-        {"kind": t.kind, "label": t.label, "created_at": iso(t.created_at), "last_used_at": _when(t.used_at)}
-        for kind in ("api", "app")
-        for t in ctx.store.accounts.tokens(user.id, kind)
-    ]
-    return {"account": account, "comments": comments, "tokens": tokens}
 
 
 @router.get("/account/data.json")
@@ -368,7 +356,7 @@ def account_data(ctx: Ctx, reader: CurrentReader) -> Response:
 
 @router.post("/account/delete")
 async def account_delete(
-    ctx: Ctx, request: Request, reader: CurrentReader, current: PasswordField, csrf: Token = ""
+    ctx: Ctx, request: Request, reader: SessionReader, current: PasswordField, csrf: Token = ""
 ) -> Response:
     """Delete the account and what it wrote (a comment others answered stays as "[deleted]"), after the
     password is typed again."""

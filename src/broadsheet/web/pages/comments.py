@@ -14,8 +14,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from broadsheet.store import Comment
 from broadsheet.web import comments as actions
 from broadsheet.web.context import Ctx, PathId, WebContext
+from broadsheet.web.identity import Reader
 from broadsheet.web.pages.account import check_form, to_signin
-from broadsheet.web.readers import CurrentReader
+from broadsheet.web.readers import SessionReader
 from broadsheet.web.server import request_client
 
 __all__ = ["router"]
@@ -39,7 +40,7 @@ def _back(ctx: WebContext, comment: Comment) -> Response:
 
 
 @router.post("/articles/{article_id}/comments")
-def post_comment(ctx: Ctx, request: Request, article_id: PathId, reader: CurrentReader, body: Body,
+def post_comment(ctx: Ctx, request: Request, article_id: PathId, reader: SessionReader, body: Body,
                  parent_id: Annotated[int | None, Form(ge=1)] = None, csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin(f"/articles/{article_id}#comments")
@@ -49,7 +50,7 @@ def post_comment(ctx: Ctx, request: Request, article_id: PathId, reader: Current
 
 
 @router.post("/stories/{story_id}/comments")
-def post_story_comment(ctx: Ctx, request: Request, story_id: PathId, reader: CurrentReader, body: Body,
+def post_story_comment(ctx: Ctx, request: Request, story_id: PathId, reader: SessionReader, body: Body,
                        parent_id: Annotated[int | None, Form(ge=1)] = None, csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin(f"/stories/{story_id}#comments")
@@ -61,7 +62,7 @@ def post_story_comment(ctx: Ctx, request: Request, story_id: PathId, reader: Cur
 
 
 @router.get("/comments/{comment_id}/edit")
-def edit_page(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader) -> Response:
+def edit_page(ctx: Ctx, request: Request, comment_id: PathId, reader: SessionReader) -> Response:
     if reader is None:
         return to_signin(f"/comments/{comment_id}/edit")
     comment = actions.found(ctx, comment_id)
@@ -75,7 +76,7 @@ def edit_page(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentRea
 
 @router.post("/comments/{comment_id}/edit")
 def edit(
-    ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, body: Body, csrf: Token = ""
+    ctx: Ctx, request: Request, comment_id: PathId, reader: SessionReader, body: Body, csrf: Token = ""
 ) -> Response:
     if reader is None:
         return to_signin(f"/comments/{comment_id}/edit")
@@ -86,7 +87,7 @@ def edit(
 
 @router.post("/comments/{comment_id}/delete")
 def delete(
-    ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, csrf: Token = ""
+    ctx: Ctx, request: Request, comment_id: PathId, reader: SessionReader, csrf: Token = ""
 ) -> Response:
     if reader is None:
         return to_signin(f"/comments/{comment_id}/edit")
@@ -96,28 +97,28 @@ def delete(
 
 
 @router.post("/comments/{comment_id}/report")
-def report(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader,
+def report(ctx: Ctx, request: Request, comment_id: PathId, reader: SessionReader,
            reason: Annotated[str, Form(max_length=1000)] = "", csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin("/")
     check_form(ctx, request, csrf)
     comment = actions.found(ctx, comment_id)
-    actions.report(ctx, reader, comment_id, reason)
+    actions.report(ctx, reader, request_client(request), comment_id, reason)
     return _back(ctx, comment)
 
 
 @router.post("/comments/{comment_id}/vote")
-def vote(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader,
+def vote(ctx: Ctx, request: Request, comment_id: PathId, reader: SessionReader,
          up: Annotated[bool, Form()] = True, csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin("/")
     check_form(ctx, request, csrf)
-    actions.vote(ctx, request.scope, reader, comment_id, up=up)
+    actions.vote(ctx, request.scope, reader, request_client(request), comment_id, up=up)
     return _back(ctx, actions.found(ctx, comment_id))
 
 
 @router.post("/comments/{comment_id}/hide")
-def hide(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, csrf: Token = "") -> Response:
+def hide(ctx: Ctx, request: Request, comment_id: PathId, reader: SessionReader, csrf: Token = "") -> Response:
     if reader is None:
         return to_signin("/moderation")
     check_form(ctx, request, csrf)
@@ -127,7 +128,7 @@ def hide(ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, 
 
 @router.post("/comments/{comment_id}/restore")
 def restore(
-    ctx: Ctx, request: Request, comment_id: PathId, reader: CurrentReader, csrf: Token = ""
+    ctx: Ctx, request: Request, comment_id: PathId, reader: SessionReader, csrf: Token = ""
 ) -> Response:
     if reader is None:
         return to_signin("/moderation")
@@ -136,24 +137,43 @@ def restore(
     return _back(ctx, comment)
 
 
+@router.post("/comments/{comment_id}/dismiss")
+def dismiss(
+    ctx: Ctx, request: Request, comment_id: PathId, reader: SessionReader, csrf: Token = ""
+) -> Response:
+    """Close a comment's reports and leave it shown."""
+    if reader is None:
+        return to_signin("/moderation")
+    check_form(ctx, request, csrf)
+    actions.dismiss(ctx, reader, comment_id)
+    return RedirectResponse("/moderation", status_code=303)
+
+
 @router.get("/moderation")
-def moderation(ctx: Ctx, request: Request, reader: CurrentReader) -> Response:
+def moderation(ctx: Ctx, request: Request, reader: SessionReader) -> Response:
     """Open reports, newest first, each with its comment and what a moderator can do about it."""
     if reader is None:
         return to_signin("/moderation")
-    if not reader.moderates:
+    if not reader.moderates or reader.banned:
         raise HTTPException(403, "Only moderators may see the reports.")
-    return ctx.render(
-        request, "moderation.html", reports=ctx.store.comments.reports(), reader=reader, message=""
-    )
+    return _moderation(ctx, request, reader, "")
 
 
 @router.post("/moderation/ban")
-def ban(ctx: Ctx, request: Request, reader: CurrentReader, name: Annotated[str, Form(max_length=100)],
+def ban(ctx: Ctx, request: Request, reader: SessionReader, name: Annotated[str, Form(max_length=100)],
         reason: Annotated[str, Form(max_length=1000)] = "", csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin("/moderation")
     check_form(ctx, request, csrf)
     actions.ban(ctx, reader, name.strip(), reason)
-    return ctx.render(request, "moderation.html", reports=ctx.store.comments.reports(), reader=reader,
-                      message=f"{name.strip()} is banned: their sessions ended and they can no longer post.")  # fmt: skip
+    return _moderation(
+        ctx, request, reader, f"{name.strip()} is banned: their sessions ended and they can no longer post."
+    )
+
+
+def _moderation(ctx: WebContext, request: Request, reader: Reader, message: str) -> Response:
+    reports = ctx.store.comments.reports()
+    places = {r.comment.id: _where(ctx, r.comment) for r in reports}
+    return ctx.render(
+        request, "moderation.html", reports=reports, places=places, reader=reader, message=message
+    )

@@ -17,6 +17,8 @@ from broadsheet.text import strip_controls
 from broadsheet.web.cache import QueryRoute
 from broadsheet.web.comments import ORDERS, editable
 from broadsheet.web.context import MAX_ID, Ctx, WebContext, base_url
+from broadsheet.web.follows import follow_state
+from broadsheet.web.identity import reader_of
 from broadsheet.web.languages import LangFilter
 from broadsheet.web.pages.panel import build_panel
 from broadsheet.web.readers import Reader, current_reader
@@ -82,6 +84,12 @@ def _counts(ctx: WebContext, page: CardPage) -> dict[int, int]:
     return ctx.store.comments.counts([c.id for c in page.items])
 
 
+def _follow(ctx: WebContext, request: Request, kind: str, key: str) -> dict[str, str]:
+    """The page's follow buttons: what they act on, the reader's state, where they come back to."""
+    reader = reader_of(ctx.store, ctx.clock(), request)
+    return {"kind": kind, "key": key, "state": follow_state(ctx, reader, kind, key), "back": request.url.path}
+
+
 def _json_ld(article: Article, url: str, site_name: str, tags: tuple[str, ...]) -> str:
     data: dict[str, Any] = {
         "@context": "https://schema.org",
@@ -119,10 +127,10 @@ async def article_page(request: Request) -> Response:
     order = request.query_params.get("comments", "newest")
     order = order if order in ORDERS else "newest"
     reader = await current_reader(request, ctx)
-    if ctx.store.engine.dialect.name == "sqlite":  # a local file: answered faster than a thread hop
-        page, thread = _article_reads(ctx, article_id, order, reader)
-    else:  # a database server's round trips must not stall the event loop
-        page, thread = await run_in_threadpool(_article_reads, ctx, article_id, order, reader)
+    if ctx.store.engine.dialect.name == "sqlite" and reader is None:  # a local file: faster than a thread hop
+        page, thread, bookmarked = _article_reads(ctx, article_id, order, reader)
+    else:  # a database server's round trips, or a signed-in reader's history written, must not stall the loop
+        page, thread, bookmarked = await run_in_threadpool(_article_reads, ctx, article_id, order, reader)
     article = page.article
     url = f"{base_url(request)}/articles/{article_id}"
     return ctx.render(
@@ -142,19 +150,28 @@ async def article_page(request: Request) -> Response:
         topic_label=TOPIC_LABELS.get(article.topic, ""),
         comments=thread,
         thread_path=f"/articles/{article_id}",
-        comment_count=sum(1 + len(c.replies) for c in thread),
+        comment_count=sum((c.deleted_at is None) + len(c.replies) for c in thread),
         comment_order=order,
         editable={c.id for c in _all(thread) if editable(ctx, c, reader)},
         reader=reader,
+        bookmarked=bookmarked,
     )
 
 
 def _article_reads(
     ctx: WebContext, article_id: int, order: str, reader: Reader | None
-) -> tuple[ArticlePage, list[Comment]]:
-    page = ctx.store.reads.article_page(article_id, ctx.clock(), RELATED)
+) -> tuple[ArticlePage, list[Comment], bool]:
+    """The page, its comments, and whether the reader bookmarked it; a signed-in reader's visit is kept in
+    their reading history (what For You learns from)."""
+    now = ctx.clock()
+    page = ctx.store.reads.article_page(article_id, now, RELATED)
     moderator = reader is not None and reader.moderates
-    return page, ctx.store.comments.thread(article_id, order, include_hidden=moderator)
+    thread = ctx.store.comments.thread(article_id, order, include_hidden=moderator)
+    if reader is None:
+        return page, thread, False
+    story = page.story.id if page.story is not None else None
+    ctx.store.follows.record_read(reader.id, article_id, story, now)
+    return page, thread, article_id in ctx.store.follows.is_bookmarked(reader.id, [article_id])
 
 
 def _all(thread: list[Comment]) -> list[Comment]:
@@ -180,7 +197,8 @@ def outlet_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> 
         raise NotFoundError(NO_OUTLET)
     page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, outlet_slug=slug)
     return ctx.render(request, "listing.html", heading=outlet.name, outlet=outlet, tag=None, page=page,
-                      comment_counts=_counts(ctx, page), feed_path=f"/outlets/{slug}")  # fmt: skip
+                      comment_counts=_counts(ctx, page), feed_path=f"/outlets/{slug}",
+                      follow=_follow(ctx, request, "outlet", slug))  # fmt: skip
 
 
 @router.get("/tags/{slug}")
@@ -190,7 +208,8 @@ def tag_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> Res
         raise NotFoundError(NO_TAG)
     page = ctx.store.reads.latest(limit=ctx.settings.page_size, cursor=after, tag_slug=slug)
     return ctx.render(request, "listing.html", heading=f"#{tag.name}", tag=tag, outlet=None, page=page,
-                      comment_counts=_counts(ctx, page), feed_path=f"/tags/{slug}")  # fmt: skip
+                      comment_counts=_counts(ctx, page), feed_path=f"/tags/{slug}",
+                      follow=_follow(ctx, request, "tag", slug))  # fmt: skip
 
 
 def topic_label(topic: str) -> str:
@@ -218,7 +237,7 @@ def entity_page(ctx: Ctx, request: Request, slug: str, after: Cursor = None) -> 
                                                         ctx.clock())  # fmt: skip
     return ctx.render(request, "listing.html", heading=entity.name, tag=None, outlet=None, entity=entity,
                       page=page, stories=stories, comment_counts=_counts(ctx, page),
-                      feed_path=f"/entities/{slug}")  # fmt: skip
+                      feed_path=f"/entities/{slug}", follow=_follow(ctx, request, "entity", slug))  # fmt: skip
 
 
 @router.get("/healthz", include_in_schema=False)

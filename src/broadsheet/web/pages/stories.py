@@ -20,6 +20,7 @@ from broadsheet.models import ArticleCard, StoryCard
 from broadsheet.pipeline.rewrite import WrittenAnswer, written_answer, written_brief
 from broadsheet.web.comments import ORDERS, editable
 from broadsheet.web.context import Ctx, PathId, WebContext
+from broadsheet.web.follows import follow_state
 from broadsheet.web.identity import reader_of
 from broadsheet.web.languages import LangFilter, Language, languages_of
 from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
@@ -206,10 +207,11 @@ def _render(
         max_question=MAX_QUESTION_CHARS,
         comments=thread,
         thread_path=f"/stories/{story.id}",
-        comment_count=sum(1 + len(c.replies) for c in thread),
+        comment_count=sum((c.deleted_at is None) + len(c.replies) for c in thread),
         comment_order=comment_order,
         editable={c.id for top in thread for c in (top, *top.replies) if editable(ctx, c, reader)},
         reader=reader,
+        follow_state=follow_state(ctx, reader, "story", str(story.id)),
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_user_sessions"),
     )
     op.create_index("ix_user_sessions_user_id", "user_sessions", ["user_id"])
+    op.create_index("ix_user_sessions_expires_at", "user_sessions", ["expires_at"])
     op.create_table(
         "user_tokens",
         sa.Column("id", ID, nullable=False),
@@ -72,6 +73,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name="uq_user_tokens_token_hash"),
     )
     op.create_index("ix_user_tokens_user_id", "user_tokens", ["user_id"])
+    op.create_index("ix_user_tokens_expires_at", "user_tokens", ["expires_at"])
     op.create_table(
         "comments",
         sa.Column("id", ID, nullable=False),
@@ -95,6 +97,7 @@ def upgrade() -> None:
     op.create_index("ix_comments_article_id", "comments", ["article_id", "created_at", "id"])
     op.create_index("ix_comments_user_id", "comments", ["user_id", "created_at"])
     op.create_index("ix_comments_parent_id", "comments", ["parent_id"])
+    op.create_index("ix_comments_hidden_by", "comments", ["hidden_by"])
     op.create_table(
         "comment_revisions",
         sa.Column("id", ID, nullable=False),
@@ -118,6 +121,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_comment_reports"),
         sa.UniqueConstraint("comment_id", "user_id", name="uq_comment_reports_comment_id"),
     )
+    op.create_index("ix_comment_reports_user_id", "comment_reports", ["user_id"])
     op.create_table(
         "comment_votes",
         sa.Column("comment_id", ID, nullable=False),
@@ -127,6 +131,7 @@ def upgrade() -> None:
         _fk("comment_votes", "user_id", "users"),
         sa.PrimaryKeyConstraint("comment_id", "user_id", name="pk_comment_votes"),
     )
+    op.create_index("ix_comment_votes_user_id", "comment_votes", ["user_id"])
 
 
 def downgrade() -> None:
