@@ -257,3 +257,26 @@ def test_a_reader_downloads_their_data_and_deletes_their_account_keeping_others_
     assert alone["id"] not in [c["id"] for c in thread]
     assert "Better words." not in forum.client().get(f"/articles/{article}").text
     assert forum.api(token).get("/account/data.json").status_code == 303  # the token went with the account
+
+
+def test_staff_names_are_kept_for_the_operator(forum: Forum) -> None:
+    browser = forum.client()
+    token = csrf_of(browser.get("/signup").text)
+    for name in ("Administrator", "moderator", "ROOT"):
+        answer = browser.post("/signup", data={"csrf": token, "name": name, "password": PASSWORD})
+        assert answer.status_code == 400 and "is kept for the site" in answer.text
+        assert forum.store.accounts.user_by_name(name) is None
+
+
+def test_signing_in_again_ends_the_browsers_old_session(forum: Forum) -> None:
+    browser = forum.signup("twice")
+    first = browser.cookies[SESSION_COOKIE]
+    token = csrf_of(browser.get("/signin").text)
+    assert (
+        browser.post("/signin", data={"csrf": token, "name": "twice", "password": PASSWORD}).status_code
+        == 303
+    )
+    assert browser.cookies[SESSION_COOKIE] != first
+    old = forum.client()
+    old.cookies.set(SESSION_COOKIE, first)
+    assert old.get("/account").status_code == 303

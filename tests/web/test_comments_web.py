@@ -287,3 +287,120 @@ def test_cards_show_how_many_comments_an_article_has(forum: Forum) -> None:
         )  # signed in: not cached
         shown = f"{visible + 1} comment{'s' if visible + 1 != 1 else ''}"
         assert f'href="/articles/{article}#comments">{shown}</a>' in page, path
+
+
+def test_a_banned_moderator_can_no_longer_moderate(forum: Forum) -> None:
+    fallen = forum.signup("fallen_mod")
+    token = forum.token_for(fallen)
+    user = forum.store.accounts.user_by_name("fallen_mod")
+    assert user is not None
+    forum.store.accounts.set_role(user.id, "moderator")
+    article = forum.article_ids[0]
+    victim = forum.api(_token(forum, "victim")).post(
+        f"/api/v1/articles/{article}/comments", json={"body": "Mine."}
+    )
+    forum.store.accounts.ban(user.id, "abuse", forum.app.state.context.clock())  # type: ignore[attr-defined]
+    api = forum.api(token)
+    assert api.post(f"/api/v1/comments/{victim.json()['id']}/hide").status_code == 403
+    assert api.delete(f"/api/v1/comments/{victim.json()['id']}").status_code == 403
+    assert api.post(f"/api/v1/comments/{victim.json()['id']}/report", json={"reason": "x"}).status_code == 403
+    assert api.put(f"/api/v1/comments/{victim.json()['id']}/vote").status_code == 403
+
+
+def test_a_session_cookie_however_spelled_never_reaches_the_shared_cache(forum: Forum) -> None:
+    browser = forum.signup("spaced_cookie", display_name="Spaced Cookie")
+    session = browser.cookies[SESSION_COOKIE]
+    article = forum.article_ids[1]
+    raw = forum.client()
+    for cookie in (
+        f"{SESSION_COOKIE} ={session}",
+        f"a=b;{SESSION_COOKIE}={session}",
+        f"a=b; {SESSION_COOKIE} = {session}",
+    ):
+        answer = raw.get(f"/articles/{article}", headers={"Cookie": cookie})
+        assert answer.headers["cache-control"] == "no-store", cookie
+    for _ in range(2):
+        assert "Spaced Cookie" not in forum.client().get(f"/articles/{article}").text
+
+
+def test_an_api_token_signs_nobody_in_to_the_account_pages(forum: Forum) -> None:
+    browser = forum.signup("token_holder")
+    token = forum.token_for(browser)
+    script = forum.api(token)
+    script.headers["Origin"] = forum.url
+    page = script.get("/account")
+    assert page.status_code == 303  # the pages take sessions only
+    minted = script.post(
+        "/account/tokens", data={"csrf": csrf_of(browser.get("/account").text), "label": "backdoor"}
+    )
+    assert minted.status_code == 303 and minted.headers["location"].startswith("/signin")
+    user = forum.store.accounts.user_by_name("token_holder")
+    assert user is not None and [t.label for t in forum.store.accounts.tokens(user.id, "api")] == ["script"]
+    assert script.get("/account/data.json").status_code == 200  # reading your own data is fine
+
+
+def test_a_long_comment_in_any_script_fits_on_articles_and_stories_alike(forum: Forum) -> None:
+    browser = forum.signup("long_writer")
+    article = forum.article_ids[0]
+    page = browser.get(f"/articles/{article}")
+    body = "Привет мир " * 900  # 9 900 characters, some 36 KB as a form
+    answer = browser.post(f"/articles/{article}/comments", data={"csrf": csrf_of(page.text), "body": body})
+    assert answer.status_code == 303
+
+
+def test_hidden_threads_stay_hidden_replies_included(forum: Forum) -> None:
+    article = forum.article_ids[2]
+    author = forum.api(_token(forum, "thread_starter"))
+    replier = forum.api(_token(forum, "thread_replier"))
+    top = author.post(f"/api/v1/articles/{article}/comments", json={"body": "Top."}).json()
+    reply = replier.post(
+        f"/api/v1/articles/{article}/comments", json={"body": "Reply.", "parent_id": top["id"]}
+    ).json()
+    anonymous = forum.api()
+    assert anonymous.get(f"/api/v1/comments/{reply['id']}").status_code == 200  # cached now
+    assert forum.api(_admin(forum)).post(f"/api/v1/comments/{top['id']}/hide").status_code == 200
+    assert anonymous.get(f"/api/v1/comments/{top['id']}").status_code == 404
+    assert anonymous.get(f"/api/v1/comments/{reply['id']}").status_code == 404  # under a hidden one
+    again = author.post(
+        f"/api/v1/articles/{article}/comments", json={"body": "Into it", "parent_id": reply["id"]}
+    )
+    assert again.status_code == 400 and "hidden" in again.json()["error"]["message"]
+
+
+def test_votes_are_limited_and_one_that_changes_nothing_keeps_the_cache(forum: Forum) -> None:
+    article = forum.article_ids[3]
+    comment = forum.api(_token(forum, "voted_on")).post(f"/api/v1/articles/{article}/comments",
+                                                         json={"body": "Vote me."}).json()  # fmt: skip
+    voter = forum.api(_token(forum, "eager_voter"))
+    assert voter.put(f"/api/v1/comments/{comment['id']}/vote").status_code == 204
+    passer_by = forum.client()
+    passer_by.get(f"/articles/{article}")
+    cached = passer_by.get(f"/articles/{article}").headers["etag"]
+    assert voter.put(f"/api/v1/comments/{comment['id']}/vote").status_code == 204  # already voted: no change
+    assert passer_by.get(f"/articles/{article}").headers["etag"] == cached
+    context = forum.app.state.context  # type: ignore[attr-defined]
+    saved = context.comment_limit
+    context.comment_limit = RateLimit(1, burst=2)
+    try:
+        answers = [voter.delete(f"/api/v1/comments/{comment['id']}/vote").status_code for _ in range(3)]
+    finally:
+        context.comment_limit = saved
+    assert answers == [204, 204, 429]
+
+
+def test_a_moderator_dismisses_an_unfounded_report_and_the_comment_stays(forum: Forum) -> None:
+    article = forum.article_ids[0]
+    comment = forum.api(_token(forum, "innocent")).post(f"/api/v1/articles/{article}/comments",
+                                                         json={"body": "Nothing wrong."}).json()  # fmt: skip
+    forum.api(_token(forum, "grumpy")).post(
+        f"/api/v1/comments/{comment['id']}/report", json={"reason": "Dislike"}
+    )
+    admin = forum.client()
+    page = admin.get("/signin")
+    admin.post("/signin", data={"csrf": csrf_of(page.text), "name": "admin", "password": ADMIN_PASSWORD})
+    listing = admin.get("/moderation")
+    assert "Dislike" in listing.text
+    dismissed = admin.post(f"/comments/{comment['id']}/dismiss", data={"csrf": csrf_of(listing.text)})
+    assert dismissed.status_code == 303
+    assert "Dislike" not in admin.get("/moderation").text
+    assert forum.api().get(f"/api/v1/comments/{comment['id']}").json()["hidden"] is False

@@ -46,7 +46,9 @@ NO_COMMENT = "There is no such comment."
 def _changed(scope: Scope, comment: Comment) -> None:
     """The pages that show the comment, dropped from the page cache: its article's page and thread, or (a
     comment on a story, whose number the comment does not keep) the story pages and threads."""
-    one = f"/api/v1/comments/{comment.id}"
+    # Every single comment's API page: hiding a comment hides its replies too, and those pages are rarely
+    # cached at all.
+    one = "/api/v1/comments/*"
     if comment.on_story:
         changes(scope, "/stories/*", "/api/v1/stories/*", one)
     else:

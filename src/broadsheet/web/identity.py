@@ -45,7 +45,8 @@ class Reader:
 
     @property
     def moderates(self) -> bool:
-        return self.user.role in (Role.MODERATOR, Role.ADMIN)
+        """A moderator or admin who is not banned (a ban takes moderation away with the rest)."""
+        return self.user.role in (Role.MODERATOR, Role.ADMIN) and self.user.banned_at is None
 
     @property
     def banned(self) -> bool:
