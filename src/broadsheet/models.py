@@ -90,6 +90,7 @@ class Outline:
     title: str = ""
     site_url: str = ""
     folder: str = ""  # "News/World" for nested outlines
+    language: str = ""  # an outline's language= (not OPML 2.0's, but the starter packs name it), "" if none
 
 
 @dataclass(slots=True)

@@ -133,3 +133,16 @@ def test_removing_a_source_keeps_its_articles(cli: Cli, publisher: Publisher, tm
     assert "articles: 1" in cli("stats").out
     missing = cli("source", "remove", "1")
     assert missing.code == 1 and "source list" in missing.err
+
+
+def test_starter_packs_are_listed_and_one_is_added_once(cli: Cli) -> None:
+    listing = cli("source", "starter")
+    assert listing.code == 0 and "world-news: World news, 9 feeds (en, de, fr, es)" in listing.out
+    first = cli("source", "starter", "science")
+    assert first.code == 0 and "added 6 feeds of Science (0 already subscribed)" in first.out
+    again = cli("source", "starter", "science")
+    assert "added 0 feeds of Science (6 already subscribed)" in again.out
+    sources = cli("source", "list", "--json")
+    assert sum(1 for s in json.loads(sources.out) if s["folder"] == "Science") == 6
+    wrong = cli("source", "starter", "gossip")
+    assert wrong.code == 1 and "there is no starter pack 'gossip'" in wrong.err

@@ -23,6 +23,7 @@ from website import running
 from broadsheet.clock import utcnow
 from broadsheet.config import Settings
 from broadsheet.models import SourceKind
+from broadsheet.sources.starter import starter_packs
 from broadsheet.store import Store
 from broadsheet.web import create_app
 
@@ -250,3 +251,33 @@ def test_the_confirmation_after_a_change_cannot_be_written_by_a_link(
     )
     forged = done.headers["location"].replace("Removed", "Restored")
     assert "Restored" not in page_text(client, forged)
+
+
+def test_a_starter_pack_is_added_in_one_click_and_twice_adds_nothing(
+    admin: Callable[..., tuple[str, Store, httpx.Client]],
+) -> None:
+    url, store, client = admin(page_cache_seconds=3600)
+    home = client.get("/").text
+    assert "No sources yet" in home and "starter pack" in home  # and now cached for an hour
+    listed = page_text(client)
+    assert "Add World news" in listed and "Add Sport" in listed
+    world = next(p for p in starter_packs() if p.slug == "world-news")
+    done = client.post("/admin/starter", data={"csrf": token(client), "pack": "world-news"},
+                       headers={**AUTH, "Origin": url})  # fmt: skip
+    assert done.status_code == 303
+    assert (
+        f"Added {len(world.feeds)} feeds of World news"
+        in client.get(done.headers["location"], headers=AUTH).text
+    )
+    assert {s.url for s in store.sources.all()} == {f.url for f in world.feeds}
+    assert {s.folder for s in store.sources.all()} == {"World news"}
+    assert "No sources yet" not in client.get("/").text  # the cached welcome page was dropped
+    again = client.post("/admin/starter", data={"csrf": token(client), "pack": "world-news"},
+                        headers={**AUTH, "Origin": url})  # fmt: skip
+    assert (
+        f"Added 0 feeds of World news ({len(world.feeds)} were already here)"
+        in client.get(again.headers["location"], headers=AUTH).text
+    )
+    unknown = client.post("/admin/starter", data={"csrf": token(client), "pack": "gossip"},
+                          headers={**AUTH, "Origin": url})  # fmt: skip
+    assert unknown.status_code == 400

@@ -56,9 +56,9 @@ def site(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) -> 
     data.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
     import_jsonl(data, Ingester(store, settings))
     StoryBuilder(store, settings).run()
-    articles = [a for a in store.articles.iter_all() if a.id is not None]
-    ids = {a.url.rsplit("/", 1)[1]: a.id for a in articles if a.id is not None}
-    stories = {EXPECTED[a.url.rsplit("/", 1)[1]]: a.story_id for a in articles if a.story_id is not None}
+    articles = {a.url.rsplit("/", 1)[1]: a for a in store.articles.iter_all()}
+    ids = {key: a.id for key, a in articles.items() if a.id is not None}
+    stories = {EXPECTED[key]: a.story_id for key, a in articles.items() if a.story_id is not None}
     assert len(stories) == 4 and len(set(stories.values())) == 4, stories  # clustered as the gold says
     app = create_app(settings, store=store)
     app.state.context.clock = lambda: NOW
@@ -115,12 +115,8 @@ def for_you(browser: httpx.Client) -> list[tuple[int, str]]:
         story = re.search(r'href="/stories/(\d+)"', block)
         why = block.split('<p class="why">', 1)[1].split("</p>", 1)[0]
         assert story and why.startswith('<span class="visually-hidden">Why you see this: </span>'), block
-        picks.append(
-            (
-                int(story.group(1)),
-                html.unescape(re.sub(r"<[^>]+>", "", why)).removeprefix("Why you see this: "),
-            )
-        )
+        reasons = html.unescape(re.sub(r"<[^>]+>", "", why)).removeprefix("Why you see this: ")
+        picks.append((int(story.group(1)), reasons))
     return picks
 
 
@@ -214,17 +210,15 @@ def test_following_what_does_not_exist_is_404_and_a_follow_needs_csrf_and_a_read
     assert stranger.post("/follow", data=forged).status_code == 403
     assert stranger.post("/follow", data={**forged, "csrf": "1.forged"}).status_code == 403
     assert site.forum.store.follows.follows(site.user_id("stranger")) == []
-    assert stranger.get("/following").text.count("Nothing yet") == 1
+    assert "Nothing yet" in stranger.get("/following").text
 
     # Not signed in, every button and personal page leads to sign-in, and back.
     with httpx.Client(base_url=site.forum.url, timeout=10, headers={"Origin": site.forum.url}) as anonymous:
-        story = site.stories["bridge"]
-        for path, label, back in [("/outlets/alder-gazette", "Follow", "/outlets/alder-gazette"),
-                                  ("/outlets/alder-gazette", "Mute", "/outlets/alder-gazette"),
-                                  (f"/stories/{story}", "Follow", f"/stories/{story}"),
-                                  (f"/articles/{site.ids['orchard']}", "Bookmark", f"/articles/{site.ids['orchard']}")]:  # fmt: skip
+        story, article = f"/stories/{site.stories['bridge']}", f"/articles/{site.ids['orchard']}"
+        for path, label in [("/outlets/alder-gazette", "Follow"), ("/outlets/alder-gazette", "Mute"),
+                            (story, "Follow"), (article, "Bookmark")]:  # fmt: skip
             answer = press(anonymous, path, label)
-            assert answer.status_code == 303 and answer.headers["location"] == f"/signin?next={back}"
+            assert answer.status_code == 303 and answer.headers["location"] == f"/signin?next={path}"
         elsewhere = anonymous.post("/follow", data={**forged, "next": "//evil.example/"})
         assert elsewhere.headers["location"] == "/signin?next=/"
         for page in ("/foryou", "/following", "/bookmarks"):

@@ -19,7 +19,7 @@ from broadsheet.sources import write_opml
 if TYPE_CHECKING:
     from broadsheet.pipeline.subscribe import Resolved
 
-__all__ = ["add", "export", "import_opml", "list_sources", "remove"]
+__all__ = ["add", "export", "import_opml", "list_sources", "remove", "starter"]
 
 
 @source_app.command("add")
@@ -131,6 +131,34 @@ def import_opml(
     out.print(f"imported {job.added} feeds from {path} ({job.skipped} already subscribed)")
     if job.left_out:
         err.print(f"warning: {job.left_out} feeds were left out: {job.note}")
+
+
+@source_app.command("starter")
+def starter(
+    pack: Annotated[
+        str, typer.Argument(help="The pack to add (e.g. world-news); none: list the packs.")
+    ] = "",
+) -> None:
+    """List the starter packs (public feeds by subject, in several languages), or subscribe to one."""
+    from broadsheet.sources.starter import starter_packs
+
+    packs = starter_packs()
+    if not pack:
+        for p in packs:
+            out.print(f"{p.slug}: {p.name}, {len(p.feeds)} feeds ({', '.join(p.languages)})")
+        out.print("add one with: broadsheet source starter NAME")
+        return
+    chosen = next((p for p in packs if p.slug == pack), None)
+    if chosen is None:
+        raise SourceError(
+            f"there is no starter pack {pack!r}: choose one of {', '.join(p.slug for p in packs)}"
+        )
+    with opened() as (settings, store):
+        added, skipped = store.sources.add_many(
+            chosen.feeds, now=utcnow(), interval_seconds=settings.default_poll_interval
+        )
+    out.print(f"added {added} feeds of {chosen.name} ({skipped} already subscribed); fetch them with: "
+              "broadsheet crawl --once")  # fmt: skip
 
 
 @source_app.command("export")

@@ -73,6 +73,7 @@ def _walk(parent: Any, folder: str) -> Iterator[Outline]:
                 title=name,
                 site_url=absolute_url("", node.get("htmlUrl") or node.get("htmlurl")),
                 folder=folder,
+                language=collapse_whitespace(node.get("language") or "")[:16],
             )
             # Some exporters nest items under a feed; they belong to the same folder, not a new one.
             yield from _walk(node, folder)

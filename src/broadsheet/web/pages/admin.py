@@ -26,6 +26,7 @@ from broadsheet.errors import BroadsheetError
 from broadsheet.models import Outline
 from broadsheet.pipeline.opml_import import run_import, start_import, summary
 from broadsheet.sources import write_opml
+from broadsheet.sources.starter import starter_packs
 from broadsheet.web.auth import require_admin
 from broadsheet.web.cache import changes
 from broadsheet.web.context import Ctx, PathId, WebContext
@@ -87,7 +88,8 @@ def _page(
     return ctx.render(request, "admin_sources.html", status=status, sources=sources, total=total, page=page,
                       pages=pages, jobs=[(job, summary(job)) for job in jobs], message=message, error=error,
                       refresh=REFRESH_SECONDS if any(job.active for job in jobs) else 0, now=now,
-                      opml_outlines=ctx.settings.max_opml_outlines, opml_bytes=ctx.settings.max_opml_bytes)  # fmt: skip
+                      opml_outlines=ctx.settings.max_opml_outlines, opml_bytes=ctx.settings.max_opml_bytes,
+                      starter_packs=starter_packs())  # fmt: skip
 
 
 @router.get("/sources")
@@ -159,6 +161,25 @@ async def _run_import(ctx: WebContext, job_id: int, data: bytes) -> None:
         log.exception("OPML import (job %d) failed; the admin page shows why", job_id)
     finally:
         ctx.page_cache.drop(SOURCES_SHOWN_ON)
+
+
+@router.post("/starter")
+def add_starter_pack(
+    ctx: Ctx, request: Request, csrf: Token, pack: Annotated[str, Form(max_length=64)]
+) -> Response:
+    """Subscribe to every feed of one starter pack, in one click (each is checked on its first crawl)."""
+    _check_form(ctx, request, csrf)
+    chosen = next((p for p in starter_packs() if p.slug == pack), None)
+    if chosen is None:
+        return _page(ctx, request, error="There is no such starter pack; the page lists them.", status=400)
+    changes(request.scope, *SOURCES_SHOWN_ON)
+    added, skipped = ctx.store.sources.add_many(
+        chosen.feeds, now=ctx.clock(), interval_seconds=ctx.settings.default_poll_interval
+    )
+    here = f" ({skipped} were already here)" if skipped else ""
+    return _done(
+        ctx, request, f"Added {added} feeds of {chosen.name}{here}; they are fetched within a minute."
+    )
 
 
 @router.get("/sources.opml")
