@@ -373,3 +373,20 @@ def test_a_browser_session_changes_follows_through_the_api_only_with_the_csrf_he
     assert browser.put(follow, json={"mute": False}, headers={"X-CSRF-Token": token}).status_code == 204
     assert [f["key"] for f in browser.get("/api/v1/me/follows").json()] == ["wire-service"]
     assert buttons(browser.get("/outlets/wire-service").text) == ["Following ✓", "Mute"]
+
+
+def test_a_story_is_followed_under_its_own_id_whatever_digits_name_it(site: Site) -> None:
+    browser = site.forum.signup("digits")
+    token = csrf_of(browser.get("/account").text)
+    tunnel = site.stories["tunnel"]
+    for key in (f"0{tunnel}", "²", "١"):  # "²".isdigit() is True, but int("²") raises ValueError
+        answer = browser.post(
+            "/follow", data={"csrf": token, "kind": "story", "key": key, "action": "follow"}
+        )
+        assert answer.status_code == 404, (key, answer.status_code)
+    assert site.forum.store.follows.follows(site.user_id("digits")) == []
+    answer = browser.post(
+        "/follow", data={"csrf": token, "kind": "story", "key": str(tunnel), "action": "follow"}
+    )
+    assert answer.status_code == 303
+    assert [f.key for f in site.forum.store.follows.follows(site.user_id("digits"))] == [str(tunnel)]

@@ -12,29 +12,32 @@ from broadsheet.web.context import WebContext
 from broadsheet.web.foryou import Interest, Pick, rank
 from broadsheet.web.identity import Reader
 
-__all__ = ["CANDIDATES", "FOR_YOU", "follow_state", "for_you", "name_of"]
+__all__ = ["CANDIDATES", "FOR_YOU", "follow_state", "followed", "for_you"]
 
 CANDIDATES = 200  # recent stories For You chooses from
 FOR_YOU = 30  # stories on the page
 HISTORY = timedelta(days=14)  # reading that shapes the page
 
 
-def name_of(ctx: WebContext, kind: str, key: str) -> str:
-    """How a followed thing is shown, from the database; NotFoundError when there is no such thing."""
+def followed(ctx: WebContext, kind: str, key: str) -> tuple[str, str]:
+    """(the key a follow is kept under, how it is shown), from the database; NotFoundError when there is no
+    such thing. A story is kept under its own id as the database writes it ("04" and "４" name no story), a
+    merged one under the story it went into."""
     if kind == "outlet":
         outlet = ctx.store.reads.outlet(key)
         if outlet is not None:
-            return outlet.name
+            return outlet.slug, outlet.name
     elif kind == "tag":
         tag = ctx.store.reads.tag(key)
         if tag is not None:
-            return f"#{tag.name}"
+            return tag.slug, f"#{tag.name}"
     elif kind == "entity":
         entity = ctx.store.reads.entity(key)
         if entity is not None:
-            return entity.name
-    elif kind == "story" and key.isdigit() and len(key) < 19:
-        return ctx.store.stories.get(int(key), ctx.clock()).title  # NotFoundError for no such story
+            return entity.slug, entity.name
+    elif kind == "story" and key.isascii() and key.isdigit() and not key.startswith("0") and len(key) < 19:
+        story = ctx.store.stories.follow_merges(int(key), ctx.clock())  # NotFoundError for no such story
+        return str(story.id), story.title
     raise NotFoundError(f"There is no such {kind} to follow.")
 
 

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from broadsheet.web.api.comments import Writer
 from broadsheet.web.api.models import ArticleSummary, Story
 from broadsheet.web.context import Ctx, PathId
-from broadsheet.web.follows import FOR_YOU, for_you, name_of
+from broadsheet.web.follows import FOR_YOU, followed, for_you
 from broadsheet.web.readers import Reader, personal_data, signed_in
 
 __all__ = ["router"]
@@ -55,8 +55,8 @@ def follows(ctx: Ctx, me: Me) -> list[FollowOut]:
 
 @router.put("/follows/{kind}/{key}", status_code=204, summary="Follow or mute something")
 def follow(ctx: Ctx, kind: Kind, key: Key, body: FollowIn, me: Writer) -> Response:
-    name = name_of(ctx, kind, key)
-    ctx.store.follows.follow(me.id, kind, key, name, ctx.clock(), mute=body.mute)
+    kept, name = followed(ctx, kind, key)
+    ctx.store.follows.follow(me.id, kind, kept, name, ctx.clock(), mute=body.mute)
     return Response(status_code=204)
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from broadsheet.web.context import Ctx, PathId
-from broadsheet.web.follows import for_you, name_of
+from broadsheet.web.follows import followed, for_you
 from broadsheet.web.pages.account import check_form, safe_next, to_signin
 from broadsheet.web.readers import SessionReader
 
@@ -35,8 +35,8 @@ def follow(ctx: Ctx, request: Request, reader: SessionReader, kind: Annotated[Ki
     if action == "unfollow":
         ctx.store.follows.unfollow(reader.id, kind, key)
     else:
-        name = name_of(ctx, kind, key)
-        ctx.store.follows.follow(reader.id, kind, key, name, ctx.clock(), mute=action == "mute")
+        kept, name = followed(ctx, kind, key)
+        ctx.store.follows.follow(reader.id, kind, kept, name, ctx.clock(), mute=action == "mute")
     return RedirectResponse(safe_next(next), status_code=303)
 
 
