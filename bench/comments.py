@@ -542,6 +542,9 @@ def report(args: argparse.Namespace, crowd: Crowd, cast: Cast, home: Path, befor
         met = bool(a.requests and b.requests) and ratio <= BURST_RATIO and not loud[name].failed()
         print(f"{name:28} {a.p99:10.1f} {b.p99:11.1f} {ratio:6.2f} {loud[name].failed():7d}  {verdict(met)} "
               f"({a.rate:.1f} -> {b.rate:.1f} req/s)")  # fmt: skip
+    for name, load in loud.items():
+        print(f"  {name} beside the bursts: answers {load.answers() or 'none'}, {load.figures.errors} requests "
+              "unanswered (connect, read or timeout errors)")  # fmt: skip
 
 
 if __name__ == "__main__":
