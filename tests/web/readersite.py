@@ -17,6 +17,7 @@ from website import ADMIN_PASSWORD, MODELS_DIR, running
 from broadsheet.config import Settings
 from broadsheet.pipeline.ingest import Ingester
 from broadsheet.pipeline.jsonl import import_jsonl
+from broadsheet.pipeline.stories import StoryBuilder
 from broadsheet.store import Store
 from broadsheet.web import create_app
 
@@ -87,7 +88,10 @@ class Forum:
 
 
 @contextmanager
-def forum_site(home: Path, database_url: str, **overrides: object) -> Iterator[Forum]:
+def forum_site(
+    home: Path, database_url: str, *, stories: bool = False, **overrides: object
+) -> Iterator[Forum]:
+    """The site over the invented articles; with `stories`, grouped into stories too (the real model)."""
     settings = Settings(
         home=home,
         database_url=database_url,
@@ -104,6 +108,8 @@ def forum_site(home: Path, database_url: str, **overrides: object) -> Iterator[F
         data = home / "articles.jsonl"
         data.write_text("".join(json.dumps(r) + "\n" for r in _articles()))
         import_jsonl(data, Ingester(store, settings))
+        if stories:
+            StoryBuilder(store, settings).run()
         ids = sorted(a.id for a in store.articles.iter_all() if a.id is not None)
         app = create_app(settings, store=store)
         with running(app) as url:

@@ -56,7 +56,9 @@ def forum(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) ->
 def _routes(forum: Forum) -> list[tuple[str, str]]:
     found = []
     for route in forum.app.routes:  # type: ignore[attr-defined]
-        effective = getattr(route, "effective_route_contexts", None)  # included routers, as test_head reads them
+        effective = getattr(
+            route, "effective_route_contexts", None
+        )  # included routers, as test_head reads them
         for each in effective() if effective is not None else [route]:
             path: str = getattr(each, "path", "")
             for method in sorted(getattr(each, "methods", None) or ()):

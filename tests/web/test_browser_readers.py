@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,8 +50,13 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def forum(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Forum]:
     """One back end is enough here: the HTTP tests run the same flow on both."""
-    with forum_site(tmp_path_factory.mktemp("browser-readers"), "") as site:
+    with forum_site(tmp_path_factory.mktemp("browser-readers"), "", stories=True) as site:
+        # "Now" is the day after the newest invented article, so its stories are among the recent ones.
+        site.app.state.context.clock = lambda: NOW  # type: ignore[attr-defined]
         yield site
+
+
+NOW = datetime(2026, 11, 4, 12, tzinfo=UTC)
 
 
 class Watch:
@@ -92,7 +98,7 @@ def _sign_up(page: Page, name: str, display_name: str = "") -> None:
     _submit(page, page.get_by_role("button", name="Create account").click)
 
 
-def test_a_reader_signs_up_comments_safely_and_a_moderator_hides_the_reported_comment(
+def test_a_reader_signs_up_comments_safely_a_moderator_hides_it_and_for_you_follows_the_reader(
     forum: Forum, browser: Browser
 ) -> None:
     watch = Watch()
@@ -168,6 +174,17 @@ def test_a_reader_signs_up_comments_safely_and_a_moderator_hides_the_reported_co
     assert passer_by.locator(f"#comment-{comment_id}").count() == 0
     assert "alert(2)" not in passer_by.inner_text("#comments")
     assert passer_by.inner_text("#comments .empty") == "No comments yet."
+
+    # The reader follows the outlet from its page, and For You says why its stories come first.
+    reader.goto(f"{forum.url}/outlets/the-alder-gazette")
+    _submit(reader, reader.get_by_role("button", name="Follow", exact=True).click)
+    assert reader.get_by_role("button", name="Following ✓").get_attribute("aria-pressed") == "true"
+    reader.get_by_role("link", name="For you").click()
+    reader.wait_for_url(f"{forum.url}/foryou")
+    first = reader.locator(".foryou .pick").first
+    assert "From The Alder Gazette, which you follow." in first.locator(".why").inner_text()
+    assert first.locator("h3 a").get_attribute("href", timeout=1000).startswith("/stories/")  # type: ignore[union-attr]
+    reader.screenshot(path=str(ARTIFACTS / "foryou-desktop.png"), full_page=True)
 
     assert watch.dialogs == []
     assert watch.errors == []
