@@ -473,6 +473,7 @@ def serve_and_measure(args: argparse.Namespace, workdir: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     wrk_connections = args.api_readers + args.page_readers
+    idle = min(300.0, max(10.0, 2 * args.think, 2 * args.burst_think))
     env = {
         **os.environ,
         **STEPS_OFF,
@@ -481,9 +482,11 @@ def serve_and_measure(args: argparse.Namespace, workdir: Path) -> None:
         "BROADSHEET_COMMENTS_PER_MINUTE": "10000",  # the most the setting takes
         "BROADSHEET_LOGINS_PER_MINUTE": "10000",
         "BROADSHEET_MAX_CONNECTIONS_PER_CLIENT": str(wrk_connections + 64),  # all 127.0.0.1's
-        # Paced readers wait up to 1.5x --think between requests; a connection the server dropped meanwhile
-        # would be counted by wrk as an error, where a browser opens another without a word.
-        "BROADSHEET_KEEPALIVE_TIMEOUT": str(min(300.0, max(5.0, 2 * args.think, 2 * args.burst_think))),
+        # Paced readers wait up to 1.5x their think time before each request, the first included (wrk opens every
+        # connection at once): a connection the server dropped meanwhile would count as a wrk error, where a
+        # browser opens a connection when it has something to ask, and opens another without a word.
+        "BROADSHEET_KEEPALIVE_TIMEOUT": str(idle),
+        "BROADSHEET_HEADER_TIMEOUT": str(idle),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
     }

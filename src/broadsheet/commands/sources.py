@@ -140,7 +140,7 @@ def starter(
     ] = "",
 ) -> None:
     """List the starter packs (public feeds by subject, in several languages), or subscribe to one."""
-    from broadsheet.sources.starter import starter_packs
+    from broadsheet.sources import starter_packs
 
     packs = starter_packs()
     if not pack:

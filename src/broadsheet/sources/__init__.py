@@ -1,4 +1,5 @@
-"""Sources: fetched bytes into a Feed (RSS, Atom, JSON Feed, sitemaps), OPML in and out, feed discovery.
+"""Sources: fetched bytes into a Feed (RSS, Atom, JSON Feed, sitemaps), OPML in and out, feed discovery, and
+the starter packs of public feeds offered to a new installation.
 
 Pure functions only: nothing here touches the network; `broadsheet.fetch` brings the bytes.
 """
@@ -16,14 +17,17 @@ from .feeds import parse_xml_feed
 from .jsonfeed import parse_json_feed
 from .opml import parse_opml, write_opml
 from .sitemap import parse_sitemap
+from .starter import Pack, starter_packs
 from .xmlsafety import ensure_safe_xml, read_prolog
 
 __all__ = [
     "COMMON_FEED_PATHS",
+    "Pack",
     "discover_feeds",
     "looks_like_feed",
     "parse_feed",
     "parse_opml",
+    "starter_packs",
     "write_opml",
 ]
 

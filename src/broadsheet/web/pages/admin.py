@@ -18,19 +18,19 @@ import math
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from broadsheet.errors import BroadsheetError
 from broadsheet.models import Outline
 from broadsheet.pipeline.opml_import import run_import, start_import, summary
-from broadsheet.sources import write_opml
-from broadsheet.sources.starter import starter_packs
+from broadsheet.sources import starter_packs, write_opml
 from broadsheet.web.auth import require_admin
 from broadsheet.web.cache import changes
 from broadsheet.web.context import Ctx, PathId, WebContext
-from broadsheet.web.security import request_identity, same_origin, valid_csrf
+from broadsheet.web.pages.account import check_form
+from broadsheet.web.security import request_identity
 
 __all__ = ["router"]
 
@@ -46,15 +46,6 @@ SOURCES_SHOWN_ON = ("/",)
 SOURCE_IDS_SHOWN_ON = ("/", "/api/v1/articles/*")
 
 _imports: set[asyncio.Task[None]] = set()  # running imports, kept from the garbage collector
-
-
-def _check_form(ctx: WebContext, request: Request, token: str) -> None:
-    if not same_origin(request, ctx.settings.base_url) or not valid_csrf(
-        ctx.secret, token, request_identity(request)
-    ):
-        raise HTTPException(
-            403, "This form is out of date or came from another site; reload the page and retry."
-        )
 
 
 router = APIRouter(
@@ -114,7 +105,7 @@ def _done(ctx: WebContext, request: Request, message: str) -> RedirectResponse:
 async def add_source(ctx: Ctx, request: Request, csrf: Token,
                      url: Annotated[str, Form(max_length=2000)], folder: Annotated[str, Form(max_length=200)] = ""
                      ) -> Response:  # fmt: skip
-    _check_form(ctx, request, csrf)
+    check_form(ctx, request, csrf)
     changes(request.scope, *SOURCES_SHOWN_ON)
     from broadsheet.fetch import Fetcher
     from broadsheet.pipeline.subscribe import resolve_source, subscribe
@@ -137,7 +128,7 @@ async def add_source(ctx: Ctx, request: Request, csrf: Token,
 async def import_opml(
     ctx: Ctx, request: Request, csrf: Token, opml: Annotated[UploadFile, File()]
 ) -> Response:
-    _check_form(ctx, request, csrf)
+    check_form(ctx, request, csrf)
     changes(request.scope)  # the import job drops what it changes when it ends
     limit = ctx.settings.max_opml_bytes
     data = await opml.read(limit + 1)
@@ -168,7 +159,7 @@ def add_starter_pack(
     ctx: Ctx, request: Request, csrf: Token, pack: Annotated[str, Form(max_length=64)]
 ) -> Response:
     """Subscribe to every feed of one starter pack, in one click (each is checked on its first crawl)."""
-    _check_form(ctx, request, csrf)
+    check_form(ctx, request, csrf)
     chosen = next((p for p in starter_packs() if p.slug == pack), None)
     if chosen is None:
         return _page(ctx, request, error="There is no such starter pack; the page lists them.", status=400)
@@ -192,7 +183,7 @@ def export_opml(ctx: Ctx) -> Response:
 
 @router.post("/sources/{source_id}/refresh")
 def refresh(ctx: Ctx, request: Request, source_id: PathId, csrf: Token) -> Response:
-    _check_form(ctx, request, csrf)
+    check_form(ctx, request, csrf)
     changes(request.scope)  # what the crawler then stores reaches pages as the cache expires, as always
     source = ctx.store.sources.get(source_id)
     ctx.store.sources.make_due([source_id], ctx.clock())
@@ -201,7 +192,7 @@ def refresh(ctx: Ctx, request: Request, source_id: PathId, csrf: Token) -> Respo
 
 @router.post("/sources/{source_id}/remove")
 def remove(ctx: Ctx, request: Request, source_id: PathId, csrf: Token) -> Response:
-    _check_form(ctx, request, csrf)
+    check_form(ctx, request, csrf)
     changes(request.scope, *SOURCE_IDS_SHOWN_ON)
     source = ctx.store.sources.remove(source_id)
     return _done(ctx, request, f"Removed {source.title or source.url}; its articles stay readable.")
