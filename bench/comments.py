@@ -267,7 +267,8 @@ class Posters:
         async with client:
             while True:
                 if self.think:  # before the first post too, as wrk does: readers do not all start at once
-                    await asyncio.sleep(rng.uniform(0.5, 1.5) * self.think)
+                    wait = rng.uniform(0.5, 1.5) * self.think
+                    await asyncio.sleep(max(0.0, min(wait, deadline - time.monotonic())))
                 if time.monotonic() >= deadline:
                     break
                 token = self.tokens[(k + n * self.clients) % len(self.tokens)]
@@ -348,6 +349,7 @@ class SignInBursts:
         self.statuses: Counter[int | str] = Counter()
         self.ms: list[float] = []
         self.bursts = 0
+        self.cpu = 0.0  # seconds of CPU these clients took
         self._stop = threading.Event()
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._main, daemon=True)
@@ -376,14 +378,22 @@ class SignInBursts:
                 "in; 503: the password queue was full; 429: limited)")  # fmt: skip
 
     async def _run(self) -> None:
+        cpu = resource.getrusage(resource.RUSAGE_THREAD)
+        try:
+            await self._bursts()
+        finally:
+            used = resource.getrusage(resource.RUSAGE_THREAD)
+            self.cpu = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime
+
+    async def _bursts(self) -> None:
         while not self._stop.is_set():
             started = time.monotonic()
             clients = [client_from(f"127.0.4.{k % 250 + 1}", self.base) for k in range(self.size)]
-            page = (await clients[0].get("/signin")).text
-            found = re.search(r'name="csrf" value="([^"]+)"', page)
-            if found is None:
-                raise RuntimeError("no CSRF token on /signin")
             try:
+                page = (await clients[0].get("/signin")).text  # one anonymous form token serves them all
+                found = re.search(r'name="csrf" value="([^"]+)"', page)
+                if found is None:
+                    raise RuntimeError("no CSRF token on /signin")
                 await asyncio.gather(*(self._one(k, c, found.group(1)) for k, c in enumerate(clients)))
             finally:
                 for client in clients:
@@ -405,6 +415,31 @@ class SignInBursts:
         self.statuses[status] += 1
 
 
+# --- where the CPU went -----------------------------------------------------------------------------------------
+
+
+def cpu_ticks(server: int) -> tuple[int, int, int]:
+    """(the machine's busy clock ticks, all its ticks, every core and process; the ticks of process `server` and
+    its children), so far, from /proc."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    own = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            rest = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (name)"; name may hold spaces
+        except OSError:  # the process ended meanwhile
+            continue
+        if stat.parent.name == str(server) or rest[1] == str(server):  # itself, or a child (--workers)
+            own += int(rest[11]) + int(rest[12])  # utime, stime
+    return sum(fields) - idle, sum(fields), own
+
+
+def cpu_line(before: tuple[int, int, int], after: tuple[int, int, int], seconds: float) -> str:
+    busy, total, own = (b - a for a, b in zip(before, after, strict=True))
+    server = own / os.sysconf("SC_CLK_TCK") / seconds
+    return f"machine CPU {busy / max(1, total):.0%} busy; the server's processes used {server:.2f} cores"
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 
@@ -418,7 +453,7 @@ def judged(load: Load, target: float) -> str:
     return verdict(load.figures.p99 < target)
 
 
-def table(title: str, loads: dict[str, Load]) -> None:
+def table(title: str, loads: dict[str, Load], cpu: str) -> None:
     print(
         f"\n{title}\n{'':28} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'failed':>7}  target p99"
     )
@@ -428,8 +463,9 @@ def table(title: str, loads: dict[str, Load]) -> None:
               f"< {TARGETS[name]:.0f} ms: {judged(load, TARGETS[name])}")  # fmt: skip
     for name, load in loads.items():
         size = load.bytes / max(1, load.figures.requests)
-        cpu = f"; the posting clients took {load.client_cpu:.1f} s of CPU" if load.client_cpu else ""
-        print(f"  {name}: answers {load.answers() or 'none'}; {size / 1024:.0f} KiB a response{cpu}")
+        spent = f"; the posting clients took {load.client_cpu:.1f} s of CPU" if load.client_cpu else ""
+        print(f"  {name}: answers {load.answers() or 'none'}; {size / 1024:.0f} KiB a response{spent}")
+    print(f"  {cpu}")
 
 
 def main() -> None:
@@ -510,20 +546,27 @@ def serve_and_measure(args: argparse.Namespace, workdir: Path) -> None:
               "measured.")  # fmt: skip
         print(f"argon2id here: hash_password {hash_ms:.1f} ms, verify_password {verify_ms:.1f} ms (median of 5, "
               "one core)", flush=True)  # fmt: skip
-        report(args, crowd, cast, home, before)
+        report(args, crowd, cast, home, before, server.pid)
     finally:
         server.terminate()
         server.wait(30)
 
 
-def report(args: argparse.Namespace, crowd: Crowd, cast: Cast, home: Path, before: set[int]) -> None:
+def report(
+    args: argparse.Namespace, crowd: Crowd, cast: Cast, home: Path, before: set[int], server: int
+) -> None:
+    def measured(seconds: int, think: float, posting: bool = True) -> tuple[dict[str, Load], str]:
+        ticks, started = cpu_ticks(server), time.monotonic()
+        loads = crowd.run(seconds, think, posting)
+        return loads, cpu_line(ticks, cpu_ticks(server), time.monotonic() - started)
+
     warm = crowd.run(3, 0.0)
-    closed = crowd.run(args.seconds, 0.0)
+    closed, cpu = measured(args.seconds, 0.0)
     table(f"closed loop, {args.seconds} s: each connection sends its next request as soon as it is answered",
-          closed)  # fmt: skip
-    paced = crowd.run(args.seconds, args.think)
+          closed, cpu)  # fmt: skip
+    paced, cpu = measured(args.seconds, args.think)
     table(f"paced, {args.seconds} s: each connection waits {args.think:g} s on average (0.5-1.5x) between an "
-          "answer and its next request", paced)  # fmt: skip
+          "answer and its next request", paced, cpu)  # fmt: skip
 
     acked = {i for run in (warm, closed, paced) for i in run[POST].acked} if args.posters else set()
     stored = stored_comments(home, cast) - before
@@ -532,9 +575,9 @@ def report(args: argparse.Namespace, crowd: Crowd, cast: Cast, home: Path, befor
           f"acknowledged but not stored: {verdict(not lost)}; {len(stored - acked)} stored without an "
           "acknowledgement (the answer lost: timed out or cut)", flush=True)  # fmt: skip
 
-    quiet = crowd.run(args.burst_seconds, args.burst_think, posting=False)
+    quiet, quiet_cpu = measured(args.burst_seconds, args.burst_think, posting=False)
     with SignInBursts(crowd.base, cast.names, args.burst_size, args.burst_every) as bursts:
-        loud = crowd.run(args.burst_seconds, args.burst_think, posting=False)
+        loud, loud_cpu = measured(args.burst_seconds, args.burst_think, posting=False)
     print(f"\nsign-ins beside readers waiting {args.burst_think:g} s on average between requests, "
           f"{args.burst_seconds} s, a burst every {args.burst_every:g} s: {bursts.line()}")  # fmt: skip
     print(f"{'readers':28} {'alone p99':>10} {'bursts p99':>11} {'ratio':>6} {'failed':>7}  target: within "
@@ -544,10 +587,12 @@ def report(args: argparse.Namespace, crowd: Crowd, cast: Cast, home: Path, befor
         ratio = b.p99 / a.p99 if a.p99 else float("inf")
         met = bool(a.requests and b.requests) and ratio <= BURST_RATIO and not loud[name].failed()
         print(f"{name:28} {a.p99:10.1f} {b.p99:11.1f} {ratio:6.2f} {loud[name].failed():7d}  {verdict(met)} "
-              f"({a.rate:.1f} -> {b.rate:.1f} req/s)")  # fmt: skip
+              f"({a.rate:.1f} -> {b.rate:.1f} req/s; p50 {a.p50:.0f} -> {b.p50:.0f} ms)")  # fmt: skip
     for name, load in loud.items():
         print(f"  {name} beside the bursts: answers {load.answers() or 'none'}, {load.figures.errors} requests "
               "unanswered (connect, read or timeout errors)")  # fmt: skip
+    print(f"  readers alone: {quiet_cpu}\n  beside the bursts: {loud_cpu}; the sign-in clients took "
+          f"{bursts.cpu:.1f} s of CPU")  # fmt: skip
 
 
 if __name__ == "__main__":

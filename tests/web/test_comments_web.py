@@ -404,3 +404,25 @@ def test_a_moderator_dismisses_an_unfounded_report_and_the_comment_stays(forum: 
     assert dismissed.status_code == 303
     assert "Dislike" not in admin.get("/moderation").text
     assert forum.api().get(f"/api/v1/comments/{comment['id']}").json()["hidden"] is False
+
+
+def test_a_long_thread_comes_in_pages_of_fifty(forum: Forum) -> None:
+    article = forum.article_ids[3]
+    api = forum.api(_token(forum, "prolific"))
+    before = forum.api().get(f"/api/v1/articles/{article}/comments", params={"limit": 200}).json()
+    existing = len(before["comments"])
+    for i in range(51):
+        assert (
+            api.post(f"/api/v1/articles/{article}/comments", json={"body": f"Numbered {i}"}).status_code
+            == 201
+        )
+    first = forum.api().get(f"/api/v1/articles/{article}/comments").json()
+    assert len(first["comments"]) == 50 and first["next_offset"] == 50
+    assert first["comments"][0]["body"] == "Numbered 50"  # newest first
+    rest = forum.api().get(f"/api/v1/articles/{article}/comments", params={"offset": 50}).json()
+    assert len(rest["comments"]) == 1 + existing and rest["next_offset"] is None
+    page = forum.client().get(f"/articles/{article}").text
+    assert "Numbered 50" in page and "Numbered 0<" not in page
+    assert 'href="?comments=newest&amp;cpage=2#comments">More comments' in page
+    second = forum.client().get(f"/articles/{article}", params={"comments": "newest", "cpage": "2"}).text
+    assert "Numbered 0<" in second and "Numbered 50" not in second and "← Previous comments" in second

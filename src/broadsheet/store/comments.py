@@ -27,6 +27,7 @@ from broadsheet.store.schema import (
 
 __all__ = ["THREAD_ORDERS", "Comment", "CommentStore", "Report"]
 
+MAX_REPLIES = 100  # replies a thread shows under one comment, oldest first
 THREAD_ORDERS = ("newest", "oldest", "top")
 
 
@@ -303,27 +304,42 @@ class CommentStore:
             return _get(conn, comment_id)
 
     def thread(
-        self, article_id: int, order: str = "newest", *, include_hidden: bool = False, limit: int = 200
+        self,
+        article_id: int,
+        order: str = "newest",
+        *,
+        include_hidden: bool = False,
+        limit: int = 200,
+        offset: int = 0,
     ) -> list[Comment]:
-        """The article's first `limit` top-level comments in `order` (newest | oldest | top: most votes, then
-        newest), each with all its replies, oldest first, in `.replies`. Comments hidden by a moderator are
-        left out, with their replies, unless `include_hidden` (for moderators, who see `hidden_at`). A deleted
+        """The article's top-level comments in `order` (newest | oldest | top: most votes, then newest), `limit`
+        of them after the first `offset`, each with its first MAX_REPLIES replies, oldest first, in `.replies`.
+        Comments hidden by a moderator are left out, with their replies, unless `include_hidden` (for
+        moderators, who see `hidden_at`). A deleted
         comment is left out, unless it is a top-level one with replies shown: then it stays as a placeholder,
         its body and html empty. Comments on the article's story are not among them (`story_thread`). Two
         statements: the top-level comments, then their replies."""
         where = [comments.c.article_id == article_id, comments.c.on_story.is_(False)]
-        return self._thread(where, order, include_hidden, limit)
+        return self._thread(where, order, include_hidden, limit, offset)
 
     def story_thread(
-        self, story_id: int, order: str = "newest", *, include_hidden: bool = False, limit: int = 200
+        self,
+        story_id: int,
+        order: str = "newest",
+        *,
+        include_hidden: bool = False,
+        limit: int = 200,
+        offset: int = 0,
     ) -> list[Comment]:
         """The story's comments, as `thread` gives an article's: those on the story kept on any of its
         articles today (so they follow their articles into a story they merge into)."""
         members = select(articles.c.id).where(articles.c.story_id == story_id)
         where = [comments.c.article_id.in_(members), comments.c.on_story.is_(True)]
-        return self._thread(where, order, include_hidden, limit)
+        return self._thread(where, order, include_hidden, limit, offset)
 
-    def _thread(self, where: list[Any], order: str, include_hidden: bool, limit: int) -> list[Comment]:
+    def _thread(
+        self, where: list[Any], order: str, include_hidden: bool, limit: int, offset: int = 0
+    ) -> list[Comment]:
         if order not in _ORDERS:
             raise CommentError(f"no comment order {order!r}: choose one of {', '.join(THREAD_ORDERS)}")
         shown_replies = [_reply.c.parent_id == comments.c.id, _reply.c.deleted_at.is_(None)]
@@ -339,16 +355,32 @@ class CommentStore:
             )
             .order_by(*_ORDERS[order])
             .limit(limit)
+            .offset(offset)
         )
         with self.engine.connect() as conn:
             firsts = [_comment(row) for row in conn.execute(top)]
             if not firsts:
                 return []
-            replies = _COMMENTS.where(
-                *visible,
-                comments.c.parent_id.in_([c.id for c in firsts]),
-                comments.c.deleted_at.is_(None),
-            ).order_by(comments.c.created_at, comments.c.id)
+            # Each comment's first MAX_REPLIES replies: a comment answered thousands of times must not make
+            # every read of its thread that large.
+            numbered = (
+                select(
+                    comments.c.id,
+                    func.row_number()
+                    .over(partition_by=comments.c.parent_id, order_by=(comments.c.created_at, comments.c.id))
+                    .label("n"),
+                )
+                .where(
+                    *visible,
+                    comments.c.parent_id.in_([c.id for c in firsts]),
+                    comments.c.deleted_at.is_(None),
+                )
+                .subquery()
+            )
+            first_replies = select(numbered.c.id).where(numbered.c.n <= MAX_REPLIES)
+            replies = _COMMENTS.where(comments.c.id.in_(first_replies)).order_by(
+                comments.c.created_at, comments.c.id
+            )
             under: dict[int, list[Comment]] = {}
             for row in conn.execute(replies):
                 under.setdefault(row.parent_id, []).append(_comment(row))

@@ -77,7 +77,9 @@ class WebContext:
         self.questions = StoryQuestions(self.store, lambda: models.embedder)
         self.question_limit = RateLimit(self.settings.questions_per_minute, burst=5)
         self.login_limit = RateLimit(self.settings.logins_per_minute, burst=5)
-        self.comment_limit = RateLimit(self.settings.comments_per_minute, burst=10)
+        # Bursts of 10, or of ten seconds' worth when the operator allows more than 60 a minute.
+        per_minute = self.settings.comments_per_minute
+        self.comment_limit = RateLimit(per_minute, burst=max(10, int(per_minute / 6)))
         self.passwords = PasswordWork()
         self.page_cache = PageCache(
             self.settings.page_cache_mb * 2**20,

@@ -27,6 +27,10 @@ __all__ = ["CommentIn", "CommentOut", "CommentThread", "StoryThread", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["comments"])
 MAX_BODY = 10_000
+PAGE = 50  # top-level comments a page of a thread holds (each with its first 100 replies)
+Order = Annotated[Literal["newest", "oldest", "top"], Query()]
+Limit = Annotated[int, Query(ge=1, le=200, description="top-level comments on this page")]
+Offset = Annotated[int, Query(ge=0, le=100_000, description="top-level comments to skip (next_offset)")]
 
 
 class CommentIn(BaseModel):
@@ -82,6 +86,9 @@ class CommentThread(BaseModel):
     order: str
     count: int = Field(description="comments shown, replies included")
     comments: list[CommentOut]
+    next_offset: int | None = Field(
+        None, description="`offset` of the next page of top-level comments, if any"
+    )
 
 
 class StoryThread(BaseModel):
@@ -89,6 +96,9 @@ class StoryThread(BaseModel):
     order: str
     count: int = Field(description="comments shown, replies included")
     comments: list[CommentOut]
+    next_offset: int | None = Field(
+        None, description="`offset` of the next page of top-level comments, if any"
+    )
 
 
 async def api_reader(request: Request, ctx: Ctx, reader: Annotated[Reader, Depends(signed_in)]) -> Reader:
@@ -110,14 +120,17 @@ def _count(comments: list[Comment]) -> int:
 
 
 @router.get("/articles/{article_id}/comments", response_model=CommentThread, summary="An article's comments")
-def thread(ctx: Ctx, article_id: PathId, reader: CurrentReader,
-           order: Annotated[Literal["newest", "oldest", "top"], Query()] = "newest") -> CommentThread:  # fmt: skip
+def thread(ctx: Ctx, article_id: PathId, reader: CurrentReader, order: Order = "newest", limit: Limit = PAGE,
+           offset: Offset = 0) -> CommentThread:  # fmt: skip
     if not ctx.store.articles.exists(article_id):
         raise HTTPException(404, "There is no such article.")
     moderator = reader is not None and reader.moderates
-    comments = ctx.store.comments.thread(article_id, order, include_hidden=moderator)
+    comments = ctx.store.comments.thread(article_id, order, include_hidden=moderator, limit=limit + 1,
+                                         offset=offset)  # fmt: skip
+    more, comments = len(comments) > limit, comments[:limit]
     return CommentThread(article_id=article_id, order=order, count=_count(comments),
-                         comments=[CommentOut.of(c, moderator=moderator) for c in comments])  # fmt: skip
+                         comments=[CommentOut.of(c, moderator=moderator) for c in comments],
+                         next_offset=offset + limit if more else None)  # fmt: skip
 
 
 @router.post("/articles/{article_id}/comments", response_model=CommentOut, status_code=201,
@@ -130,14 +143,17 @@ def add(ctx: Ctx, request: Request, article_id: PathId, body: CommentIn, reader:
 
 
 @router.get("/stories/{story_id}/comments", response_model=StoryThread, summary="A story's comments")
-def story_thread(ctx: Ctx, story_id: PathId, reader: CurrentReader,
-                 order: Annotated[Literal["newest", "oldest", "top"], Query()] = "newest") -> StoryThread:  # fmt: skip
+def story_thread(ctx: Ctx, story_id: PathId, reader: CurrentReader, order: Order = "newest",
+                 limit: Limit = PAGE, offset: Offset = 0) -> StoryThread:  # fmt: skip
     """Comments on the story as a whole (a merged story's number answers with the story it went into)."""
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     moderator = reader is not None and reader.moderates
-    comments = ctx.store.comments.story_thread(story.id, order, include_hidden=moderator)
+    comments = ctx.store.comments.story_thread(story.id, order, include_hidden=moderator, limit=limit + 1,
+                                               offset=offset)  # fmt: skip
+    more, comments = len(comments) > limit, comments[:limit]
     return StoryThread(story_id=story.id, order=order, count=_count(comments),
-                       comments=[CommentOut.of(c, moderator=moderator) for c in comments])  # fmt: skip
+                       comments=[CommentOut.of(c, moderator=moderator) for c in comments],
+                       next_offset=offset + limit if more else None)  # fmt: skip
 
 
 @router.post("/stories/{story_id}/comments", response_model=CommentOut, status_code=201,

@@ -31,6 +31,7 @@ router = APIRouter(default_response_class=HTMLResponse)
 Cursor = Annotated[str | None, Query(max_length=200, description="Opaque cursor from the previous page.")]
 TOP_STORIES = 12
 RELATED = 6
+COMMENT_PAGE = 50  # top-level comments a page shows (each with its first 100 replies); ?cpage= for more
 MAX_ID_DIGITS = len(str(MAX_ID))
 NO_OUTLET = "There is no such outlet; the outlets page lists them all."
 NO_TAG = "No articles have that tag; tags are listed on each article."
@@ -126,11 +127,19 @@ async def article_page(request: Request) -> Response:
     article_id = int(given)
     order = request.query_params.get("comments", "newest")
     order = order if order in ORDERS else "newest"
+    given_page = request.query_params.get("cpage", "1")
+    comment_page = (
+        int(given_page) if given_page.isascii() and given_page.isdigit() and len(given_page) < 5 else 1
+    )
+    comment_page = max(1, comment_page)
     reader = await current_reader(request, ctx)
     if ctx.store.engine.dialect.name == "sqlite" and reader is None:  # a local file: faster than a thread hop
-        page, thread, bookmarked = _article_reads(ctx, article_id, order, reader)
+        page, thread, bookmarked = _article_reads(ctx, article_id, order, comment_page, reader)
     else:  # a database server's round trips, or a signed-in reader's history written, must not stall the loop
-        page, thread, bookmarked = await run_in_threadpool(_article_reads, ctx, article_id, order, reader)
+        page, thread, bookmarked = await run_in_threadpool(
+            _article_reads, ctx, article_id, order, comment_page, reader
+        )
+    more, thread = len(thread) > COMMENT_PAGE, thread[:COMMENT_PAGE]
     article = page.article
     url = f"{base_url(request)}/articles/{article_id}"
     return ctx.render(
@@ -152,6 +161,8 @@ async def article_page(request: Request) -> Response:
         thread_path=f"/articles/{article_id}",
         comment_count=sum((c.deleted_at is None) + len(c.replies) for c in thread),
         comment_order=order,
+        comment_page=comment_page,
+        comment_next=comment_page + 1 if more else None,
         editable={c.id for c in _all(thread) if editable(ctx, c, reader)},
         reader=reader,
         bookmarked=bookmarked,
@@ -159,14 +170,15 @@ async def article_page(request: Request) -> Response:
 
 
 def _article_reads(
-    ctx: WebContext, article_id: int, order: str, reader: Reader | None
+    ctx: WebContext, article_id: int, order: str, comment_page: int, reader: Reader | None
 ) -> tuple[ArticlePage, list[Comment], bool]:
     """The page, its comments, and whether the reader bookmarked it; a signed-in reader's visit is kept in
     their reading history (what For You learns from)."""
     now = ctx.clock()
     page = ctx.store.reads.article_page(article_id, now, RELATED)
     moderator = reader is not None and reader.moderates
-    thread = ctx.store.comments.thread(article_id, order, include_hidden=moderator)
+    thread = ctx.store.comments.thread(article_id, order, include_hidden=moderator, limit=COMMENT_PAGE + 1,
+                                       offset=(comment_page - 1) * COMMENT_PAGE)  # fmt: skip
     if reader is None:
         return page, thread, False
     story = page.story.id if page.story is not None else None
@@ -178,10 +190,12 @@ def _all(thread: list[Comment]) -> list[Comment]:
     return [c for top in thread for c in (top, *top.replies)]
 
 
-# Routes outside FastAPI's machinery, placed before every other route by the app. The article page reads one
-# query parameter, the order of its comments.
+# Routes outside FastAPI's machinery, placed before every other route by the app. The article page reads two
+# query parameters: the order of its comments and their page.
 routes = [
-    QueryRoute("/articles/{article_id}", article_page, reads=("comments",), methods=["GET"], name="article")
+    QueryRoute(
+        "/articles/{article_id}", article_page, reads=("comments", "cpage"), methods=["GET"], name="article"
+    )
 ]
 
 

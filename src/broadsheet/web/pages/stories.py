@@ -24,12 +24,14 @@ from broadsheet.web.follows import follow_state
 from broadsheet.web.identity import reader_of
 from broadsheet.web.languages import LangFilter, Language, languages_of
 from broadsheet.web.pages.feeds import FEED_SIZE, feed_response
+from broadsheet.web.pages.reader import COMMENT_PAGE
 from broadsheet.web.server import request_client
 
 __all__ = ["Coverage", "TimelineEntry", "coverage", "router", "timeline"]
 
 router = APIRouter(default_response_class=HTMLResponse)
 CommentOrder = Annotated[str, Query(max_length=10, description="newest, oldest or top")]
+CommentPage = Annotated[int, Query(ge=1, le=9999, description="the page of the story's comments")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,13 +117,14 @@ def story_feed(ctx: Ctx, request: Request, story_id: PathId, kind: Literal["atom
 
 @router.get("/stories/{story_id}")
 def story_page(ctx: Ctx, request: Request, story_id: PathId, lang: LangFilter = None,
-               comments: CommentOrder = "newest") -> Response:  # fmt: skip
+               comments: CommentOrder = "newest", cpage: CommentPage = 1) -> Response:  # fmt: skip
     story = ctx.store.stories.follow_merges(story_id, ctx.clock())
     if story.id != story_id:
         # 302, not 301: a merge can be undone by `recluster`, and browsers keep a 301 for good.
         query = f"?lang={quote(lang)}" if lang else ""
         return RedirectResponse(f"/stories/{story.id}{query}", status_code=302)
-    return _render(ctx, request, story, lang=lang, comment_order=comments if comments in ORDERS else "newest")
+    order = comments if comments in ORDERS else "newest"
+    return _render(ctx, request, story, lang=lang, comment_order=order, comment_page=cpage)
 
 
 @router.post("/stories/{story_id}/ask")
@@ -161,13 +164,19 @@ def _render(
     headers: dict[str, str] | None = None,
     lang: str | None = None,
     comment_order: str = "newest",
+    comment_page: int = 1,
 ) -> Response:
     # At most story_page_articles: a story of thousands of articles would otherwise be a page of megabytes.
     settings = ctx.settings
     reader = reader_of(ctx.store, ctx.clock(), request)
     thread = ctx.store.comments.story_thread(
-        story.id, comment_order, include_hidden=reader is not None and reader.moderates
+        story.id,
+        comment_order,
+        include_hidden=reader is not None and reader.moderates,
+        limit=COMMENT_PAGE + 1,
+        offset=(comment_page - 1) * COMMENT_PAGE,
     )
+    more, thread = len(thread) > COMMENT_PAGE, thread[:COMMENT_PAGE]
     languages = languages_of(ctx.store.stories.languages(story.id))
     counts = {language.code: language.count for language in languages}
     if lang is not None and lang not in counts:
@@ -209,6 +218,8 @@ def _render(
         thread_path=f"/stories/{story.id}",
         comment_count=sum((c.deleted_at is None) + len(c.replies) for c in thread),
         comment_order=comment_order,
+        comment_page=comment_page,
+        comment_next=comment_page + 1 if more else None,
         editable={c.id for top in thread for c in (top, *top.replies) if editable(ctx, c, reader)},
         reader=reader,
         follow_state=follow_state(ctx, reader, "story", str(story.id)),
