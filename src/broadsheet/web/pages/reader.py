@@ -142,9 +142,9 @@ async def article_page(request: Request) -> Response:
     more, thread = len(thread) > COMMENT_PAGE, thread[:COMMENT_PAGE]
     article = page.article
     url = f"{base_url(request)}/articles/{article_id}"
-    return ctx.render(
-        request,
-        "article.html",
+    # A signed-in reader's page is rendered afresh for them (no cache), with a form per comment: on a worker
+    # thread, so that the event loop keeps answering everyone else meanwhile.
+    shown: dict[str, Any] = dict(
         article=article,
         card=page.card,
         page_url=url,
@@ -167,6 +167,9 @@ async def article_page(request: Request) -> Response:
         reader=reader,
         bookmarked=bookmarked,
     )
+    if reader is None:
+        return ctx.render(request, "article.html", **shown)
+    return await run_in_threadpool(ctx.render, request, "article.html", **shown)
 
 
 def _article_reads(
