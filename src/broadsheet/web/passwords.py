@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -17,13 +19,24 @@ BUSY = "The server is busy checking other sign-ins; try again in a few seconds."
 T = TypeVar("T")
 
 
+NICENESS = 10  # how much lower than the page threads the password threads run (Linux: per thread)
+
+
+def _yield_to_pages() -> None:
+    """Run this password thread at a lower CPU priority: when sign-ins and page reads want the same cores, the
+    pages go first (argon2 runs outside the interpreter lock, so the scheduler's priority is what decides).
+    Where threads cannot have their own priority, nothing changes."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), NICENESS)
+
+
 class PasswordWork:
     """Password hashes (argon2id, deliberately ~35 ms of CPU and 19 MiB each) on threads of their own, a few
     waiting at most: a burst of sign-ins queues here, or is told to come back, while the page threads go on
     serving readers."""
 
     def __init__(self, threads: int = 1, max_waiting: int = 16) -> None:
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="password")
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="password", initializer=_yield_to_pages)
         self._waiting = 0  # counted on the event loop's thread only
         self.max_waiting = threads + max_waiting
 
