@@ -10,18 +10,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from alembic import command
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, Table, delete, event, func, inspect, select, update
+from sqlalchemy import Connection, Table, delete, event, func, select, update
 from storefill import Add
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard
 from broadsheet.store import Follow, Store, StorySignals
-from broadsheet.store.db import _alembic_config, connect, migrate
 from broadsheet.store.enrichments import EnrichOutput
-from broadsheet.store.schema import articles, bookmarks, follows, include_name, metadata, reads
+from broadsheet.store.schema import articles, bookmarks, follows, reads
 
 T = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -290,24 +286,3 @@ def test_removing_a_reader_or_an_article_takes_their_follows_bookmarks_and_reads
     assert [c.id for c in f.bookmarks(shelf.ada)] == [kept]
     assert f.history(shelf.ada, T) == [(kept, None, T)]
     assert f.state(shelf.ada, "tag", "harbour") == "following"
-
-
-FOLLOWS_TABLES = {"follows", "bookmarks", "reads"}
-
-
-def test_the_tables_come_and_go_with_migration_0016(database_url: str) -> None:
-    engine = connect(database_url)
-    try:
-        migrate(engine)
-        config = _alembic_config()
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            command.downgrade(config, "0015")
-        assert not FOLLOWS_TABLES & set(inspect(engine).get_table_names())
-        assert migrate(engine) == "0016"  # and up again, as declared
-        with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"include_name": include_name})
-            assert compare_metadata(context, metadata) == []
-        assert set(inspect(engine).get_table_names()) >= FOLLOWS_TABLES
-    finally:
-        engine.dispose()

@@ -283,18 +283,28 @@ def account_profile(ctx: Ctx, request: Request, reader: SessionReader,
     return RedirectResponse("/account", status_code=303)
 
 
+async def _password_again(
+    ctx: WebContext, request: Request, reader: Reader, typed: str, refusal: str
+) -> Response | None:
+    """For a change that needs the password typed again: None when it is right, else the account page saying
+    `refusal` (after the wait a wrong password costs; attempts count against the address's sign-in limit)."""
+    _limited(ctx, request)
+    stored = reader.user.password_hash
+    if await ctx.passwords.run(lambda: verify_password(stored, typed)):
+        return None
+    await asyncio.sleep(FAILURE_DELAY)
+    return await ctx.run_db(_account, ctx, request, reader, status=400, error=refusal)
+
+
 @router.post("/account/password")
 async def account_password(ctx: Ctx, request: Request, reader: SessionReader,
                            current: PasswordField, password: PasswordField, csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin("/account")
     check_form(ctx, request, csrf)
-    _limited(ctx, request)
-    stored = reader.user.password_hash
-    if not await ctx.passwords.run(lambda: verify_password(stored, current)):
-        await asyncio.sleep(FAILURE_DELAY)
-        return await ctx.run_db(_account, ctx, request, reader, status=400,
-                                error="Your current password is not right.")  # fmt: skip
+    refused = await _password_again(ctx, request, reader, current, "Your current password is not right.")
+    if refused is not None:
+        return refused
     error = check_new_password(password, reader.user.name)
     if error:
         return await ctx.run_db(_account, ctx, request, reader, status=400, error=error)
@@ -363,12 +373,11 @@ async def account_delete(
     if reader is None:
         return to_signin("/account")
     check_form(ctx, request, csrf)
-    _limited(ctx, request)
-    stored = reader.user.password_hash
-    if not await ctx.passwords.run(lambda: verify_password(stored, current)):
-        await asyncio.sleep(FAILURE_DELAY)
-        return await ctx.run_db(_account, ctx, request, reader, status=400,
-                                error="Your password is not right: the account is not deleted.")  # fmt: skip
+    refused = await _password_again(
+        ctx, request, reader, current, "Your password is not right: the account is not deleted."
+    )
+    if refused is not None:
+        return refused
     await ctx.run_db(ctx.store.accounts.remove_user, reader.user.name, ctx.clock())
     log.info("account %r deleted by its reader", reader.user.name)
     changes(request.scope, "*")  # their comments may be on any cached page
