@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from chromium import launched
 from website import ADMIN_PASSWORD, MODELS_DIR, Site, records, running
 
 from broadsheet.config import Settings
@@ -82,3 +83,9 @@ def module_database_url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield url
     finally:
         cluster.drop(url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium for one test module (tests/web/chromium.py); skipped where it is not installed."""
+    yield from launched()

@@ -4,15 +4,13 @@ moderator hiding the comment. A screenshot of the thread lands in test-artifacts
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from chromium import ARTIFACTS
 from readersite import PASSWORD, Forum, forum_site
 from website import ADMIN_PASSWORD
 
@@ -21,30 +19,10 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or ""
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
-
-if not CHROMIUM and os.environ.get("CI"):
-    raise RuntimeError("Debian's chromium is required for the browser tests: apt-get install -y chromium")
-
 # A display name and a comment that would run script if either were ever put on the page as HTML.
 DISPLAY_NAME = "Ada <img src=x onerror=alert(1)>"
 COMMENT = "Watch out: <script>alert(2)</script>\nand [x](javascript:alert(3)) but **bold** is fine."
 REASON = "Suspicious markup"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM:
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")
