@@ -59,7 +59,7 @@ from broadsheet.readers.tokens import new_token, token_hash
 from broadsheet.store import Store
 from broadsheet.web.security import SESSION_COOKIE
 from vocabulary import ZipfText
-from web import Figures, fill, free_port
+from web import Figures, fill, free_port, wait_until_serving
 
 PASSWORD = "hot-story-reader-1"
 STEPS_OFF = {"BROADSHEET_ENRICH": "false", "BROADSHEET_STORIES": "false", "BROADSHEET_STORY_BRIEFS": "false"}
@@ -531,12 +531,7 @@ def serve_and_measure(args: argparse.Namespace, workdir: Path) -> None:
     crowd = Crowd(base, cast.article_id, workdir, cast.tokens, bearers, cookies, args.api_readers, args.page_readers,
                   args.posters)  # fmt: skip
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        wait_until_serving(base, tries=150)
         print(f"SQLite, {os.cpu_count()} cores (server and wrk on the same machine); `serve --workers "
               f"{args.workers}`, crawler off; {args.readers} reader accounts; the hot story: article "
               f"{cast.article_id}, {len(before)} comments beforehand; {args.api_readers} API readers + "

@@ -92,6 +92,16 @@ def fill(home: Path, articles: int, outlets: int, env: dict[str, str] | None = N
     data.unlink()
 
 
+def wait_until_serving(base: str, tries: int) -> None:
+    """Until the server at `base` answers its health check (at most `tries` connection attempts, 0.2 s apart)."""
+    for _ in range(tries):
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -448,12 +458,7 @@ def serve_and_measure(args: argparse.Namespace, home: Path, database_env: dict[s
                               env=env, stdout=subprocess.DEVNULL)  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        wait_until_serving(base, tries=100)
         print(f"{'PostgreSQL' if database_env else 'SQLite'}: "
               f"{args.articles} articles, {args.outlets} outlets, {args.clients} concurrent clients (wrk, closed "
               f"loop), {args.seconds} s per page kind, server: {args.workers} process(es), popular = Zipf "
