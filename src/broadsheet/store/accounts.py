@@ -115,9 +115,13 @@ class AccountStore:
         with self.engine.connect() as conn:
             return [_user(row) for row in conn.execute(_USERS.order_by(users.c.name_key))]
 
-    def count_users(self) -> int:
+    def count_users(self, role: str | None = None) -> int:
+        """How many accounts there are (with `role`, how many have it)."""
+        query = select(func.count()).select_from(users)
+        if role is not None:
+            query = query.where(users.c.role == role)
         with self.engine.connect() as conn:
-            return int(conn.execute(select(func.count()).select_from(users)).scalar_one())
+            return int(conn.execute(query).scalar_one())
 
     def remove_user(self, name: str, now: datetime) -> bool:
         """Delete the account called `name` with its sessions, tokens, votes, reports and what it wrote; False

@@ -106,7 +106,7 @@ def ensure_first_admin(settings: Settings, store: Store, now: datetime) -> None:
     if not password:
         return
     if store.accounts.count_users():
-        if not any(u.role == Role.ADMIN for u in store.accounts.users()):
+        if not store.accounts.count_users(Role.ADMIN.value):  # one count at start-up, not every account read
             log.warning("the admin password is set, but no account is an admin: make one with "
                         "`broadsheet user add NAME --role admin` (or `user role NAME admin`)")  # fmt: skip
         return
