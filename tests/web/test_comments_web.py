@@ -426,3 +426,18 @@ def test_a_long_thread_comes_in_pages_of_fifty(forum: Forum) -> None:
     assert 'href="?comments=newest&amp;cpage=2#comments">More comments' in page
     second = forum.client().get(f"/articles/{article}", params={"comments": "newest", "cpage": "2"}).text
     assert "Numbered 0<" in second and "Numbered 50" not in second and "← Previous comments" in second
+
+
+def test_ids_past_what_the_database_holds_are_refused_not_looked_up(forum: Forum) -> None:
+    browser = forum.signup("big_numbers")
+    article = forum.article_ids[0]
+    page = browser.get(f"/articles/{article}")
+    too_big = str(2**70)
+    form = browser.post(f"/articles/{article}/comments",
+                        data={"csrf": csrf_of(page.text), "body": "Hi", "parent_id": too_big})  # fmt: skip
+    assert form.status_code == 400  # the pages' answer to a form that does not validate
+    api = forum.api(forum.token_for(browser))
+    answer = api.post(f"/api/v1/articles/{article}/comments", json={"body": "Hi", "parent_id": 2**70})
+    assert answer.status_code == 422
+    revoke = browser.post(f"/account/tokens/{too_big}/revoke", data={"csrf": csrf_of(page.text)})
+    assert revoke.status_code == 404

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from broadsheet.store import Comment
 from broadsheet.web import comments as actions
-from broadsheet.web.context import Ctx, PathId
+from broadsheet.web.context import MAX_ID, Ctx, PathId
 from broadsheet.web.readers import CurrentReader, Reader, signed_in
 from broadsheet.web.security import request_identity, valid_csrf
 from broadsheet.web.server import request_client
@@ -38,7 +38,7 @@ class CommentIn(BaseModel):
         max_length=MAX_BODY, description="Markdown: **bold**, *italic*, `code`, links, lists, quotes."
     )
     parent_id: int | None = Field(
-        None, ge=1, description="The comment this one answers (replies are one level deep)."
+        None, ge=1, le=MAX_ID, description="The comment this one answers (replies are one level deep)."
     )
 
 

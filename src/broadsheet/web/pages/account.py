@@ -23,7 +23,7 @@ from broadsheet.readers.passwords import check_new_password, hash_password, need
 from broadsheet.readers.tokens import new_token, token_hash
 from broadsheet.store import User
 from broadsheet.web.cache import changes
-from broadsheet.web.context import Ctx, WebContext
+from broadsheet.web.context import Ctx, PathId, WebContext
 from broadsheet.web.readers import (
     CurrentReader,
     Reader,
@@ -328,7 +328,7 @@ def account_new_token(ctx: Ctx, request: Request, reader: SessionReader,
 
 @router.post("/account/tokens/{token_id}/revoke")
 def account_revoke_token(ctx: Ctx, request: Request, reader: SessionReader,
-                         token_id: int, csrf: Token = "") -> Response:  # fmt: skip
+                         token_id: PathId, csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin("/account")
     check_form(ctx, request, csrf)

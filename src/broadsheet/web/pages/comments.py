@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from broadsheet.store import Comment
 from broadsheet.web import comments as actions
-from broadsheet.web.context import Ctx, PathId, WebContext
+from broadsheet.web.context import MAX_ID, Ctx, PathId, WebContext
 from broadsheet.web.identity import Reader
 from broadsheet.web.pages.account import check_form, to_signin
 from broadsheet.web.readers import SessionReader
@@ -41,7 +41,7 @@ def _back(ctx: WebContext, comment: Comment) -> Response:
 
 @router.post("/articles/{article_id}/comments")
 def post_comment(ctx: Ctx, request: Request, article_id: PathId, reader: SessionReader, body: Body,
-                 parent_id: Annotated[int | None, Form(ge=1)] = None, csrf: Token = "") -> Response:  # fmt: skip
+                 parent_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None, csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin(f"/articles/{article_id}#comments")
     check_form(ctx, request, csrf)
@@ -51,7 +51,7 @@ def post_comment(ctx: Ctx, request: Request, article_id: PathId, reader: Session
 
 @router.post("/stories/{story_id}/comments")
 def post_story_comment(ctx: Ctx, request: Request, story_id: PathId, reader: SessionReader, body: Body,
-                       parent_id: Annotated[int | None, Form(ge=1)] = None, csrf: Token = "") -> Response:  # fmt: skip
+                       parent_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None, csrf: Token = "") -> Response:  # fmt: skip
     if reader is None:
         return to_signin(f"/stories/{story_id}#comments")
     check_form(ctx, request, csrf)
