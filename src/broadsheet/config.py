@@ -354,6 +354,13 @@ class Settings(BaseSettings):
     comment_edit_minutes: float = Field(
         15.0, ge=0, le=10_080, description="How long after posting a reader may still edit a comment."
     )
+    app_backlog_days: float = Field(
+        7.0,
+        ge=0,
+        le=3650,
+        description="A new subscription in a reader app starts with the last this many days' articles unread; "
+        "older ones count as read.",
+    )
     image_timeout: float = Field(
         10.0, gt=0, le=120, description="Seconds the image proxy waits for a publisher's image (one try)."
     )

@@ -31,6 +31,7 @@ from broadsheet.store.enrichments import EnrichInput, EnrichmentStore, EnrichOut
 from broadsheet.store.follows import BookmarkedCard, Follow, FollowStore, StorySignals
 from broadsheet.store.jobs import Job, JobStore
 from broadsheet.store.leases import Lease, LeaseStore
+from broadsheet.store.library import Entry, EntryQuery, Folder, LibraryStore, Stream, Subscription
 from broadsheet.store.reads import ReadStore
 from broadsheet.store.rewrites import WRITTEN, RewriteStore, StoredRewrite, Subject
 from broadsheet.store.search import SEARCH_HELP, compact_index, index_segments, search
@@ -52,7 +53,10 @@ __all__ = [
     "EnrichInput",
     "EnrichOutput",
     "EnrichmentStore",
+    "Entry",
+    "EntryQuery",
     "FetchOutcome",
+    "Folder",
     "Follow",
     "FollowStore",
     "Job",
@@ -60,6 +64,7 @@ __all__ = [
     "KnownArticle",
     "Lease",
     "LeaseStore",
+    "LibraryStore",
     "MemberText",
     "PendingArticle",
     "ReadStore",
@@ -72,7 +77,9 @@ __all__ = [
     "StorySignals",
     "StoryStore",
     "StoryUpdate",
+    "Stream",
     "Subject",
+    "Subscription",
     "TableCheck",
     "TokenInfo",
     "User",
@@ -105,6 +112,7 @@ class Store:
         self.accounts = AccountStore(engine)
         self.comments = CommentStore(engine)
         self.follows = FollowStore(engine)
+        self.library = LibraryStore(engine)
 
     @classmethod
     def open(cls, url: str, *, threads: int = DEFAULT_THREADS) -> Store:

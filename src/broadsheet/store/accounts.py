@@ -40,6 +40,7 @@ class User:
     password_hash: str  # kept here for sign-in to verify; '' = no password (sign in by link only)
     failed_logins: int
     locked_until: datetime | None
+    library_at: datetime | None = None  # when the reader-app subscriptions were set up (`LibraryStore`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ _USER_COLUMNS = (
     users.c.password_hash,
     users.c.failed_logins,
     users.c.locked_until,
+    users.c.library_at,
 )
 _USERS = select(*_USER_COLUMNS)
 
@@ -73,7 +75,7 @@ def _user(row: Any) -> User:
     return User(
         id=row.id, name=row.name, display_name=row.display_name, role=row.role, created_at=row.created_at,
         banned_at=row.banned_at, ban_reason=row.ban_reason, password_hash=row.password_hash,
-        failed_logins=row.failed_logins, locked_until=row.locked_until,
+        failed_logins=row.failed_logins, locked_until=row.locked_until, library_at=row.library_at,
     )  # fmt: skip
 
 
@@ -262,10 +264,12 @@ class AccountStore:
         label: str,
         now: datetime,
         expires_at: datetime | None = None,
+        fever_hash: str | None = None,
     ) -> int:
-        """Store the hash of a new token of `kind` (api | app | link); returns its id."""
+        """Store the hash of a new token of `kind` (api | app | link); returns its id. An app password may
+        come with the hash of its Fever key (`fever_user` looks it up)."""
         values = {"user_id": user_id, "kind": kind, "token_hash": token_hash, "label": label,
-                  "created_at": now, "expires_at": expires_at}  # fmt: skip
+                  "created_at": now, "expires_at": expires_at, "fever_hash": fever_hash}  # fmt: skip
         with self.engine.begin() as conn:
             return int(conn.execute(insert(user_tokens).values(**values)).inserted_primary_key[0])  # type: ignore[index]
 
@@ -274,12 +278,19 @@ class AccountStore:
         is a link already spent. Looking at a link does not spend it (`spend_link` does). An API token or app
         password notes its use, to the TOKEN_TOUCH_EVERY."""
         kinds = (kind,) if isinstance(kind, str) else kind
+        return self._token_user(user_tokens.c.token_hash == token_hash, kinds, now)
+
+    def fever_user(self, fever_hash: str, now: datetime) -> User | None:
+        """Whose app password has this Fever key hash; None when none has."""
+        return self._token_user(user_tokens.c.fever_hash == fever_hash, ("app",), now)
+
+    def _token_user(self, found: Any, kinds: tuple[str, ...], now: datetime) -> User | None:
         query = (
             select(
                 *_USER_COLUMNS, user_tokens.c.id.label("token_id"), user_tokens.c.kind, user_tokens.c.used_at
             )
             .select_from(user_tokens.join(users, users.c.id == user_tokens.c.user_id))
-            .where(user_tokens.c.token_hash == token_hash, user_tokens.c.kind.in_(kinds), _usable(now))
+            .where(found, user_tokens.c.kind.in_(kinds), _usable(now))
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()

@@ -43,6 +43,8 @@ __all__ = [
     "comment_votes",
     "comments",
     "enrichments",
+    "entry_states",
+    "folders",
     "follows",
     "include_name",
     "jobs",
@@ -56,6 +58,7 @@ __all__ = [
     "stories",
     "story_briefs",
     "story_events",
+    "subscriptions",
     "user_sessions",
     "user_tokens",
     "users",
@@ -448,6 +451,9 @@ users = Table(
     Column("ban_reason", Text, nullable=False, server_default=""),
     Column("failed_logins", Integer, nullable=False, server_default="0"),  # wrong passwords in a row
     Column("locked_until", UTCDateTime),  # sign-in refused until then
+    # When the reader's subscriptions were first set up (migration 0017): NULL until their first reader app or
+    # subscriptions page, which subscribes them to every source of the site once.
+    Column("library_at", UTCDateTime),
 )
 
 # Signed-in browsers. The key is the SHA-256 of the cookie's token, never the token: a copy of the database
@@ -476,6 +482,8 @@ user_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime),  # links only
     Column("used_at", UTCDateTime),  # a link: spent; an api/app token: its last use (to the minute)
+    # An app password's Fever key (migration 0017): sha256 of md5("name:password"), which Fever clients send.
+    Column("fever_hash", String(64), unique=True),
 )
 Index("ix_user_tokens_user_id", user_tokens.c.user_id)
 Index("ix_user_tokens_expires_at", user_tokens.c.expires_at)  # the sweep at each sign-in
@@ -595,3 +603,48 @@ reads = Table(
 )
 Index("ix_reads_user_id_read_at", reads.c.user_id, reads.c.read_at, reads.c.article_id)
 Index("ix_reads_article_id", reads.c.article_id)  # for the cascade, as bookmarks'
+
+
+# --- reader apps (migration 0017) -----------------------------------------------------------------------------
+
+# A reader's folders (Google Reader labels, Miniflux categories, Fever groups). A folder with `story_id` stands
+# for a story the reader follows: its entries are the story's coverage, from every outlet.
+folders = Table(
+    "folders",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("story_id", Id),  # no foreign key: stories are renumbered (`recluster`); followed by `follows`
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_folders_user_id_name"),
+)
+
+# The sources a reader reads in apps. An entry of a subscribed source is read when the reader marked it so
+# (`entry_states`), or else when its id is at most `read_upto`: "mark all as read" moves that one number instead
+# of writing a row per entry.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("folder_id", Id, ForeignKey("folders.id", ondelete="SET NULL")),
+    Column("title", Text, nullable=False, server_default=""),  # the reader's name for it; '' = the source's
+    Column("read_upto", Id, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index("ix_subscriptions_source_id", subscriptions.c.source_id)
+Index("ix_subscriptions_folder_id", subscriptions.c.folder_id)
+
+# Entries a reader marked read or unread one by one; it overrides `subscriptions.read_upto`.
+entry_states = Table(
+    "entry_states",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("read", Boolean, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index("ix_entry_states_article_id", entry_states.c.article_id)

@@ -102,6 +102,7 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
     from broadsheet.web.api import router as api_router
     from broadsheet.web.api.comments import router as comments_api_router
     from broadsheet.web.api.me import router as me_api_router
+    from broadsheet.web.apps import install as install_reader_apps
     from broadsheet.web.images import router as image_router
     from broadsheet.web.pages import reader
     from broadsheet.web.pages import routers as page_routers
@@ -111,6 +112,7 @@ def create_app(settings: Settings, *, store: Store | None = None, scheduler: boo
     app.include_router(comments_api_router)
     app.include_router(me_api_router)
     app.include_router(image_router)
+    install_reader_apps(app)
     for router in page_routers:
         app.include_router(router)
     return app

@@ -67,7 +67,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-UNCACHED_PREFIXES = ("/admin", "/img/", "/static/", "/api/v1/sources", "/healthz")
+# The reader-app APIs (web/apps/): personal whatever credentials they carry, never cached, never kept.
+APP_PREFIXES = ("/accounts/ClientLogin", "/reader/", "/v1/", "/fever")
+UNCACHED_PREFIXES = ("/admin", "/img/", "/static/", "/api/v1/sources", "/healthz", *APP_PREFIXES)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ENTRY_FRACTION = 8  # one page may take at most this fraction of the whole cache
 CHANGES = "broadsheet.changes"  # the scope's key for what a write declared it changed
@@ -319,7 +321,7 @@ class PageCacheMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith(ADMIN_PREFIXES):
+        if scope["path"].startswith((*ADMIN_PREFIXES, *APP_PREFIXES)):
             send = _no_store(send)
         elif scope["method"] in SAFE_METHODS and _personal(scope):
             # A signed-in reader's pages are their own (their name, their forms): never from here, never kept

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from broadsheet.config import Settings
 from broadsheet.web.auth import ADMIN_OFF
+from broadsheet.web.cache import APP_PREFIXES
 from broadsheet.web.errors import error_response
 from broadsheet.web.security import ADMIN_PREFIXES, check_admin
 from broadsheet.web.server import request_client
@@ -42,6 +43,8 @@ COMMENT_PATHS = (
     "/api/v1/comments/",
 )
 COMMENT_BODY_BYTES = 128 * 1024
+# Reader apps mark thousands of items in one request (10 000 long item ids are some 600 000 bytes as a form).
+APP_BODY_BYTES = 1024 * 1024
 MULTIPART_SLACK = 64 * 1024  # a multipart body wraps the file in boundaries and part headers
 FAILURE_DELAY = 0.5  # seconds a wrong password waits before its answer: guessing is slow even before lockout
 MAX_TRACKED = 10_000  # client addresses remembered for lockout; the oldest are forgotten first
@@ -173,6 +176,8 @@ class Gate:
             return self.settings.max_opml_bytes + MULTIPART_SLACK
         if request.url.path.startswith(COMMENT_PATHS):
             return max(self.settings.max_form_bytes, COMMENT_BODY_BYTES)
+        if request.url.path.startswith(APP_PREFIXES):
+            return max(self.settings.max_form_bytes, APP_BODY_BYTES)
         return self.settings.max_form_bytes
 
     def _declared_length(self, request: Request, cap: int) -> Response | None:

@@ -1,0 +1,631 @@
+"""SQL for what each reader reads in apps: subscriptions, folders, and which entries are read.
+
+Owns the `folders`, `subscriptions` and `entry_states` tables (and `users.library_at`). An entry is an article;
+starred is bookmarked (the `bookmarks` table, written by `FollowStore`), so a star in an app is a bookmark on the
+site and back. The reader-app protocols (Google Reader, Miniflux, Fever) are `web/apps/`'s; every time is passed
+in.
+
+Read state: an entry is read when the reader marked it (a row of `entry_states`), or else when its id is at most
+its subscription's `read_upto` (entries outside every subscription, e.g. a followed story's coverage from other
+outlets, start unread). "Mark all as read" moves `read_upto` and flips the few explicit "unread" marks below it:
+a few statements whatever the number of entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import (
+    Engine,
+    and_,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from broadsheet.errors import NotFoundError
+from broadsheet.store.schema import articles, bookmarks, entry_states, folders, sources, subscriptions, users
+
+__all__ = [
+    "DEFAULT_FOLDER",
+    "MAX_IDS",
+    "Entry",
+    "EntryQuery",
+    "Folder",
+    "LibraryStore",
+    "Stream",
+    "Subscription",
+]
+
+DEFAULT_FOLDER = "All"  # where a subscription goes when neither the reader nor the site named a folder
+MAX_IDS = 200_000  # the most entries one query answers (Fever's unread ids are all of them, in one answer)
+_CHUNK = 500  # ids per statement: well under SQLite's bound-parameter limit
+
+StreamKind = Literal["all", "feed", "folder", "starred", "story"]
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """Which entries: `all` the subscribed sources', one `feed` (a source id), one `folder` (a folder id), the
+    `starred` (bookmarked) ones, or one `story`'s coverage (a story id) from every outlet."""
+
+    kind: StreamKind = "all"
+    key: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EntryQuery:
+    stream: Stream = Stream()
+    read: bool | None = None  # True: read only; False: unread only; None: both
+    starred: bool | None = None  # True: starred only; False: not starred only
+    newest_first: bool = True
+    limit: int = 100
+    after_id: int | None = None  # go on past this id, in the order asked for (a continuation)
+    since: datetime | None = None  # fetched at or after
+    until: datetime | None = None  # fetched before
+    min_id: int | None = None  # ids above this (Fever's since_id)
+    max_id: int | None = None  # ids below this (Fever's max_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Folder:
+    id: int
+    name: str
+    story_id: int | None  # a followed story's folder: its coverage, not sources
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    source_id: int
+    feed_url: str
+    title: str  # the reader's name for it, else the source's title, else its address
+    site_url: str
+    folder_id: int | None
+    folder: str  # '' = none
+    created_at: datetime
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    source_id: int | None
+    url: str
+    title: str
+    html: str
+    description: str
+    author: str
+    outlet: str
+    image: str
+    lang: str
+    published: datetime | None  # as the publisher dated it; None when it did not
+    fetched_at: datetime  # when broadsheet stored it
+    updated: datetime | None
+    story_id: int | None
+    read: bool
+    starred: bool
+
+    @property
+    def shown_time(self) -> datetime:
+        return self.published or self.fetched_at
+
+
+def _insert(engine: Engine, table: Any) -> Any:
+    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield list(ids[start : start + _CHUNK])
+
+
+class LibraryStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- the reader's library, set up once ----------------------------------------------------------------
+
+    def ensure_library(self, user_id: int, now: datetime, backlog_before: datetime) -> bool:
+        """The first time a reader's apps or subscriptions page asks: subscribe them to every source of the
+        site, each in the site's folder for it (else DEFAULT_FOLDER), with entries fetched before
+        `backlog_before` already read. Later calls do nothing (a reader who unsubscribes from everything stays
+        so). True when this call set it up. NotFoundError when the account is gone."""
+        claim = (
+            update(users).where(users.c.id == user_id, users.c.library_at.is_(None)).values(library_at=now)
+        )
+        with self.engine.begin() as conn:
+            if conn.execute(claim).rowcount != 1:
+                if conn.execute(select(users.c.id).where(users.c.id == user_id)).first() is None:
+                    raise NotFoundError(f"there is no reader {user_id}: the account may have been removed")
+                return False
+            upto = self._upto(conn, backlog_before)
+            site = conn.execute(select(sources.c.id, sources.c.folder)).all()
+            names = {(row.folder.strip() or DEFAULT_FOLDER) for row in site}
+            ids = {name: self._folder_id(conn, user_id, name, now) for name in sorted(names)}
+            rows = [
+                {"user_id": user_id, "source_id": row.id, "folder_id": ids[row.folder.strip() or DEFAULT_FOLDER],
+                 "title": "", "read_upto": upto, "created_at": now}
+                for row in site
+            ]  # fmt: skip
+            if rows:
+                conn.execute(_insert(self.engine, subscriptions).on_conflict_do_nothing(), rows)
+        return True
+
+    # --- folders -------------------------------------------------------------------------------------------
+
+    def folders(self, user_id: int) -> list[Folder]:
+        """The reader's folders, by name (case ignored)."""
+        query = select(folders.c.id, folders.c.name, folders.c.story_id).where(folders.c.user_id == user_id)
+        with self.engine.connect() as conn:
+            found = [Folder(r.id, r.name, r.story_id) for r in conn.execute(query)]
+        return sorted(found, key=lambda f: (f.name.casefold(), f.id))
+
+    def folder(self, user_id: int, folder_id: int) -> Folder | None:
+        query = select(folders.c.id, folders.c.name, folders.c.story_id).where(
+            folders.c.user_id == user_id, folders.c.id == folder_id
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return Folder(row.id, row.name, row.story_id) if row is not None else None
+
+    def folder_named(self, user_id: int, name: str) -> Folder | None:
+        query = select(folders.c.id, folders.c.name, folders.c.story_id).where(
+            folders.c.user_id == user_id, folders.c.name == name
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return Folder(row.id, row.name, row.story_id) if row is not None else None
+
+    def add_folder(self, user_id: int, name: str, now: datetime) -> int:
+        """The id of the reader's folder `name`, made if it is new. ValueError for an empty name."""
+        if not name.strip():
+            raise ValueError("a folder needs a name")
+        with self.engine.begin() as conn:
+            return self._folder_id(conn, user_id, name.strip(), now)
+
+    def rename_folder(self, user_id: int, folder_id: int, name: str) -> None:
+        """ValueError for an empty name or one another folder of the reader has; NotFoundError for no folder."""
+        if not name.strip():
+            raise ValueError("a folder needs a name")
+        change = (
+            update(folders)
+            .where(folders.c.user_id == user_id, folders.c.id == folder_id)
+            .values(name=name.strip())
+        )
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(change).rowcount != 1:
+                    raise NotFoundError(f"you have no folder {folder_id}")
+        except IntegrityError as exc:
+            raise ValueError(f"you have a folder named {name.strip()!r} already") from exc
+
+    def remove_folder(self, user_id: int, folder_id: int) -> bool:
+        """Remove the folder; its subscriptions stay, in no folder. False when there was no such folder."""
+        remove = delete(folders).where(folders.c.user_id == user_id, folders.c.id == folder_id)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(subscriptions)
+                .where(subscriptions.c.user_id == user_id, subscriptions.c.folder_id == folder_id)
+                .values(folder_id=None)
+            )  # SET NULL by the foreign key too; said here for SQLite databases opened without it
+            return conn.execute(remove).rowcount == 1
+
+    def sync_story_folders(self, user_id: int, stories: dict[int, str], now: datetime) -> None:
+        """Make the reader's story folders the followed `stories` (id → folder name): add the missing ones,
+        rename those whose name changed, remove those no longer followed. A name some other folder of the
+        reader has already gets the story's id after it."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                select(folders.c.id, folders.c.name, folders.c.story_id).where(folders.c.user_id == user_id)
+            ).all()
+            kept = {row.story_id: row for row in rows if row.story_id is not None}
+            taken = {row.name for row in rows if row.story_id is None or row.story_id in stories}
+            gone = [row.id for story_id, row in kept.items() if story_id not in stories]
+            if gone:
+                conn.execute(delete(folders).where(folders.c.id.in_(gone)))
+            for story_id, wanted in stories.items():
+                row = kept.get(story_id)
+                if row is not None and row.name == wanted:
+                    continue
+                name = wanted if wanted not in taken else f"{wanted} ({story_id})"
+                if row is not None:
+                    if row.name != name:
+                        conn.execute(update(folders).where(folders.c.id == row.id).values(name=name))
+                else:
+                    conn.execute(
+                        insert(folders).values(user_id=user_id, name=name, story_id=story_id, created_at=now)
+                    )
+                taken.add(name)
+
+    # --- subscriptions -------------------------------------------------------------------------------------
+
+    def subscriptions(self, user_id: int, source_id: int | None = None) -> list[Subscription]:
+        """The reader's subscriptions (or the one to `source_id`), by folder then title (case ignored)."""
+        query = (
+            select(
+                subscriptions.c.source_id,
+                subscriptions.c.folder_id,
+                subscriptions.c.title.label("mine"),
+                subscriptions.c.created_at,
+                sources.c.url,
+                sources.c.title,
+                sources.c.site_url,
+                sources.c.last_success_at,
+                folders.c.name.label("folder"),
+            )
+            .select_from(
+                subscriptions.join(sources, sources.c.id == subscriptions.c.source_id).outerjoin(
+                    folders, folders.c.id == subscriptions.c.folder_id
+                )
+            )
+            .where(subscriptions.c.user_id == user_id)
+        )
+        if source_id is not None:
+            query = query.where(subscriptions.c.source_id == source_id)
+        with self.engine.connect() as conn:
+            found = [
+                Subscription(
+                    source_id=row.source_id,
+                    feed_url=row.url,
+                    title=row.mine or row.title or row.url,
+                    site_url=row.site_url,
+                    folder_id=row.folder_id,
+                    folder=row.folder or "",
+                    created_at=row.created_at,
+                    last_success_at=row.last_success_at,
+                )
+                for row in conn.execute(query)
+            ]
+        return sorted(found, key=lambda s: (s.folder.casefold(), s.title.casefold(), s.source_id))
+
+    def subscribe(
+        self,
+        user_id: int,
+        source_id: int,
+        now: datetime,
+        *,
+        backlog_before: datetime,
+        title: str = "",
+        folder_id: int | None = None,
+    ) -> bool:
+        """Subscribe the reader to the source, entries fetched before `backlog_before` read. False when
+        subscribed already (then nothing changes). NotFoundError when the source or the account is gone."""
+        with self.engine.begin() as conn:
+            values = {
+                "user_id": user_id, "source_id": source_id, "folder_id": folder_id, "title": title,
+                "read_upto": self._upto(conn, backlog_before), "created_at": now,
+            }  # fmt: skip
+            add = (
+                _insert(self.engine, subscriptions)
+                .values(**values)
+                .on_conflict_do_nothing()
+                .execution_options(preserve_rowcount=True)
+            )
+            try:
+                with conn.begin_nested():
+                    return bool(conn.execute(add).rowcount == 1)
+            except IntegrityError as exc:
+                raise NotFoundError(
+                    f"there is no source {source_id} (or no reader {user_id}): it may have been removed"
+                ) from exc
+
+    def unsubscribe(self, user_id: int, source_id: int) -> bool:
+        remove = delete(subscriptions).where(
+            subscriptions.c.user_id == user_id, subscriptions.c.source_id == source_id
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(remove).rowcount == 1
+
+    def edit_subscription(
+        self,
+        user_id: int,
+        source_id: int,
+        *,
+        title: str | None = None,
+        folder_id: int | Literal[False] | None = False,
+    ) -> bool:
+        """Rename the subscription (`title`; '' = the source's own) and/or move it (`folder_id`; None = no
+        folder; False = leave it). False when the reader is not subscribed."""
+        values: dict[str, object] = {}
+        if title is not None:
+            values["title"] = title
+        if folder_id is not False:
+            values["folder_id"] = folder_id
+        if not values:
+            return bool(self.subscriptions(user_id, source_id))
+        change = (
+            update(subscriptions)
+            .where(subscriptions.c.user_id == user_id, subscriptions.c.source_id == source_id)
+            .values(**values)
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(change).rowcount == 1
+
+    # --- entries -------------------------------------------------------------------------------------------
+
+    def entries(self, user_id: int, query: EntryQuery) -> list[Entry]:
+        """The entries `query` asks for, in its order."""
+        statement = self._select(user_id, query, _ENTRY_COLUMNS)
+        with self.engine.connect() as conn:
+            return [_entry(row) for row in conn.execute(statement)]
+
+    def entry_ids(self, user_id: int, query: EntryQuery) -> list[tuple[int, datetime, int | None]]:
+        """(id, fetched at, source id) of the entries `query` asks for, in its order."""
+        statement = self._select(user_id, query, (articles.c.id, articles.c.created_at, articles.c.source_id))
+        with self.engine.connect() as conn:
+            return [(row.id, row.created_at, row.source_id) for row in conn.execute(statement)]
+
+    def entries_by_id(self, user_id: int, ids: Sequence[int]) -> list[Entry]:
+        """These entries (any article, subscribed or not), in the order of `ids`; unknown ids are left out."""
+        found: dict[int, Entry] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                statement = (
+                    select(*_ENTRY_COLUMNS, *_state_columns(user_id))
+                    .select_from(_with_state(user_id))
+                    .where(articles.c.id.in_(chunk))
+                )
+                found.update((row.id, _entry(row)) for row in conn.execute(statement))
+        return [found[i] for i in ids if i in found]
+
+    def unread_counts(self, user_id: int) -> dict[int, tuple[int, datetime | None]]:
+        """Unread entries per subscribed source: source id → (count, when the newest unread was fetched).
+        Sources with none are left out. Two statements: the entries past each `read_upto` not marked read,
+        and the ones at or below it marked unread."""
+        unread = _unread_expression()
+        counted = (
+            select(
+                articles.c.source_id, func.count().label("n"), func.max(articles.c.created_at).label("newest")
+            )
+            .select_from(_with_state(user_id, inner=True))
+            .where(unread)
+            .group_by(articles.c.source_id)
+        )
+        counts: dict[int, tuple[int, datetime | None]] = {}
+        with self.engine.connect() as conn:
+            for row in conn.execute(counted):
+                counts[row.source_id] = (row.n, row.newest)
+        return counts
+
+    def story_unread(self, user_id: int, story_ids: Sequence[int]) -> dict[int, tuple[int, datetime | None]]:
+        """Unread entries of each story's coverage: story id → (count, when the newest unread was fetched)."""
+        if not story_ids:
+            return {}
+        counted = (
+            select(
+                articles.c.story_id, func.count().label("n"), func.max(articles.c.created_at).label("newest")
+            )
+            .select_from(_with_state(user_id))
+            .where(articles.c.story_id.in_(list(story_ids)), _unread_expression())
+            .group_by(articles.c.story_id)
+        )
+        with self.engine.connect() as conn:
+            return {row.story_id: (row.n, row.newest) for row in conn.execute(counted)}
+
+    # --- marking -------------------------------------------------------------------------------------------
+
+    def mark(self, user_id: int, ids: Sequence[int], read: bool, now: datetime) -> int:
+        """Mark these entries read (or unread); unknown ids are skipped. Returns how many were marked."""
+        wanted = list(dict.fromkeys(ids))
+        done = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(wanted):
+                known = list(conn.execute(select(articles.c.id).where(articles.c.id.in_(chunk))).scalars())
+                if not known:
+                    continue
+                row = _insert(self.engine, entry_states)
+                upsert = row.on_conflict_do_update(
+                    index_elements=[entry_states.c.user_id, entry_states.c.article_id],
+                    set_={"read": row.excluded.read, "changed_at": row.excluded.changed_at},
+                )
+                conn.execute(
+                    upsert,
+                    [{"user_id": user_id, "article_id": i, "read": read, "changed_at": now} for i in known],
+                )
+                done += len(known)
+        return done
+
+    def mark_all_read(
+        self, user_id: int, stream: Stream, now: datetime, before: datetime | None = None
+    ) -> None:
+        """Mark every entry of `stream` fetched before `before` (all of them when None) read. For sources:
+        moves their `read_upto` and turns the explicit "unread" marks below it to read; for a story or the
+        starred: one mark per entry."""
+        with self.engine.begin() as conn:
+            upto = self._upto(conn, before) if before is not None else self._newest(conn)
+            if stream.kind in ("story", "starred"):
+                if stream.kind == "story":
+                    picked = select(articles.c.id).where(
+                        articles.c.story_id == stream.key, articles.c.id <= upto
+                    )
+                else:
+                    picked = select(bookmarks.c.article_id).where(
+                        bookmarks.c.user_id == user_id, bookmarks.c.article_id <= upto
+                    )
+                ids = list(conn.execute(picked).scalars())
+                row = _insert(self.engine, entry_states)
+                upsert = row.on_conflict_do_update(
+                    index_elements=[entry_states.c.user_id, entry_states.c.article_id],
+                    set_={"read": row.excluded.read, "changed_at": row.excluded.changed_at},
+                )
+                for chunk in _chunks(ids):
+                    conn.execute(
+                        upsert,
+                        [
+                            {"user_id": user_id, "article_id": i, "read": True, "changed_at": now}
+                            for i in chunk
+                        ],
+                    )
+                return
+            subscribed = subscriptions.c.user_id == user_id
+            if stream.kind == "feed":
+                subscribed = and_(subscribed, subscriptions.c.source_id == stream.key)
+            elif stream.kind == "folder":
+                subscribed = and_(subscribed, subscriptions.c.folder_id == stream.key)
+            conn.execute(
+                update(subscriptions)
+                .where(subscribed, subscriptions.c.read_upto < upto)
+                .values(read_upto=upto)
+            )
+            in_scope = (
+                select(articles.c.id)
+                .select_from(articles.join(subscriptions, subscriptions.c.source_id == articles.c.source_id))
+                .where(subscribed, articles.c.id == entry_states.c.article_id)
+            )
+            conn.execute(
+                update(entry_states)
+                .where(
+                    entry_states.c.user_id == user_id,
+                    entry_states.c.read.is_(false()),
+                    entry_states.c.article_id <= upto,
+                    exists(in_scope),
+                )
+                .values(read=True, changed_at=now)
+            )
+
+    def forget(self, user_id: int) -> None:
+        """Delete the reader's library: subscriptions, folders and marks (for account deletion and data reset)."""
+        with self.engine.begin() as conn:
+            for table in (entry_states, subscriptions, folders):
+                conn.execute(delete(table).where(table.c.user_id == user_id))
+            conn.execute(update(users).where(users.c.id == user_id).values(library_at=None))
+
+    # --- helpers -------------------------------------------------------------------------------------------
+
+    def _select(self, user_id: int, query: EntryQuery, columns: Sequence[Any]) -> Any:
+        if not 1 <= query.limit <= MAX_IDS:
+            raise ValueError(f"limit must be between 1 and {MAX_IDS}, not {query.limit}")
+        stream = query.stream
+        subscribed_only = stream.kind in ("all", "feed", "folder")
+        statement = select(*columns, *_state_columns(user_id)).select_from(
+            _with_state(user_id, inner=subscribed_only, starred=stream.kind == "starred")
+        )
+        if stream.kind == "feed":
+            statement = statement.where(
+                subscriptions.c.source_id == stream.key, articles.c.source_id == stream.key
+            )
+        elif stream.kind == "folder":
+            statement = statement.where(subscriptions.c.folder_id == stream.key)
+        elif stream.kind == "story":
+            statement = statement.where(articles.c.story_id == stream.key)
+        unread = _unread_expression()
+        if query.read is True:
+            statement = statement.where(~unread)
+        elif query.read is False:
+            statement = statement.where(unread)
+        starred = _starred_expression(user_id)
+        if query.starred is True and stream.kind != "starred":
+            statement = statement.where(starred)
+        elif query.starred is False:
+            statement = statement.where(~starred)
+        if query.since is not None:
+            statement = statement.where(articles.c.created_at >= query.since)
+        if query.until is not None:
+            statement = statement.where(articles.c.created_at < query.until)
+        if query.min_id is not None:
+            statement = statement.where(articles.c.id > query.min_id)
+        if query.max_id is not None:
+            statement = statement.where(articles.c.id < query.max_id)
+        if query.after_id is not None:
+            statement = statement.where(
+                articles.c.id < query.after_id if query.newest_first else articles.c.id > query.after_id
+            )
+        order = articles.c.id.desc() if query.newest_first else articles.c.id.asc()
+        return statement.order_by(order).limit(query.limit)
+
+    @staticmethod
+    def _newest(conn: Any) -> int:
+        return int(conn.execute(select(func.max(articles.c.id))).scalar() or 0)
+
+    @staticmethod
+    def _upto(conn: Any, before: datetime) -> int:
+        """The newest article id fetched before `before` (ids grow with fetch time): one step down
+        ix_articles_created_at."""
+        newest = (
+            select(articles.c.id)
+            .where(articles.c.created_at < before)
+            .order_by(articles.c.created_at.desc())
+            .limit(1)
+        )
+        return int(conn.execute(newest).scalar() or 0)
+
+    @staticmethod
+    def _folder_id(conn: Any, user_id: int, name: str, now: datetime) -> int:
+        found = conn.execute(
+            select(folders.c.id).where(folders.c.user_id == user_id, folders.c.name == name)
+        ).scalar()
+        if found is not None:
+            return int(found)
+        made = conn.execute(
+            insert(folders)
+            .values(user_id=user_id, name=name, story_id=None, created_at=now)
+            .returning(folders.c.id)
+        ).scalar_one()
+        return int(made)
+
+
+_ENTRY_COLUMNS = (
+    articles.c.id, articles.c.source_id, articles.c.url, articles.c.title, articles.c.html,
+    articles.c.description, articles.c.author, articles.c.outlet, articles.c.image, articles.c.lang,
+    articles.c.published, articles.c.created_at, articles.c.updated, articles.c.story_id,
+)  # fmt: skip
+
+
+def _with_state(user_id: int, *, inner: bool = False, starred: bool = False) -> Any:
+    """articles, with the reader's subscription to each one's source (inner: only subscribed ones) and mark."""
+    joined: Any = articles
+    if starred:
+        joined = joined.join(
+            bookmarks, and_(bookmarks.c.user_id == user_id, bookmarks.c.article_id == articles.c.id)
+        )
+    on_subscription = and_(
+        subscriptions.c.user_id == user_id, subscriptions.c.source_id == articles.c.source_id
+    )
+    joined = (
+        joined.join(subscriptions, on_subscription)
+        if inner
+        else joined.outerjoin(subscriptions, on_subscription)
+    )
+    return joined.outerjoin(
+        entry_states, and_(entry_states.c.user_id == user_id, entry_states.c.article_id == articles.c.id)
+    )
+
+
+def _unread_expression() -> Any:
+    return case(
+        (entry_states.c.read.is_not(None), entry_states.c.read.is_(false())),
+        else_=articles.c.id > func.coalesce(subscriptions.c.read_upto, 0),
+    )
+
+
+def _starred_expression(user_id: int) -> Any:
+    return exists(
+        select(literal(1)).where(bookmarks.c.user_id == user_id, bookmarks.c.article_id == articles.c.id)
+    )
+
+
+def _state_columns(user_id: int) -> tuple[Any, ...]:
+    return (
+        _unread_expression().label("unread"),
+        _starred_expression(user_id).label("starred"),
+    )
+
+
+def _entry(row: Any) -> Entry:
+    return Entry(
+        id=row.id, source_id=row.source_id, url=row.url, title=row.title, html=row.html,
+        description=row.description, author=row.author, outlet=row.outlet, image=row.image, lang=row.lang,
+        published=row.published, fetched_at=row.created_at, updated=row.updated, story_id=row.story_id,
+        read=not row.unread, starred=bool(row.starred),
+    )  # fmt: skip
