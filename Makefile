@@ -54,6 +54,8 @@ system-deps:
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { echo "installing Debian's postgresql for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+	@command -v newsboat >/dev/null 2>&1 || { echo "installing Debian's newsboat for the reader-app tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq newsboat >/dev/null; }
 
 # Two test processes (pytest-xdist), each with its own PostgreSQL cluster; a module's tests stay in one process,
 # so a module's server and database are built once. TEST_WORKERS=0 runs them in this process.

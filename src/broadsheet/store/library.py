@@ -550,14 +550,12 @@ class LibraryStore:
 
     @staticmethod
     def _upto(conn: Any, before: datetime) -> int:
-        """The newest article id fetched before `before` (ids grow with fetch time): one step down
-        ix_articles_created_at."""
-        newest = (
-            select(articles.c.id)
-            .where(articles.c.created_at < before)
-            .order_by(articles.c.created_at.desc())
-            .limit(1)
+        """The newest article id fetched before `before` (ids grow with fetch time; of articles fetched at the
+        same instant, the highest): two steps down ix_articles_created_at."""
+        latest = (
+            select(func.max(articles.c.created_at)).where(articles.c.created_at < before).scalar_subquery()
         )
+        newest = select(func.max(articles.c.id)).where(articles.c.created_at == latest)
         return int(conn.execute(newest).scalar() or 0)
 
     @staticmethod
@@ -609,9 +607,12 @@ def _unread_expression() -> Any:
     )
 
 
+_starred = bookmarks.alias("starred")  # apart from the starred stream's own join of bookmarks
+
+
 def _starred_expression(user_id: int) -> Any:
     return exists(
-        select(literal(1)).where(bookmarks.c.user_id == user_id, bookmarks.c.article_id == articles.c.id)
+        select(literal(1)).where(_starred.c.user_id == user_id, _starred.c.article_id == articles.c.id)
     )
 
 

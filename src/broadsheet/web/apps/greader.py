@@ -295,8 +295,8 @@ def tag_list(ctx: Ctx, app: Caller) -> Response:
 def _feed_id(ctx: WebContext, user: User, value: str) -> int | None:
     """The subscribed source `feed/…` names, by id or by address."""
     text = value[len("feed/") :] if value.startswith("feed/") else value
-    if text.isdigit():
-        return int(text)
+    if text.isdigit() and len(text) < 19:
+        return int(text) if ctx.store.library.subscriptions(user.id, int(text)) else None
     for sub in ctx.store.library.subscriptions(user.id):
         if sub.feed_url == text:
             return sub.source_id
