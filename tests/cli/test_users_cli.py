@@ -4,6 +4,7 @@ sign-in links, removing accounts."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -220,3 +221,36 @@ def test_a_display_name_is_stored_stripped_as_the_sign_up_form_stores_it(cli: Cl
         typed(PASSWORD + "\n")
         assert cli("user", "add", name, "--display-name", shown).code == 0
     assert {a["name"]: a["display_name"] for a in _accounts(cli)} == {"blank": "", "spacey": "Spacey"}
+
+
+def test_an_app_password_from_the_cli_signs_apps_in_with_the_account_name_and_is_revocable(
+    cli: Cli, typed: Typed, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    typed(PASSWORD + "\n")
+    assert cli("user", "add", "Reeda").code == 0
+    made = cli("user", "app-password", "reeda", "--label", "Reeder on my phone")
+    assert made.code == 0, made.err
+    password = made.out.strip()
+    assert re.fullmatch(r"([a-z2-9]{5}-){3}[a-z2-9]{5}", password)  # typeable: no 0/o, 1/l/i
+    assert cli("user", "app-password", "nobody").code != 0
+    home = _home(tmp_path)
+    with open_store(cli_env, home) as store:
+        reeda = store.accounts.user_by_name("reeda")
+        assert reeda is not None
+        [listed] = store.accounts.tokens(reeda.id, "app")
+        assert listed.label == "Reeder on my phone"
+        app = create_app(load_settings(home), store=store, scheduler=False)
+        with running(app) as url, httpx.Client(base_url=url, timeout=10) as web:
+            login = {"Email": "Reeda", "Passwd": password}
+            assert web.post("/accounts/ClientLogin", data=login).status_code == 200
+            fever = hashlib.md5(f"Reeda:{password}".encode()).hexdigest()
+            assert web.post("/fever/?api", data={"api_key": fever}).json()["auth"] == 1
+            # an app password is no account password, and no API token for the JSON API
+            assert web.post("/signin", data={"name": "reeda", "password": password}).status_code != 303
+            assert (
+                web.get("/api/v1/me/follows", headers={"Authorization": f"Bearer {password}"}).status_code
+                == 401
+            )
+            store.accounts.revoke_token(reeda.id, listed.id)
+            assert web.post("/accounts/ClientLogin", data=login).status_code == 401
+            assert web.post("/fever/?api", data={"api_key": fever}).json()["auth"] == 0

@@ -45,8 +45,9 @@ class Site:
         self.ada = store.accounts.add_user("ada", "", "reader", NOW).id
         self.bob = store.accounts.add_user("bob", "", "reader", NOW).id
 
-    def unread(self, user: int, stream: Stream = Stream()) -> set[int]:
-        return {i for i, _, _ in self.store.library.entry_ids(user, EntryQuery(stream, read=False, limit=1000))}
+    def unread(self, user: int, stream: Stream | None = None) -> set[int]:
+        query = EntryQuery(stream or Stream(), read=False, limit=1000)
+        return {i for i, _, _ in self.store.library.entry_ids(user, query)}
 
     @property
     def recent(self) -> set[int]:

@@ -3,6 +3,7 @@ sessions and their cookie, CSRF, lockout and rate limits, one-time links, API to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -183,6 +184,27 @@ def test_an_api_token_made_on_the_account_page_works_until_revoked(forum: Forum)
     assert revoked.status_code == 303
     again = script.post(f"/api/v1/articles/{article}/comments", json={"body": "Again."})
     assert again.status_code == 401
+
+
+def test_an_app_password_made_on_the_account_page_signs_an_app_in_until_revoked(forum: Forum) -> None:
+    browser = forum.signup("appreader")
+    account = browser.get("/account")
+    assert "App passwords" in account.text and f"<code>{forum.url}</code>" in account.text
+    made = browser.post("/account/app-passwords", data={"label": "Reeder", "csrf": csrf_of(account.text)})
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    password = re.search(r'<code class="new-token">([a-z2-9-]{23})</code>', made.text)
+    assert password, made.text
+    login = {"Email": "appreader", "Passwd": password.group(1)}
+    with httpx.Client(base_url=forum.url, timeout=10) as app:
+        assert app.post("/accounts/ClientLogin", data=login).status_code == 200
+        again = browser.get("/account")
+        assert "Reeder" in again.text and password.group(1) not in again.text  # shown once, when made
+        [listed] = forum.store.accounts.tokens(_user_id(forum, "appreader"), "app")
+        revoked = browser.post(f"/account/tokens/{listed.id}/revoke", data={"csrf": csrf_of(again.text)})
+        assert revoked.status_code == 303
+        assert app.post("/accounts/ClientLogin", data=login).status_code == 401
+    without = browser.post("/account/app-passwords", data={"label": "no csrf"})
+    assert without.status_code == 403
 
 
 def _user_id(forum: Forum, name: str) -> int:

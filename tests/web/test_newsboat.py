@@ -13,8 +13,8 @@ import os
 import pty
 import re
 import select
-import sqlite3
 import shutil
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -54,7 +54,9 @@ def _config(home: Path, source: str, url: str, name: str, password: str) -> list
 
 
 def _unread(command: list[str]) -> int:
-    done = subprocess.run([*command, "-x", "reload", "print-unread"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*command, "-x", "reload", "print-unread"], capture_output=True, text=True, timeout=60
+    )
     found = UNREAD.search(done.stdout)
     assert done.returncode == 0 and found, (done.returncode, done.stdout, done.stderr)
     return int(found.group(1))
@@ -136,7 +138,9 @@ def test_newsboat_lists_fetches_and_marks_read(site: AppSite, tmp_path: Path, so
 
     # One article opened and toggled read: the server has it read.
     _press(command, ["\r", "N", "q", "q"])
-    _eventually(lambda: _server_unread(site, name) == RECENT - 1, "the toggled article is not read on the server")
+    _eventually(
+        lambda: _server_unread(site, name) == RECENT - 1, "the toggled article is not read on the server"
+    )
     assert _unread(command) == RECENT - 1
 
     # Every feed marked read: the server has nothing unread; another reader is untouched.

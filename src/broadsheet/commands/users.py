@@ -137,3 +137,17 @@ def token(name: NameArg, label: Annotated[str, typer.Option(help="What it is for
         value = new_token("bs_")
         store.accounts.add_token(user.id, "api", token_hash(value), label[:100], utcnow())
     sys.stdout.write(value + "\n")
+
+
+@user_app.command("app-password")
+def app_password(
+    name: NameArg, label: Annotated[str, typer.Option(help="Which app it is for.")] = "an app"
+) -> None:
+    """Print a new app password for the account: what feed-reader apps (Google Reader, Miniflux and Fever APIs)
+    sign in with, beside the account name. Only its digests are kept; revoke it on the account page."""
+    from broadsheet.web.apps.common import make_app_password
+
+    with opened() as (_settings, store):
+        user = _user(store, name)
+        value = make_app_password(store, user, label, utcnow())
+    sys.stdout.write(value + "\n")

@@ -248,8 +248,10 @@ async def link_signin(
 def _account(ctx: WebContext, request: Request, reader: Reader, *, status: int = 200, error: str = "",
              message: str = "", new_token_value: str = "") -> Response:  # fmt: skip
     tokens = ctx.store.accounts.tokens(reader.id, "api")
+    app_passwords = ctx.store.accounts.tokens(reader.id, "app")
     return _form(ctx, request, "account.html", status, reader=reader, tokens=tokens, error=error,
-                 message=message, new_token=new_token_value)  # fmt: skip
+                 message=message, new_token=new_token_value, app_passwords=app_passwords,
+                 site_url=str(request.base_url).rstrip("/"))  # fmt: skip
 
 
 def to_signin(path: str) -> Response:
@@ -324,6 +326,19 @@ def account_new_token(ctx: Ctx, request: Request, reader: SessionReader,
     # Shown once, on this answer only (no-store): the database keeps its digest alone.
     return _account(ctx, request, reader, message="Your new token (copy it now: it is not shown again):",
                     new_token_value=token)  # fmt: skip
+
+
+@router.post("/account/app-passwords")
+def account_new_app_password(ctx: Ctx, request: Request, reader: SessionReader,
+                             label: Annotated[str, Form(max_length=100)] = "", csrf: Token = "") -> Response:  # fmt: skip
+    if reader is None:
+        return to_signin("/account")
+    check_form(ctx, request, csrf)
+    from broadsheet.web.apps.common import make_app_password
+
+    password = make_app_password(ctx.store, reader.user, label or "an app", ctx.clock())
+    return _account(ctx, request, reader, message=f"Your new app password (copy it into the app now: it is not "
+                    f"shown again). Sign in there as {reader.user.name}:", new_token_value=password)  # fmt: skip
 
 
 @router.post("/account/tokens/{token_id}/revoke")
