@@ -35,7 +35,15 @@ SOURCES = {
     "marrowby": ("https://marrowby.example/rss", "Marrowby Herald", "World", 5, 0),
     "alder": ("https://alder.example/atom.xml", "The Alder Gazette", "", 5, 0),
 }
-TOPICS = ["harbour crane", "orchard frost", "library roof", "tram timetable", "river lock", "bell tower", "ferry"]
+TOPICS = [
+    "harbour crane",
+    "orchard frost",
+    "library roof",
+    "tram timetable",
+    "river lock",
+    "bell tower",
+    "ferry",
+]
 
 
 @dataclass
@@ -77,7 +85,9 @@ def _article(key: str, outlet: str, n: int, published: datetime, source_id: int)
     )
 
 
-def fill(store: Store, now: datetime = NOW) -> tuple[dict[str, int], dict[str, list[int]], dict[str, list[int]]]:
+def fill(
+    store: Store, now: datetime = NOW
+) -> tuple[dict[str, int], dict[str, list[int]], dict[str, list[int]]]:
     """The three sources and their articles, fetched at their own times (old ones first)."""
     sources: dict[str, int] = {}
     recent: dict[str, list[int]] = {}
@@ -90,7 +100,9 @@ def fill(store: Store, now: datetime = NOW) -> tuple[dict[str, int], dict[str, l
     for key, (_, title, _, _, aged) in SOURCES.items():
         for n in range(aged):
             fetched = now - timedelta(days=30, hours=aged - n)
-            old[key].append(store.articles.insert(_article(key, title, 100 + n, fetched, sources[key]), None, (), fetched))
+            old[key].append(
+                store.articles.insert(_article(key, title, 100 + n, fetched, sources[key]), None, (), fetched)
+            )
     for hour in range(5, 0, -1):  # oldest first, sources interleaved, as a crawl stores them
         for key, (_, title, _, count, _) in SOURCES.items():
             if hour <= count:

@@ -16,8 +16,11 @@ from broadsheet.store.schema import (
     comment_reports,
     comment_votes,
     comments,
+    entry_states,
+    folders,
     follows,
     sources,
+    subscriptions,
     user_sessions,
     user_tokens,
     users,
@@ -44,6 +47,9 @@ TABLES = (
     follows,
     bookmarks,
     sources,
+    subscriptions,
+    folders,
+    entry_states,
 )
 
 
@@ -74,7 +80,8 @@ def _counts(forum: Forum) -> dict[str, int]:
 
 def _path(template: str, comment_id: int, article_id: int) -> str:
     values = {"comment_id": comment_id, "article_id": article_id, "story_id": 1, "source_id": 1, "token_id": 1,
-              "kind": "outlet", "key": "the-alder-gazette"}  # fmt: skip
+              "kind": "outlet", "key": "the-alder-gazette", "feed_id": 1, "category_id": 1, "entry_id": 1,
+              "user_id": 1}  # fmt: skip
     for name, value in values.items():
         template = template.replace(f"{{{name}}}", str(value))
     assert "{" not in template, f"no value for a parameter of {template}: add one to the test"
@@ -116,7 +123,7 @@ def test_no_write_succeeds_for_someone_who_may_not_make_it(forum: Forum) -> None
         "/comments/{comment_id}/report", "/api/v1/comments/{comment_id}/report", "/follow",
         "/articles/{article_id}/bookmark", "/api/v1/me/follows/{kind}/{key}", "/api/v1/me/bookmarks/{article_id}",
         "/account/profile", "/account/password", "/account/tokens", "/account/tokens/{token_id}/revoke",
-        "/account/signout-everywhere", "/account/delete",
+        "/account/signout-everywhere", "/account/delete", "/account/app-passwords",
     }  # fmt: skip
     for who, (client, csrf) in visitors.items():
         for method, template in routes:

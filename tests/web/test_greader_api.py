@@ -78,8 +78,15 @@ def test_client_login_takes_the_name_and_an_app_password_only(site: AppSite) -> 
     for name, password in wrong:  # another reader's name with ada's password; ada's account password
         answer = web.post("/accounts/ClientLogin", data={"Email": name, "Passwd": password})
         assert (answer.status_code, answer.text) == (401, "Error=BadAuthentication\n")
-    assert web.post("/accounts/ClientLogin", data={"Email": "ADA", "Passwd": site.passwords["ada"]}).status_code == 200
-    for headers in [{}, {"Authorization": "GoogleLogin auth=nope"}, {"Authorization": f"Bearer {site.passwords['ada']}"}]:
+    assert (
+        web.post("/accounts/ClientLogin", data={"Email": "ADA", "Passwd": site.passwords["ada"]}).status_code
+        == 200
+    )
+    for headers in [
+        {},
+        {"Authorization": "GoogleLogin auth=nope"},
+        {"Authorization": f"Bearer {site.passwords['ada']}"},
+    ]:
         answer = web.get(f"{API}/subscription/list", headers=headers)
         assert answer.status_code == 401 and "app password" in answer.text
         assert answer.headers["cache-control"] == "no-store"
@@ -143,7 +150,12 @@ def test_items_by_long_and_short_ids_and_edit_tag(site: AppSite) -> None:
     assert item_id(signed) is None or item_id(signed) == one
     assert bo.post("/edit-tag", [("i", long_item_id(one)), ("i", str(two)), ("a", READ)]).text == "OK"
     assert not {one, two} & bo.unread()
-    assert bo.post("/edit-tag", [("i", str(two)), ("r", READ), ("a", "user/-/state/com.google/kept-unread")]).text == "OK"
+    assert (
+        bo.post(
+            "/edit-tag", [("i", str(two)), ("r", READ), ("a", "user/-/state/com.google/kept-unread")]
+        ).text
+        == "OK"
+    )
     assert two in bo.unread()
     # starred is the site's bookmark, both ways
     assert bo.post("/edit-tag", [("i", str(one)), ("a", STARRED)]).status_code == 200

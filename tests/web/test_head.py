@@ -15,6 +15,7 @@ from broadsheet.config import Settings
 from broadsheet.readers.tokens import new_token, token_hash
 from broadsheet.slugs import slugify
 from broadsheet.web import create_app
+from broadsheet.web.cache import APP_PREFIXES
 from broadsheet.web.security import SESSION_COOKIE, proxied_image
 from publisher import Publisher
 
@@ -52,7 +53,9 @@ def test_every_get_route_answers_head_like_get_without_a_body(site: Site, publis
     values = {"article_id": "1", "story_id": str(story), "kind": "atom", "topic": article["topic"],
               "comment_id": str(comment.id), "token": link}  # fmt: skip
     slugs = {"/outlets/": outlet, "/tags/": tag, "/entities/": article["entities"][0]["slug"]}
-    routes = sorted(set(get_routes(app)))
+    # The reader-app APIs answer apps signed in with app passwords (their own tests: test_greader_api,
+    # test_miniflux_api, test_fever_api), not a browser's session: left out here.
+    routes = sorted(r for r in set(get_routes(app)) if not r.startswith(APP_PREFIXES))
     assert {"/", "/articles/{article_id}", "/api/v1/articles", "/feed.{kind}", "/img/{sig}"} <= set(routes)
     checked = []
     with (

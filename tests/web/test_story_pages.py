@@ -94,6 +94,11 @@ def test_article_page_lists_its_story_first_with_a_full_coverage_link(reader: Re
     story = reader.story_of("bridge-2")
     page = reader.client.get(f"/articles/{reader.ids['bridge-2']}").text
     assert f'<a href="/stories/{story}">Full coverage: 4 articles from 4 outlets</a>' in page
+    # the story's feed, discoverable by feed readers from the article too (and linked for people)
+    assert '<link rel="alternate" type="application/atom+xml" title="The whole story: ' in page
+    assert f'href="/stories/{story}.atom" title="Every outlet' in page
+    feed = reader.client.get(f"/stories/{story}.atom")
+    assert feed.status_code == 200 and feed.text.count("</entry>") == 4
     related = page.split('id="related-h"', 1)[1]
     first = related.split('class="related-item"', 2)[1]
     assert "Alder Gazette" in first or "Marrowby Herald" in first or "Wire Service" in first

@@ -31,7 +31,16 @@ from broadsheet.store.enrichments import EnrichInput, EnrichmentStore, EnrichOut
 from broadsheet.store.follows import BookmarkedCard, Follow, FollowStore, StorySignals
 from broadsheet.store.jobs import Job, JobStore
 from broadsheet.store.leases import Lease, LeaseStore
-from broadsheet.store.library import Entry, EntryQuery, Folder, LibraryStore, Stream, Subscription
+from broadsheet.store.library import (
+    DEFAULT_FOLDER,
+    MAX_IDS,
+    Entry,
+    EntryQuery,
+    Folder,
+    LibraryStore,
+    Stream,
+    Subscription,
+)
 from broadsheet.store.reads import ReadStore
 from broadsheet.store.rewrites import WRITTEN, RewriteStore, StoredRewrite, Subject
 from broadsheet.store.search import SEARCH_HELP, compact_index, index_segments, search
@@ -40,7 +49,9 @@ from broadsheet.store.stories import PendingArticle, StoryStore, StoryUpdate
 
 __all__ = [
     "DEFAULT_COPY_BATCH",
+    "DEFAULT_FOLDER",
     "LEFT_OUT",
+    "MAX_IDS",
     "SEARCH_HELP",
     "WRITTEN",
     "AccountStore",

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
     Engine,
+    Text,
     and_,
     case,
     delete,
@@ -28,7 +29,10 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
+    or_,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -76,6 +80,7 @@ class EntryQuery:
     until: datetime | None = None  # fetched before
     min_id: int | None = None  # ids above this (Fever's since_id)
     max_id: int | None = None  # ids below this (Fever's max_id)
+    offset: int = 0  # skip this many first (Miniflux's offset; a continuation is cheaper)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,15 +361,40 @@ class LibraryStore:
 
     def entries(self, user_id: int, query: EntryQuery) -> list[Entry]:
         """The entries `query` asks for, in its order."""
-        statement = self._select(user_id, query, _ENTRY_COLUMNS)
         with self.engine.connect() as conn:
+            statement = self._select(conn, user_id, query, _ENTRY_COLUMNS)
             return [_entry(row) for row in conn.execute(statement)]
 
     def entry_ids(self, user_id: int, query: EntryQuery) -> list[tuple[int, datetime, int | None]]:
         """(id, fetched at, source id) of the entries `query` asks for, in its order."""
-        statement = self._select(user_id, query, (articles.c.id, articles.c.created_at, articles.c.source_id))
+        # The time as the driver gives it, read here: SQLite's text through fromisoformat is several times
+        # cheaper than the generic DateTime processing, which shows at 10 000 rows.
+        columns = (
+            articles.c.id,
+            type_coerce(articles.c.created_at, Text()).label("fetched"),
+            articles.c.source_id,
+        )
         with self.engine.connect() as conn:
-            return [(row.id, row.created_at, row.source_id) for row in conn.execute(statement)]
+            statement = self._select(conn, user_id, query, columns, state=False)
+            rows = conn.execute(statement).all()
+        return [(entry_id, _utc(fetched), source_id) for entry_id, fetched, source_id in rows]
+
+    def ids(self, user_id: int, query: EntryQuery) -> list[int]:
+        """Only the ids of the entries `query` asks for, in its order (Fever's lists of every unread id)."""
+        with self.engine.connect() as conn:
+            statement = self._select(conn, user_id, query, (articles.c.id,), state=False)
+            return list(conn.execute(statement).scalars())
+
+    def count(self, user_id: int, query: EntryQuery) -> int:
+        """How many entries `query` matches, its limit and continuation aside (Miniflux's `total`)."""
+        unbounded = EntryQuery(
+            query.stream, read=query.read, starred=query.starred, limit=MAX_IDS, since=query.since,
+            until=query.until, min_id=query.min_id, max_id=query.max_id,
+        )  # fmt: skip
+        with self.engine.connect() as conn:
+            statement = self._select(conn, user_id, unbounded, (articles.c.id,), state=False)
+            counted = select(func.count()).select_from(statement.order_by(None).limit(None).subquery())
+            return int(conn.execute(counted).scalar_one())
 
     def entries_by_id(self, user_id: int, ids: Sequence[int]) -> list[Entry]:
         """These entries (any article, subscribed or not), in the order of `ids`; unknown ids are left out."""
@@ -381,22 +411,62 @@ class LibraryStore:
 
     def unread_counts(self, user_id: int) -> dict[int, tuple[int, datetime | None]]:
         """Unread entries per subscribed source: source id → (count, when the newest unread was fetched).
-        Sources with none are left out. Two statements: the entries past each `read_upto` not marked read,
-        and the ones at or below it marked unread."""
-        unread = _unread_expression()
-        counted = (
+        Sources with none are left out. Two counts: the entries past each `read_upto` not marked read (a range
+        of ix_articles_source_id per subscription, the index alone), and those at or below it marked unread;
+        then the newest ones' fetch times, by id."""
+        past = (
             select(
-                articles.c.source_id, func.count().label("n"), func.max(articles.c.created_at).label("newest")
+                subscriptions.c.source_id,
+                func.count().label("n"),
+                func.max(articles.c.id).label("newest"),
             )
-            .select_from(_with_state(user_id, inner=True))
-            .where(unread)
+            .select_from(
+                subscriptions.join(
+                    articles,
+                    and_(
+                        articles.c.source_id == subscriptions.c.source_id,
+                        articles.c.id > subscriptions.c.read_upto,
+                    ),
+                ).outerjoin(
+                    entry_states,
+                    and_(entry_states.c.user_id == user_id, entry_states.c.article_id == articles.c.id),
+                )
+            )
+            .where(
+                subscriptions.c.user_id == user_id,
+                or_(entry_states.c.read.is_(None), entry_states.c.read.is_(false())),
+            )
+            .group_by(subscriptions.c.source_id)
+        )
+        kept = (
+            select(articles.c.source_id, func.count().label("n"), func.max(articles.c.id).label("newest"))
+            .select_from(
+                entry_states.join(articles, articles.c.id == entry_states.c.article_id).join(
+                    subscriptions,
+                    and_(
+                        subscriptions.c.user_id == user_id, subscriptions.c.source_id == articles.c.source_id
+                    ),
+                )
+            )
+            .where(
+                entry_states.c.user_id == user_id,
+                entry_states.c.read.is_(false()),
+                articles.c.id <= subscriptions.c.read_upto,
+            )
             .group_by(articles.c.source_id)
         )
-        counts: dict[int, tuple[int, datetime | None]] = {}
+        tally: dict[int, tuple[int, int]] = {}  # source id -> (unread, the newest unread's id)
         with self.engine.connect() as conn:
-            for row in conn.execute(counted):
-                counts[row.source_id] = (row.n, row.newest)
-        return counts
+            for statement in (past, kept):
+                for row in conn.execute(statement):
+                    n, newest = tally.get(row.source_id, (0, 0))
+                    tally[row.source_id] = (n + row.n, max(newest, row.newest))
+            # When each newest was fetched: one lookup by id, not a read of every unread row's time.
+            fetched: dict[int, datetime] = {}
+            for chunk in _chunks([newest for _, newest in tally.values()]):
+                query = select(articles.c.id, articles.c.created_at).where(articles.c.id.in_(chunk))
+                fetched.update((row.id, row.created_at) for row in conn.execute(query))
+        return {source_id: (n, fetched.get(newest)) for source_id, (n, newest) in tally.items()}
 
     def story_unread(self, user_id: int, story_ids: Sequence[int]) -> dict[int, tuple[int, datetime | None]]:
         """Unread entries of each story's coverage: story id → (count, when the newest unread was fetched)."""
@@ -503,19 +573,35 @@ class LibraryStore:
 
     # --- helpers -------------------------------------------------------------------------------------------
 
-    def _select(self, user_id: int, query: EntryQuery, columns: Sequence[Any]) -> Any:
+    def _select(
+        self, conn: Any, user_id: int, query: EntryQuery, columns: Sequence[Any], *, state: bool = True
+    ) -> Any:
+        """The statement for `query`'s entries, `columns` of each (with their read and starred state when
+        `state`), in its order, at most its limit.
+
+        Plans, measured on a reader with 500 of 1 000 sources and 50 000 unread among 150 000 articles: the
+        reading list and folders walk the articles newest first (the primary key, in the order asked for) and
+        look each one's subscription up, so a page stops as soon as it is full; a feed walks its part of
+        ix_articles_source_id. Unread only, the walk ends at the lowest `read_upto` of the subscriptions in
+        scope (or the lowest entry marked unread below it): nothing older can be unread."""
         if not 1 <= query.limit <= MAX_IDS:
             raise ValueError(f"limit must be between 1 and {MAX_IDS}, not {query.limit}")
+        if not 0 <= query.offset <= MAX_IDS:
+            raise ValueError(f"offset must be between 0 and {MAX_IDS}, not {query.offset}")
         stream = query.stream
         subscribed_only = stream.kind in ("all", "feed", "folder")
-        statement = select(*columns, *_state_columns(user_id)).select_from(
-            _with_state(user_id, inner=subscribed_only, starred=stream.kind == "starred")
-        )
+        statement = select(*columns, *(_state_columns(user_id) if state else ())).select_from(
+            _with_state(user_id, inner=subscribed_only, starred=stream.kind == "starred",
+                        walk_articles=stream.kind in ("all", "folder") and conn.dialect.name == "sqlite")
+        )  # fmt: skip
+        scope = subscriptions.c.user_id == user_id
         if stream.kind == "feed":
+            scope = and_(scope, subscriptions.c.source_id == stream.key)
             statement = statement.where(
                 subscriptions.c.source_id == stream.key, articles.c.source_id == stream.key
             )
         elif stream.kind == "folder":
+            scope = and_(scope, subscriptions.c.folder_id == stream.key)
             statement = statement.where(subscriptions.c.folder_id == stream.key)
         elif stream.kind == "story":
             statement = statement.where(articles.c.story_id == stream.key)
@@ -524,6 +610,8 @@ class LibraryStore:
             statement = statement.where(~unread)
         elif query.read is False:
             statement = statement.where(unread)
+            if subscribed_only:
+                statement = statement.where(articles.c.id > self._floor(conn, user_id, scope))
         starred = _starred_expression(user_id)
         if query.starred is True and stream.kind != "starred":
             statement = statement.where(starred)
@@ -542,7 +630,21 @@ class LibraryStore:
                 articles.c.id < query.after_id if query.newest_first else articles.c.id > query.after_id
             )
         order = articles.c.id.desc() if query.newest_first else articles.c.id.asc()
-        return statement.order_by(order).limit(query.limit)
+        statement = statement.order_by(order).limit(query.limit)
+        return statement.offset(query.offset) if query.offset else statement
+
+    @staticmethod
+    def _floor(conn: Any, user_id: int, scope: Any) -> int:
+        """No entry at or below this id is unread in `scope`'s subscriptions: the lowest `read_upto`, or lower
+        where the reader marked an entry unread below it. Two lookups."""
+        lowest = conn.execute(select(func.min(subscriptions.c.read_upto)).where(scope)).scalar()
+        marked = conn.execute(
+            select(func.min(entry_states.c.article_id)).where(
+                entry_states.c.user_id == user_id, entry_states.c.read.is_(false())
+            )
+        ).scalar()
+        floor = int(lowest) if lowest is not None else 0
+        return min(floor, int(marked) - 1) if marked is not None else floor
 
     @staticmethod
     def _newest(conn: Any) -> int:
@@ -580,16 +682,26 @@ _ENTRY_COLUMNS = (
 )  # fmt: skip
 
 
-def _with_state(user_id: int, *, inner: bool = False, starred: bool = False) -> Any:
-    """articles, with the reader's subscription to each one's source (inner: only subscribed ones) and mark."""
+def _utc(value: str | datetime) -> datetime:
+    """A stored time as UTCDateTime returns it, from the driver's value (SQLite: text; PostgreSQL: naive)."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value + "+00:00")  # faster than parsing and then replacing the zone
+    return value.replace(tzinfo=UTC)
+
+
+def _with_state(
+    user_id: int, *, inner: bool = False, starred: bool = False, walk_articles: bool = False
+) -> Any:
+    """articles, with the reader's subscription to each one's source (inner: only subscribed ones) and mark.
+    `walk_articles`: SQLite is told to walk the articles and look each subscription up, not the other way round
+    (a unary + on the column keeps its index out of the join: SQLite's documented way to steer a plan)."""
     joined: Any = articles
     if starred:
         joined = joined.join(
             bookmarks, and_(bookmarks.c.user_id == user_id, bookmarks.c.article_id == articles.c.id)
         )
-    on_subscription = and_(
-        subscriptions.c.user_id == user_id, subscriptions.c.source_id == articles.c.source_id
-    )
+    source = literal_column("+articles.source_id") if walk_articles else articles.c.source_id
+    on_subscription = and_(subscriptions.c.user_id == user_id, subscriptions.c.source_id == source)
     joined = (
         joined.join(subscriptions, on_subscription)
         if inner

@@ -8,13 +8,14 @@ a deliberately slow argon2 hash on every request.
 
 from __future__ import annotations
 
+import html
 import logging
 from datetime import datetime, timedelta
 
 from broadsheet.errors import BroadsheetError, NotFoundError
 from broadsheet.readers.names import Role
 from broadsheet.readers.tokens import fever_key, new_app_password, token_hash
-from broadsheet.store import Folder, Store, User
+from broadsheet.store import Entry, Folder, Store, User
 from broadsheet.web.cache import APP_PREFIXES
 from broadsheet.web.context import WebContext
 
@@ -25,6 +26,7 @@ __all__ = [
     "add_feed",
     "app_password_user",
     "backlog_before",
+    "entry_html",
     "make_app_password",
     "ready",
     "story_folders",
@@ -57,6 +59,16 @@ def app_password_user(ctx: WebContext, password: str, name: str | None = None) -
     if user is None or (name is not None and name.strip().casefold() != user.name.casefold()):
         return None
     return user
+
+
+def entry_html(entry: Entry) -> str:
+    """An entry's body for an app: the article's cleaned HTML (else its description, escaped), with the lead
+    image first when the body does not show it already."""
+    body = entry.html or (f"<p>{html.escape(entry.description)}</p>" if entry.description else "")
+    if entry.image and entry.image not in body:
+        alt = html.escape(entry.title, quote=True)
+        body = f'<p><img src="{html.escape(entry.image, quote=True)}" alt="{alt}"></p>' + body
+    return body
 
 
 def backlog_before(ctx: WebContext) -> datetime:

@@ -31,10 +31,8 @@ from starlette.responses import JSONResponse, Response
 
 from broadsheet.errors import NotFoundError
 from broadsheet.readers.tokens import token_hash
-from broadsheet.store import Entry, EntryQuery, Stream, Subscription, User
-from broadsheet.store.library import DEFAULT_FOLDER, MAX_IDS
-from broadsheet.web.apps.common import ready
-from broadsheet.web.apps.greader import _content
+from broadsheet.store import DEFAULT_FOLDER, MAX_IDS, Entry, EntryQuery, Stream, Subscription, User
+from broadsheet.web.apps.common import entry_html, ready
 from broadsheet.web.context import MAX_ID, WebContext, get_context
 
 __all__ = ["API_VERSION", "install", "router"]
@@ -101,7 +99,7 @@ def _ids_text(ids: Iterable[int]) -> str:
     return ",".join(str(i) for i in ids)
 
 
-def items_query(params: MultiDict) -> EntryQuery | list[int]:
+def _items_query(params: MultiDict) -> EntryQuery | list[int]:
     """What an `items` request asks for: a window of ids (an EntryQuery) or the `with_ids` themselves. As
     Miniflux reads them, the first present of: `since_id` (the 50 ids above it, ascending; 0 or no number: from
     the oldest), `max_id` (the 50 ids below it, descending; 0 or no number: the newest), `with_ids` (those, up to
@@ -128,12 +126,12 @@ def _feed_json(sub: Subscription) -> dict[str, Any]:
 def _item_json(entry: Entry) -> dict[str, Any]:
     return {
         "id": entry.id, "feed_id": entry.source_id or 0, "title": entry.title, "author": entry.author,
-        "html": _content(entry), "url": entry.url, "is_saved": int(entry.starred), "is_read": int(entry.read),
+        "html": entry_html(entry), "url": entry.url, "is_saved": int(entry.starred), "is_read": int(entry.read),
         "created_on_time": _unix(entry.shown_time),
     }  # fmt: skip
 
 
-def group_of(subs: Sequence[Subscription], group_ids: set[int], default_id: int | None) -> dict[int, int]:
+def _group_of(subs: Sequence[Subscription], group_ids: set[int], default_id: int | None) -> dict[int, int]:
     """Each subscription's group: its folder when that is one of the groups, else the default folder (no
     folder, or a followed story's, which is no group)."""
     found: dict[int, int] = {}
@@ -190,7 +188,7 @@ class _Library:
                 folders = [f for f in library.folders(self.user.id) if f.story_id is None]
                 ids.add(default)
             groups = [{"id": f.id, "title": f.name} for f in folders]
-            self._groups = groups, group_of(self.subs, ids, default)
+            self._groups = groups, _group_of(self.subs, ids, default)
         return self._groups
 
     def ids(self, query: EntryQuery) -> list[int]:
@@ -210,7 +208,7 @@ class _Library:
         return len(self.ctx.store.library.entry_ids(self.user.id, EntryQuery(limit=MAX_IDS)))
 
     def items(self, params: MultiDict) -> list[dict[str, Any]]:
-        wanted = items_query(params)
+        wanted = _items_query(params)
         library = self.ctx.store.library
         if isinstance(wanted, EntryQuery):
             entries = library.entries(self.user.id, wanted)
@@ -305,7 +303,7 @@ async def _params(request: Request) -> MultiDict | None:
     return MultiDict(items)
 
 
-def answer(ctx: WebContext, params: MultiDict) -> dict[str, Any]:
+def _answer(ctx: WebContext, params: MultiDict) -> dict[str, Any]:
     """The whole answer to one authenticated-or-not call: marks first (so the ids that follow show them), then
     each selector present."""
     user = _user(ctx, params.get("api_key") or "")
@@ -350,4 +348,4 @@ async def fever(request: Request, ctx: Ctx) -> Response:
                       "name, a colon and an app password) as a form field."},
             400,
         )  # fmt: skip
-    return _json(await run_in_threadpool(answer, ctx, params))
+    return _json(await run_in_threadpool(_answer, ctx, params))

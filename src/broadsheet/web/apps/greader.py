@@ -12,7 +12,6 @@ states; items by the long (`tag:google.com,2005:reader/item/` + 16 hex digits) o
 from __future__ import annotations
 
 import hashlib
-import html
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from broadsheet.errors import BroadsheetError
 from broadsheet.store import Entry, EntryQuery, Stream, Subscription, User
-from broadsheet.web.apps.common import add_feed, app_password_user, ready, story_folders
+from broadsheet.web.apps.common import add_feed, app_password_user, entry_html, ready, story_folders
 from broadsheet.web.context import WebContext, get_context
 
 __all__ = [
@@ -272,7 +271,7 @@ def subscription_list(ctx: Ctx, app: Caller) -> Response:
 @router.get("/reader/api/0/subscription/export")
 def subscription_export(ctx: Ctx, app: Caller) -> Response:
     from broadsheet.models import Outline
-    from broadsheet.sources.opml import write_opml
+    from broadsheet.sources import write_opml
 
     subs = ctx.store.library.subscriptions(app.user.id)
     outlines = [Outline(url=s.feed_url, title=s.title, site_url=s.site_url, folder=s.folder) for s in subs]
@@ -518,14 +517,6 @@ def _categories(entry: Entry, subs: dict[int, Subscription], stories: dict[int, 
     return found
 
 
-def _content(entry: Entry) -> str:
-    body = entry.html or (f"<p>{html.escape(entry.description)}</p>" if entry.description else "")
-    if entry.image and entry.image not in body:
-        alt = html.escape(entry.title, quote=True)
-        body = f'<p><img src="{html.escape(entry.image, quote=True)}" alt="{alt}"></p>' + body
-    return body
-
-
 def _item_json(entry: Entry, subs: dict[int, Subscription], stories: dict[int, str]) -> dict[str, Any]:
     sub = subs.get(entry.source_id or 0)
     origin_title = sub.title if sub is not None else entry.outlet
@@ -537,7 +528,7 @@ def _item_json(entry: Entry, subs: dict[int, Subscription], stories: dict[int, s
         "updated": int((entry.updated or entry.shown_time).timestamp()),
         "title": entry.title,
         "author": entry.author,
-        "summary": {"direction": "ltr", "content": _content(entry)},
+        "summary": {"direction": "ltr", "content": entry_html(entry)},
         "canonical": [{"href": entry.url}],
         "alternate": [{"href": entry.url, "type": "text/html"}],
         "categories": _categories(entry, subs, stories),
@@ -691,7 +682,7 @@ def _atom(ctx: WebContext, user: User, params: MultiDict, stream_id: str) -> Res
         _sub(item, "updated", _rfc3339(entry.updated or entry.shown_time))
         if entry.author:
             _sub(_sub(item, "author"), "name", entry.author)
-        _sub(item, "content", _content(entry), type="html")
+        _sub(item, "content", entry_html(entry), type="html")
         for category in _categories(entry, subs, stories):
             label = category.rsplit("/", 1)[-1] if category.startswith(STATE) else category[len(LABEL) :]
             if category == READING_LIST:
