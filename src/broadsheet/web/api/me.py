@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from broadsheet.errors import NotFoundError
 from broadsheet.web.api.comments import Writer
 from broadsheet.web.api.models import ArticleSummary, Story
 from broadsheet.web.context import Ctx, PathId
@@ -92,3 +93,34 @@ def foryou(ctx: Ctx, me: Me, limit: Annotated[int, Query(ge=1, le=100)] = FOR_YO
 @router.get("/data", summary="Everything stored about you (JSON)")
 def data(ctx: Ctx, me: Me) -> dict[str, object]:
     return personal_data(ctx, me)
+
+
+class States(BaseModel):
+    read: list[int] = Field(description="the asked-for articles you have read (opened, or marked read)")
+    bookmarked: list[int] = Field(description="the asked-for articles you bookmarked")
+
+
+MAX_STATES = 200
+
+
+@router.get("/states", response_model=States, summary="Which of these articles you read and bookmarked")
+def states(
+    ctx: Ctx, me: Me, ids: Annotated[str, Query(max_length=4000, description="article ids, comma-separated")]
+) -> States:
+    wanted = [int(part) for part in ids.split(",") if part.strip().isdigit() and len(part.strip()) < 19]
+    entries = ctx.store.library.entries_by_id(me.id, wanted[:MAX_STATES])
+    return States(read=[e.id for e in entries if e.read], bookmarked=[e.id for e in entries if e.starred])
+
+
+@router.put("/read/{article_id}", status_code=204, summary="Mark an article read (here and in your apps)")
+def mark_read(ctx: Ctx, article_id: PathId, me: Writer) -> Response:
+    if not ctx.store.library.mark(me.id, [article_id], True, ctx.clock()):
+        raise NotFoundError(f"there is no article {article_id}")
+    return Response(status_code=204)
+
+
+@router.delete("/read/{article_id}", status_code=204, summary="Mark an article unread")
+def mark_unread(ctx: Ctx, article_id: PathId, me: Writer) -> Response:
+    if not ctx.store.library.mark(me.id, [article_id], False, ctx.clock()):
+        raise NotFoundError(f"there is no article {article_id}")
+    return Response(status_code=204)

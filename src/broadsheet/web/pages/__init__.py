@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from broadsheet.web.pages import account, admin, comments, docs, feeds, follows, reader, search, stories
+from broadsheet.web.pages import (
+    account,
+    admin,
+    comments,
+    docs,
+    feeds,
+    follows,
+    reader,
+    search,
+    stories,
+    webapp,
+)
 
 # feeds first: "/outlets/{slug}.atom" must not be taken for an outlet called "x.atom"; the story feed before
 # the story page for the same reason.
@@ -16,6 +27,7 @@ routers = [
     account.router,
     comments.router,
     follows.router,
+    webapp.router,
 ]
 
 __all__ = ["routers"]

@@ -176,7 +176,7 @@ def _article_reads(
     ctx: WebContext, article_id: int, order: str, comment_page: int, reader: Reader | None
 ) -> tuple[ArticlePage, list[Comment], bool]:
     """The page, its comments, and whether the reader bookmarked it; a signed-in reader's visit is kept in
-    their reading history (what For You learns from)."""
+    their reading history (what For You learns from) and marks the article read, as in their apps."""
     now = ctx.clock()
     page = ctx.store.reads.article_page(article_id, now, RELATED)
     moderator = reader is not None and reader.moderates
@@ -186,6 +186,7 @@ def _article_reads(
         return page, thread, False
     story = page.story.id if page.story is not None else None
     ctx.store.follows.record_read(reader.id, article_id, story, now)
+    ctx.store.library.mark(reader.id, [article_id], True, now)
     return page, thread, article_id in ctx.store.follows.is_bookmarked(reader.id, [article_id])
 
 
