@@ -110,7 +110,7 @@ def _coverage() -> list[dict[str, object]]:
 def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
     """Something in every table of `home`: a crawled source (pages with icons), imported coverage enriched and
     grouped into stories with briefs, an admin job, a rewrite, a merged story, and a reader's comments, follows,
-    bookmark and reading history."""
+    bookmark, reading history and reader-app library."""
     pages = make_stories(3, seed=5)
     for page in pages:
         publisher.add(f"/news/{page.slug}", article_page(page, publisher.base_url))
@@ -150,6 +150,9 @@ def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
         with store.engine.connect() as conn:
             story = conn.execute(select(articles.c.story_id).where(articles.c.id == 1)).scalar_one()
         store.follows.record_read(ada.id, 1, story, now)
+        # ... and reads in an app: subscribed to the site's sources, one marked read.
+        store.library.ensure_library(ada.id, now, now - timedelta(days=7))
+        store.library.mark(ada.id, [1], True, now)
     finally:
         store.close()
 

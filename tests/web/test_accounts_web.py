@@ -70,6 +70,7 @@ def test_signing_out_ends_the_session_on_the_server_not_only_in_the_browser(foru
     out = browser.post("/signout", data={"csrf": csrf_of(page.text)})
     assert out.status_code == 303
     assert f'{SESSION_COOKIE}=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
+    assert out.headers["clear-site-data"] == '"cache", "storage"'  # the offline copies of their pages go too
     # A copy of the old cookie is worth nothing now.
     thief = forum.client()
     thief.cookies.set(SESSION_COOKIE, session)

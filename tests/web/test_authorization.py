@@ -124,6 +124,7 @@ def test_no_write_succeeds_for_someone_who_may_not_make_it(forum: Forum) -> None
         "/articles/{article_id}/bookmark", "/api/v1/me/follows/{kind}/{key}", "/api/v1/me/bookmarks/{article_id}",
         "/account/profile", "/account/password", "/account/tokens", "/account/tokens/{token_id}/revoke",
         "/account/signout-everywhere", "/account/delete", "/account/app-passwords",
+        "/api/v1/me/read/{article_id}",
     }  # fmt: skip
     for who, (client, csrf) in visitors.items():
         for method, template in routes:

@@ -91,7 +91,11 @@ def test_hostile_article_renders_inert(site: Site) -> None:
     assert response.status_code == 200
     text = response.text
     page = doc(response)
-    assert [s.get("type") for s in page.iter("script")] == ["application/ld+json"]
+    # No script but the data block and the site's one file (no inline code: the policy forbids it anyway).
+    assert [(s.get("type"), s.get("src")) for s in page.iter("script")] == [
+        ("application/ld+json", None),
+        (None, "/static/app.js"),
+    ]
     handlers = [
         (el.tag, a) for el in page.iter() if isinstance(el.tag, str) for a in el.attrib if a.startswith("on")
     ]

@@ -105,7 +105,9 @@ MAX_STATES = 200
 
 @router.get("/states", response_model=States, summary="Which of these articles you read and bookmarked")
 def states(
-    ctx: Ctx, me: Me, ids: Annotated[str, Query(max_length=4000, description="article ids, comma-separated")]
+    ctx: Ctx,
+    me: Me,
+    ids: Annotated[str, Query(max_length=4000, description="article ids, comma-separated")] = "",
 ) -> States:
     wanted = [int(part) for part in ids.split(",") if part.strip().isdigit() and len(part.strip()) < 19]
     entries = ctx.store.library.entries_by_id(me.id, wanted[:MAX_STATES])
