@@ -354,6 +354,25 @@ class Settings(BaseSettings):
     comment_edit_minutes: float = Field(
         15.0, ge=0, le=10_080, description="How long after posting a reader may still edit a comment."
     )
+    websub: bool = Field(
+        True,
+        description="Subscribe at the WebSub hubs that feeds announce, so that new entries are pushed as they are "
+        "published. Needs `base_url`: hubs call the site back there.",
+    )
+    websub_lease_days: float = Field(
+        10.0, gt=0, le=365, description="How long a WebSub subscription is asked for; renewed before it ends."
+    )
+    websub_poll_hours: float = Field(
+        6.0,
+        ge=0,
+        le=168,
+        description="While a source's hub pushes, poll it only this often (a safety net); 0 polls as usual.",
+    )
+    websub_hub: str = Field(
+        "",
+        max_length=500,
+        description="A WebSub hub to announce the site's own feeds to (named in them, and told of new articles).",
+    )
     app_backlog_days: float = Field(
         7.0,
         ge=0,

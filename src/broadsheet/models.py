@@ -72,6 +72,8 @@ class Feed:
     sitemaps: tuple[str, ...] = ()
     problems: str = ""  # what the parser found wrong, where ("not well-formed XML at line 3, column 7: ...")
     skipped: int = 0  # entries left out: no address to read them at
+    hub: str = ""  # the WebSub hub the feed announces (<link rel="hub">), "" if none
+    self_url: str = ""  # the feed's own address as it names it (<link rel="self">): the WebSub topic
 
     @property
     def warning(self) -> str:

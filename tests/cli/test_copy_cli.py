@@ -110,7 +110,7 @@ def _coverage() -> list[dict[str, object]]:
 def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
     """Something in every table of `home`: a crawled source (pages with icons), imported coverage enriched and
     grouped into stories with briefs, an admin job, a rewrite, a merged story, and a reader's comments, follows,
-    bookmark, reading history and reader-app library."""
+    bookmark, reading history and reader-app library, and a WebSub subscription with a push waiting."""
     pages = make_stories(3, seed=5)
     for page in pages:
         publisher.add(f"/news/{page.slug}", article_page(page, publisher.base_url))
@@ -153,6 +153,13 @@ def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
         # ... and reads in an app: subscribed to the site's sources, one marked read.
         store.library.ensure_library(ada.id, now, now - timedelta(days=7))
         store.library.mark(ada.id, [1], True, now)
+        # A source subscribed at a WebSub hub, with a pushed document waiting for the crawler.
+        source_id = store.sources.all()[0].id
+        store.websub.requested(
+            source_id, "https://hub.example/", "https://topic.example/", "t" * 32, "s" * 64, 3600, now
+        )
+        store.websub.verified(source_id, "t" * 32, "https://topic.example/", 3600, now)
+        store.websub.add_push(source_id, "t" * 32, b"<feed/>", "application/atom+xml", now)
     finally:
         store.close()
 

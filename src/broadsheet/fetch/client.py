@@ -20,8 +20,10 @@ from broadsheet.config import Settings
 from broadsheet.errors import (
     FetchError,
     HTTPStatusError,
+    NetworkError,
     RedirectError,
     RobotsDisallowedError,
+    TimeoutError_,
     UnsafeURLError,
 )
 from broadsheet.fetch.exchange import Answer, Limits, exchange
@@ -159,6 +161,26 @@ class Fetcher:
             if answer.location is None:
                 return self._result(target, answer, etag, last_modified, started)
             target = self._next_hop(target, answer.location, visited)
+
+    async def post_form(self, url: str, form: dict[str, str]) -> tuple[int, str]:
+        """POST `form` to `url` once (no redirects, no retries), through the same guard, limits and timeouts as
+        every fetch: (status, the first 4 KB of the answer as text). For WebSub hubs, which answer a request with
+        202 and do the rest later. Raises a FetchError subclass when no answer came."""
+        target = _parse(url)
+        check_url(target, allow_private=self._settings.allow_private_networks, blocked=self._blocked)
+        assert self._client is not None, "use the Fetcher as `async with Fetcher(settings) as fetcher`"
+        try:
+            async with self._client.stream("POST", target, data=form) as answer:
+                body = b""
+                async for chunk in answer.aiter_bytes():
+                    body += chunk
+                    if len(body) >= 4096:
+                        break
+                return answer.status_code, body[:4096].decode("utf-8", "replace")
+        except httpx.TimeoutException as exc:
+            raise TimeoutError_(f"{url}: no answer within the time limit", url) from exc
+        except httpx.HTTPError as exc:
+            raise NetworkError(f"{url}: {exc or type(exc).__name__}", url) from exc
 
     def _next_hop(self, current: httpx.URL, location: str, visited: list[str]) -> httpx.URL:
         try:

@@ -27,8 +27,9 @@ from broadsheet.pipeline.pool import StartMethod, extraction_pool
 from broadsheet.pipeline.report import CrawlProgress, CrawlReport, SourceReport
 from broadsheet.pipeline.schedule import next_poll
 from broadsheet.pipeline.steps import Step, run_step
+from broadsheet.pipeline.websub import Subscriber, announce
 from broadsheet.sources import parse_feed
-from broadsheet.store import FetchOutcome, Store, compact_index
+from broadsheet.store import FetchOutcome, Push, Store, compact_index
 
 __all__ = ["Crawler", "Poller"]
 
@@ -61,6 +62,9 @@ class Crawler:
         self.clock = clock
         # When the search index was last left tidy; until then (a merge cut short included) each pass looks.
         self._compacted_at: datetime | None = None
+        # Set (from the event loop) when a source should be polled before the next scheduled wake-up: a WebSub
+        # hub pushed to it (web/pages/websub.py).
+        self.wake = asyncio.Event()
 
     async def run_once(self, *, all_sources: bool = False, source_ids: Sequence[int] = ()) -> CrawlReport:
         """Poll every due source (or all of them, or the ones named) once."""
@@ -74,10 +78,17 @@ class Crawler:
             return report
         async with self.poller() as poller:
             report.sources = list(await asyncio.gather(*(poller.source(s) for s in due)))
+            if self.settings.websub_hub and self.settings.base_url and any(s.new for s in report.sources):
+                await announce(self.settings, poller.fetcher, self._announced_feeds())
         for step in self.steps:  # also picks up articles a failed earlier pass left waiting
             await self.run_step(step, report)
         await self.tidy_search_index()  # a cheap look when there is nothing to do
         return report
+
+    def _announced_feeds(self) -> list[str]:
+        """The site's feeds a hub is told of after new articles: the front page's, in both formats."""
+        base = self.settings.base_url.rstrip("/")
+        return [f"{base}/feed.atom", f"{base}/feed.rss"]
 
     @contextlib.asynccontextmanager
     async def poller(self) -> AsyncIterator[Poller]:
@@ -162,10 +173,14 @@ class Crawler:
                 on_report(report)
             next_due = self.store.sources.next_due_at()
             wait = 60.0 if next_due is None else (next_due - self.clock()).total_seconds()
+            self.wake.clear()
+            stopping, woken = asyncio.create_task(stop.wait()), asyncio.create_task(self.wake.wait())
             try:
-                await asyncio.wait_for(stop.wait(), timeout=min(60.0, max(1.0, wait)))
-            except TimeoutError:
-                continue
+                await asyncio.wait({stopping, woken}, timeout=min(60.0, max(1.0, wait)),
+                                   return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+            finally:
+                for task in (stopping, woken):
+                    task.cancel()
 
 
 class Poller:
@@ -177,6 +192,7 @@ class Poller:
         self.c = crawler
         self.fetcher = fetcher
         self.executor = executor
+        self.websub = Subscriber(crawler.settings, crawler.store, fetcher)
         # Backpressure: pages are fetched faster than they are extracted; without a bound, every fetched page
         # of a big crawl would wait in memory for a worker. Sized well above the fetcher's own concurrency so
         # that it bounds memory, not speed.
@@ -220,6 +236,9 @@ class Poller:
 
     async def _poll(self, source: Source, report: SourceReport, started: datetime) -> FetchOutcome:
         kind: FetchKind = "page" if source.kind is SourceKind.PAGE else "feed"
+        pushed = self.c.store.websub.take_pushes(source.id) if kind == "feed" else []
+        if pushed:
+            return await self._pushed(source, report, started, pushed)
         result = await self.fetcher.fetch(
             source.url, kind=kind, etag=source.etag, last_modified=source.last_modified
         )
@@ -243,6 +262,7 @@ class Poller:
             # only hold shared slots while queueing for the host, starving every other source.
             lane = asyncio.Semaphore(self.c.settings.per_host_connections)
             await asyncio.gather(*(self._entry(source, entry, report, lane=lane) for entry in fresh))
+            await self.websub.after_poll(source.id, feed.hub, feed.self_url or result.url, started)
         interval, due = next_poll(
             self.c.settings,
             now=started,
@@ -250,6 +270,7 @@ class Poller:
             new_articles=report.new + report.updated,
             failed=False,
         )
+        due = self.websub.next_due(source.id, due, started)
         return FetchOutcome(
             started,
             report.status,
@@ -262,6 +283,32 @@ class Poller:
             title=title if not source.title else None,
             warning=report.warning or None,
         )
+
+    async def _pushed(
+        self, source: Source, report: SourceReport, started: datetime, pushed: list[Push]
+    ) -> FetchOutcome:
+        """Read what the source's WebSub hub pushed, in place of polling: each document parsed as a fetched one
+        would be (an unreadable one is skipped and logged), their entries handled as a poll's. The feed's
+        conditional-GET validators stay as they were: the next poll still asks what changed since the last."""
+        entries: dict[str, FeedEntry] = {}
+        for push in pushed:
+            try:
+                feed = parse_feed(push.body, source.url, push.content_type)
+            except BroadsheetError as exc:
+                log.warning("websub: source %s: a pushed document was unreadable: %s", source.id, exc)
+                continue
+            entries.update((entry.url, entry) for entry in feed.entries)
+        report.entries = len(entries)
+        fresh = self._fresh(list(entries.values())[: self.c.settings.max_entries_per_source])
+        if self.c.progress:
+            self.c.progress.entries_found(len(fresh))
+        lane = asyncio.Semaphore(self.c.settings.per_host_connections)
+        await asyncio.gather(*(self._entry(source, entry, report, lane=lane) for entry in fresh))
+        interval, due = next_poll(self.c.settings, now=started, interval=source.interval_seconds,
+                                  new_articles=report.new + report.updated, failed=False)  # fmt: skip
+        due = self.websub.next_due(source.id, due, started)
+        return FetchOutcome(started, report.status, due, interval, new_articles=report.new + report.updated,
+                            etag=source.etag, last_modified=source.last_modified)  # fmt: skip
 
     async def _entries(self, feed: Feed) -> list[FeedEntry]:
         """The feed's newest entries; for a sitemap index, those of its first child sitemaps."""

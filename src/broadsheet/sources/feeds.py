@@ -70,7 +70,17 @@ def parse_xml_feed(content: bytes, url: str, content_type: str = "") -> Feed:
         entries=tuple(entries),
         problems=problems,
         skipped=len(raw_entries) - len(entries),
+        hub=_link(meta, "hub", url),
+        self_url=_link(meta, "self", url),
     )
+
+
+def _link(meta: Raw, rel: str, base: str) -> str:
+    """The feed's first <link rel=`rel`> (Atom's, or atom:link in RSS), absolute; '' if none."""
+    for link in meta.get("links", []) or []:
+        if isinstance(link, dict) and link.get("rel") == rel and link.get("href"):
+            return absolute_url(base, str(link["href"]))
+    return ""
 
 
 def _entry(raw: Raw, feed_url: str, feed_lang: str, *, rss: bool) -> FeedEntry | None:

@@ -92,7 +92,17 @@ def parse_json_feed(content: bytes, url: str) -> Feed:
         lang=feed_lang,
         entries=tuple(entries),
         skipped=len(items) - len(entries),
+        hub=_hub(data, url),
+        self_url=absolute_url(url, _str(data, "feed_url")),
     )
+
+
+def _hub(data: Mapping[str, Any], base: str) -> str:
+    """The first WebSub hub of the feed's `hubs` ({"type": "WebSub", "url": ...}); '' if none."""
+    for hub in _dicts(data.get("hubs")):
+        if _str(hub, "type").casefold() in ("websub", "pubsubhubbub") and _str(hub, "url"):
+            return absolute_url(base, _str(hub, "url"))
+    return ""
 
 
 def _entry(item: Mapping[str, Any], feed_url: str, feed_lang: str, feed_author: str) -> FeedEntry | None:

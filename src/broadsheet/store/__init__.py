@@ -46,12 +46,14 @@ from broadsheet.store.rewrites import WRITTEN, RewriteStore, StoredRewrite, Subj
 from broadsheet.store.search import SEARCH_HELP, compact_index, index_segments, search
 from broadsheet.store.sources import FetchOutcome, SourceStore
 from broadsheet.store.stories import PendingArticle, StoryStore, StoryUpdate
+from broadsheet.store.websub import MAX_WAITING_PUSHES, Push, WebSubscription, WebSubStore
 
 __all__ = [
     "DEFAULT_COPY_BATCH",
     "DEFAULT_FOLDER",
     "LEFT_OUT",
     "MAX_IDS",
+    "MAX_WAITING_PUSHES",
     "SEARCH_HELP",
     "WRITTEN",
     "AccountStore",
@@ -78,6 +80,7 @@ __all__ = [
     "LibraryStore",
     "MemberText",
     "PendingArticle",
+    "Push",
     "ReadStore",
     "Report",
     "RewriteStore",
@@ -94,6 +97,8 @@ __all__ = [
     "TableCheck",
     "TokenInfo",
     "User",
+    "WebSubStore",
+    "WebSubscription",
     "compact_index",
     "copy_database",
     "copy_source",
@@ -124,6 +129,7 @@ class Store:
         self.comments = CommentStore(engine)
         self.follows = FollowStore(engine)
         self.library = LibraryStore(engine)
+        self.websub = WebSubStore(engine)
 
     @classmethod
     def open(cls, url: str, *, threads: int = DEFAULT_THREADS) -> Store:

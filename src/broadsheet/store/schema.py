@@ -63,6 +63,8 @@ __all__ = [
     "user_tokens",
     "users",
     "vectors",
+    "websub",
+    "websub_pushes",
 ]
 
 
@@ -648,3 +650,40 @@ entry_states = Table(
     sqlite_with_rowid=False,
 )
 Index("ix_entry_states_article_id", entry_states.c.article_id)
+
+
+# --- WebSub (migration 0018) -----------------------------------------------------------------------------------
+
+# A source's subscription at the hub its feed announces. The hub calls back at /websub/{source_id}/{token}:
+# `token` names this subscription (a new request, a new token), `secret` signs what the hub pushes (HMAC).
+# state: pending (asked, not yet verified) | active | denied | failed | unsubscribed.
+websub = Table(
+    "websub",
+    metadata,
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("token", String(64), nullable=False),
+    Column("secret", String(64), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("lease_seconds", Integer),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("verified_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+    Column("last_push_at", UTCDateTime),
+    Column("pushes", Integer, nullable=False, server_default="0"),
+    Column("failures", Integer, nullable=False, server_default="0"),  # requests in a row that came to nothing
+    Column("last_error", Text, nullable=False, server_default=""),
+)
+
+# Feed documents a hub pushed, signed, waiting for the crawler to read them in place of a poll.
+websub_pushes = Table(
+    "websub_pushes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("source_id", Id, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("content_type", Text, nullable=False, server_default=""),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+Index("ix_websub_pushes_source_id", websub_pushes.c.source_id, websub_pushes.c.id)

@@ -36,6 +36,7 @@ async def _scheduler(context: WebContext, stop: asyncio.Event) -> None:
 
     # The server has threads of its own, so extraction workers start from a clean forkserver.
     crawler = build_crawler(context.settings, context.store, start_method="forkserver")
+    context.wake_crawler = crawler.wake.set
     await crawler.run_forever(stop, _print_report)
 
 

@@ -70,7 +70,10 @@ log = logging.getLogger(__name__)
 # The reader-app APIs (web/apps/): personal whatever credentials they carry, never cached, never kept.
 APP_PREFIXES = ("/accounts/ClientLogin", "/reader/", "/v1/", "/fever")
 # The service worker's script too: a new build must reach browsers at once (it says no-cache to them as well).
-UNCACHED_PREFIXES = ("/admin", "/img/", "/static/", "/api/v1/sources", "/healthz", "/sw.js", *APP_PREFIXES)
+# WebSub's callback: each hub's request is its own (a challenge to echo, a pushed document).
+UNCACHED_PREFIXES = (
+    "/admin", "/img/", "/static/", "/api/v1/sources", "/healthz", "/sw.js", "/websub/", *APP_PREFIXES
+)  # fmt: skip
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ENTRY_FRACTION = 8  # one page may take at most this fraction of the whole cache
 CHANGES = "broadsheet.changes"  # the scope's key for what a write declared it changed

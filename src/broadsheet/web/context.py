@@ -47,6 +47,10 @@ OUTLETS_TTL = 60.0
 T = TypeVar("T")
 
 
+def _no_crawler() -> None:
+    """`wake_crawler` of a process whose crawler runs elsewhere: pushed sources wait for their schedule."""
+
+
 @dataclass
 class WebContext:
     settings: Settings
@@ -70,6 +74,9 @@ class WebContext:
         init=False
     )  # comments per reader ("u:<id>") and per address ("a:<addr>")
     passwords: PasswordWork = field(init=False)  # argon2id hashes, off the page threads
+    # Polls what a WebSub hub just pushed without waiting for the crawler's next wake-up; set by the crawler
+    # running in this process (web/app.py), a no-op otherwise (workers poll pushed sources on their schedule).
+    wake_crawler: Callable[[], None] = field(default_factory=lambda: _no_crawler, init=False)
 
     def __post_init__(self) -> None:
         self.zone = ZoneInfo(self.settings.time_zone)

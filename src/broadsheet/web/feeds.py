@@ -68,6 +68,7 @@ class FeedMeta:
     subtitle: str = ""
     lang: str = ""
     generator: str = "broadsheet"
+    hub: str = ""  # a WebSub hub readers may subscribe at (<link rel="hub">), "" for none
 
 
 def article_link(base_url: str, card: ArticleCard) -> str:
@@ -89,6 +90,8 @@ def atom_feed(meta: FeedMeta, cards: Sequence[ArticleCard], base_url: str, now: 
     _atom_child(feed, "updated", _rfc3339(_newest(cards, now)))
     _atom_child(feed, "link", rel="self", type="application/atom+xml", href=_meta_uri(meta.self_url))
     _atom_child(feed, "link", rel="alternate", type="text/html", href=_meta_uri(meta.html_url))
+    if meta.hub:
+        _atom_child(feed, "link", rel="hub", href=_meta_uri(meta.hub))
     _atom_child(feed, "generator", _line(meta.generator))
     for card in _distinct(cards):
         _atom_entry(feed, card, base_url)
@@ -113,6 +116,8 @@ def rss_feed(meta: FeedMeta, cards: Sequence[ArticleCard], base_url: str, now: d
     etree.SubElement(
         channel, f"{{{_ATOM}}}link", rel="self", type="application/rss+xml", href=_meta_uri(meta.self_url)
     )
+    if meta.hub:
+        etree.SubElement(channel, f"{{{_ATOM}}}link", rel="hub", href=_meta_uri(meta.hub))
     _child(channel, "generator", _line(meta.generator))
     _child(channel, "docs", _RSS_DOCS)
     for card in _distinct(cards):

@@ -45,6 +45,7 @@ COMMENT_PATHS = (
 COMMENT_BODY_BYTES = 128 * 1024
 # Reader apps mark thousands of items in one request (10 000 long item ids are some 600 000 bytes as a form).
 APP_BODY_BYTES = 1024 * 1024
+WEBSUB_PATH = "/websub/"
 MULTIPART_SLACK = 64 * 1024  # a multipart body wraps the file in boundaries and part headers
 FAILURE_DELAY = 0.5  # seconds a wrong password waits before its answer: guessing is slow even before lockout
 MAX_TRACKED = 10_000  # client addresses remembered for lockout; the oldest are forgotten first
@@ -178,6 +179,8 @@ class Gate:
             return max(self.settings.max_form_bytes, COMMENT_BODY_BYTES)
         if request.url.path.startswith(APP_PREFIXES):
             return max(self.settings.max_form_bytes, APP_BODY_BYTES)
+        if request.url.path.startswith(WEBSUB_PATH):  # a hub pushes whole feed documents
+            return max(self.settings.max_form_bytes, self.settings.max_response_bytes)
         return self.settings.max_form_bytes
 
     def _declared_length(self, request: Request, cap: int) -> Response | None:

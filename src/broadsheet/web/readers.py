@@ -99,7 +99,6 @@ def clear_session_cookie(response: Response) -> None:
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
 
 
-
 FIRST_ADMIN = "admin"
 
 

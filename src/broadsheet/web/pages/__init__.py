@@ -13,6 +13,7 @@ from broadsheet.web.pages import (
     search,
     stories,
     webapp,
+    websub,
 )
 
 # feeds first: "/outlets/{slug}.atom" must not be taken for an outlet called "x.atom"; the story feed before
@@ -28,6 +29,7 @@ routers = [
     comments.router,
     follows.router,
     webapp.router,
+    websub.router,
 ]
 
 __all__ = ["routers"]

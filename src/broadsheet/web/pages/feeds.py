@@ -29,7 +29,7 @@ def feed_response(ctx: WebContext, request: Request, kind: Kind, title: str, htm
     base = base_url(request)
     self_url = str(request.url)
     meta = FeedMeta(title=f"{ctx.settings.site_name} — {title}", self_url=self_url, html_url=base + html_path,
-                    id=self_url, lang=ctx.settings.site_language)  # fmt: skip
+                    id=self_url, lang=ctx.settings.site_language, hub=ctx.settings.websub_hub)  # fmt: skip
     now = ctx.clock()
     if kind == "atom":
         return Response(atom_feed(meta, cards, base, now), media_type=ATOM_TYPE)
