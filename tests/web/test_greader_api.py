@@ -230,3 +230,28 @@ def test_atom_streams_for_feedhq_clients(site: AppSite, ada: Reader) -> None:
     assert long_item_id(site.recent["quillon"][0]) in answer.text
     assert answer.headers["cache-control"] == "no-store"
     assert httpx.get(f"{site.url}/reader/atom/feed%2F{quillon}").status_code == 401
+
+
+def test_labels_on_single_items_join_the_labels_stream(site: AppSite) -> None:
+    bo = Reader(site, "bo")
+    picked = [site.recent["alder"][0], site.recent["quillon"][1]]
+    assert (
+        bo.post("/edit-tag", [("i", str(picked[0])), ("i", str(picked[1])), ("a", "user/-/label/Keep")]).text
+        == "OK"
+    )
+    assert "user/-/label/Keep" in {t["id"] for t in bo.get("/tag/list")["tags"]}
+    assert set(bo.ids("user/-/label/Keep")) == set(picked)
+    item = bo.get("/stream/contents/user/-/label/Keep", n=5)["items"][0]
+    assert "user/-/label/Keep" in item["categories"]
+    # A folder's label: its feeds' entries and the entries labelled with it, merged newest first.
+    alder = site.recent["alder"][0]
+    assert bo.post("/edit-tag", [("i", str(alder)), ("a", "user/-/label/World")]).text == "OK"
+    in_world = bo.ids("user/-/label/World")
+    assert alder in in_world and set(site.recent["marrowby"]) <= set(in_world)
+    assert in_world == sorted(in_world, reverse=True)
+    assert bo.post("/edit-tag", [("i", str(picked[0])), ("r", "user/-/label/Keep")]).text == "OK"
+    assert bo.ids("user/-/label/Keep") == [picked[1]]
+    assert bo.post("/mark-all-as-read", [("s", "user/-/label/Keep")]).text == "OK"
+    assert picked[1] not in bo.unread()
+    assert bo.post("/disable-tag", [("s", "user/-/label/Keep")]).text == "OK"  # the label goes with its picks
+    assert bo.ids("user/-/label/Keep") == []

@@ -39,7 +39,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from broadsheet.errors import NotFoundError
-from broadsheet.store.schema import articles, bookmarks, entry_states, folders, sources, subscriptions, users
+from broadsheet.store.schema import (
+    articles,
+    bookmarks,
+    entry_labels,
+    entry_states,
+    folders,
+    sources,
+    subscriptions,
+    users,
+)
 
 __all__ = [
     "DEFAULT_FOLDER",
@@ -56,13 +65,14 @@ DEFAULT_FOLDER = "All"  # where a subscription goes when neither the reader nor 
 MAX_IDS = 200_000  # the most entries one query answers (Fever's unread ids are all of them, in one answer)
 _CHUNK = 500  # ids per statement: well under SQLite's bound-parameter limit
 
-StreamKind = Literal["all", "feed", "folder", "starred", "story"]
+StreamKind = Literal["all", "feed", "folder", "labelled", "starred", "story"]
 
 
 @dataclass(frozen=True, slots=True)
 class Stream:
-    """Which entries: `all` the subscribed sources', one `feed` (a source id), one `folder` (a folder id), the
-    `starred` (bookmarked) ones, or one `story`'s coverage (a story id) from every outlet."""
+    """Which entries: `all` the subscribed sources', one `feed` (a source id), one `folder`'s feeds (a folder
+    id), the entries `labelled` with a folder one by one (a folder id), the `starred` (bookmarked) ones, or one
+    `story`'s coverage (a story id) from every outlet."""
 
     kind: StreamKind = "all"
     key: int = 0
@@ -564,10 +574,63 @@ class LibraryStore:
                 .values(read=True, changed_at=now)
             )
 
+    # --- labels on single entries ---------------------------------------------------------------------------
+
+    def label(self, user_id: int, ids: Sequence[int], folder_id: int, now: datetime) -> int:
+        """Put the reader's label (a folder of theirs) on these entries; unknown ids are skipped. Returns how
+        many entries carry it now that did not before. NotFoundError when the folder is not the reader's."""
+        if self.folder(user_id, folder_id) is None:
+            raise NotFoundError(f"you have no folder {folder_id}")
+        added = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                known = list(conn.execute(select(articles.c.id).where(articles.c.id.in_(chunk))).scalars())
+                if not known:
+                    continue
+                rows = [{"user_id": user_id, "folder_id": folder_id, "article_id": i, "created_at": now}
+                        for i in known]  # fmt: skip
+                added += conn.execute(
+                    _insert(self.engine, entry_labels).on_conflict_do_nothing()
+                    .execution_options(preserve_rowcount=True), rows,
+                ).rowcount  # fmt: skip
+        return added
+
+    def unlabel(self, user_id: int, ids: Sequence[int], folder_id: int) -> int:
+        removed = 0
+        with self.engine.begin() as conn:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                removed += conn.execute(
+                    delete(entry_labels).where(
+                        entry_labels.c.user_id == user_id,
+                        entry_labels.c.folder_id == folder_id,
+                        entry_labels.c.article_id.in_(chunk),
+                    )
+                ).rowcount
+        return removed
+
+    def labels_of(self, user_id: int, ids: Sequence[int]) -> dict[int, list[int]]:
+        """The folder ids labelling each of these entries (those with none are left out)."""
+        found: dict[int, list[int]] = {}
+        with self.engine.connect() as conn:
+            for chunk in _chunks(list(dict.fromkeys(ids))):
+                query = select(entry_labels.c.article_id, entry_labels.c.folder_id).where(
+                    entry_labels.c.user_id == user_id, entry_labels.c.article_id.in_(chunk)
+                )
+                for row in conn.execute(query):
+                    found.setdefault(row.article_id, []).append(row.folder_id)
+        return found
+
+    def labelled_count(self, user_id: int, folder_id: int) -> int:
+        query = select(func.count()).where(
+            entry_labels.c.user_id == user_id, entry_labels.c.folder_id == folder_id
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
     def forget(self, user_id: int) -> None:
         """Delete the reader's library: subscriptions, folders and marks (for account deletion and data reset)."""
         with self.engine.begin() as conn:
-            for table in (entry_states, subscriptions, folders):
+            for table in (entry_labels, entry_states, subscriptions, folders):
                 conn.execute(delete(table).where(table.c.user_id == user_id))
             conn.execute(update(users).where(users.c.id == user_id).values(library_at=None))
 
@@ -590,10 +653,13 @@ class LibraryStore:
             raise ValueError(f"offset must be between 0 and {MAX_IDS}, not {query.offset}")
         stream = query.stream
         subscribed_only = stream.kind in ("all", "feed", "folder")
-        statement = select(*columns, *(_state_columns(user_id) if state else ())).select_from(
-            _with_state(user_id, inner=subscribed_only, starred=stream.kind == "starred",
-                        walk_articles=stream.kind in ("all", "folder") and conn.dialect.name == "sqlite")
-        )  # fmt: skip
+        joined = _with_state(user_id, inner=subscribed_only, starred=stream.kind == "starred",
+                             walk_articles=stream.kind in ("all", "folder") and conn.dialect.name == "sqlite")  # fmt: skip
+        if stream.kind == "labelled":
+            joined = joined.join(entry_labels, and_(entry_labels.c.user_id == user_id,
+                                                    entry_labels.c.folder_id == stream.key,
+                                                    entry_labels.c.article_id == articles.c.id))  # fmt: skip
+        statement = select(*columns, *(_state_columns(user_id) if state else ())).select_from(joined)
         scope = subscriptions.c.user_id == user_id
         if stream.kind == "feed":
             scope = and_(scope, subscriptions.c.source_id == stream.key)

@@ -43,6 +43,7 @@ __all__ = [
     "comment_votes",
     "comments",
     "enrichments",
+    "entry_labels",
     "entry_states",
     "folders",
     "follows",
@@ -651,6 +652,21 @@ entry_states = Table(
 )
 Index("ix_entry_states_article_id", entry_states.c.article_id)
 
+
+# Labels a reader put on single entries (migration 0019): Google Reader's item tags. A label is a folder of the
+# reader's (one namespace, as in Google Reader), so a label's stream is its feeds' entries and these.
+entry_labels = Table(
+    "entry_labels",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("folder_id", Id, ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    sqlite_with_rowid=False,
+)
+Index("ix_entry_labels_user_id", entry_labels.c.user_id, entry_labels.c.article_id)
+Index("ix_entry_labels_folder_id", entry_labels.c.folder_id)  # for the cascade from folders
+Index("ix_entry_labels_article_id", entry_labels.c.article_id)  # for the cascade from articles
 
 # --- WebSub (migration 0018) -----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import unquote
@@ -497,19 +497,36 @@ def _window(params: MultiDict) -> dict[str, Any]:
     }
 
 
-def _labels(ctx: WebContext, user: User) -> tuple[dict[int, Subscription], dict[int, str]]:
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """What an answer's items need to name their labels: the reader's subscriptions (for each source's
+    folder), followed stories' folders, folder names, and the labels put on the items one by one."""
+
+    subs: dict[int, Subscription]
+    stories: dict[int, str]  # story id -> its folder's name
+    names: dict[int, str]  # folder id -> name
+    on_items: dict[int, list[int]]  # entry id -> folder ids
+
+
+def _labels(ctx: WebContext, user: User, entries: Sequence[Entry] = ()) -> Labels:
     subs = {sub.source_id: sub for sub in ctx.store.library.subscriptions(user.id)}
-    stories = {f.story_id: f.name for f in ctx.store.library.folders(user.id) if f.story_id is not None}
-    return subs, stories
+    folders = ctx.store.library.folders(user.id)
+    stories = {f.story_id: f.name for f in folders if f.story_id is not None}
+    on_items = ctx.store.library.labels_of(user.id, [e.id for e in entries]) if entries else {}
+    return Labels(subs, stories, {f.id: f.name for f in folders}, on_items)
 
 
-def _categories(entry: Entry, subs: dict[int, Subscription], stories: dict[int, str]) -> list[str]:
+def _categories(entry: Entry, labels: Labels) -> list[str]:
     found = [READING_LIST]
-    sub = subs.get(entry.source_id or 0)
+    sub = labels.subs.get(entry.source_id or 0)
     if sub is not None and sub.folder:
         found.append(LABEL + sub.folder)
-    if entry.story_id is not None and entry.story_id in stories:
-        found.append(LABEL + stories[entry.story_id])
+    if entry.story_id is not None and entry.story_id in labels.stories:
+        found.append(LABEL + labels.stories[entry.story_id])
+    for folder_id in labels.on_items.get(entry.id, ()):
+        name = labels.names.get(folder_id)
+        if name and LABEL + name not in found:
+            found.append(LABEL + name)
     if entry.read:
         found.append(READ)
     if entry.starred:
@@ -517,8 +534,37 @@ def _categories(entry: Entry, subs: dict[int, Subscription], stories: dict[int, 
     return found
 
 
-def _item_json(entry: Entry, subs: dict[int, Subscription], stories: dict[int, str]) -> dict[str, Any]:
-    sub = subs.get(entry.source_id or 0)
+def _labelled(ctx: WebContext, user: User, query: EntryQuery) -> EntryQuery | None:
+    """For a folder's stream, the query of the entries labelled with it one by one (None when there are none:
+    the usual case, which costs one count)."""
+    if query.stream.kind != "folder" or not ctx.store.library.labelled_count(user.id, query.stream.key):
+        return None
+    return replace(query, stream=Stream("labelled", query.stream.key))
+
+
+def _fetch(ctx: WebContext, user: User, query: EntryQuery) -> list[Entry]:
+    """A stream's entries; a label's are its feeds' and the entries labelled with it, merged in order."""
+    entries = ctx.store.library.entries(user.id, query)
+    labelled = _labelled(ctx, user, query)
+    if labelled is None:
+        return entries
+    merged = {e.id: e for e in [*entries, *ctx.store.library.entries(user.id, labelled)]}
+    order = sorted(merged, reverse=query.newest_first)
+    return [merged[i] for i in order[: query.limit]]
+
+
+def _fetch_ids(ctx: WebContext, user: User, query: EntryQuery) -> list[int]:
+    ids = ctx.store.library.ids(user.id, query)
+    labelled = _labelled(ctx, user, query)
+    if labelled is None:
+        return ids
+    return sorted({*ids, *ctx.store.library.ids(user.id, labelled)}, reverse=query.newest_first)[
+        : query.limit
+    ]
+
+
+def _item_json(entry: Entry, labels: Labels) -> dict[str, Any]:
+    sub = labels.subs.get(entry.source_id or 0)
     origin_title = sub.title if sub is not None else entry.outlet
     return {
         "id": long_item_id(entry.id),
@@ -531,7 +577,7 @@ def _item_json(entry: Entry, subs: dict[int, Subscription], stories: dict[int, s
         "summary": {"direction": "ltr", "content": entry_html(entry)},
         "canonical": [{"href": entry.url}],
         "alternate": [{"href": entry.url, "type": "text/html"}],
-        "categories": _categories(entry, subs, stories),
+        "categories": _categories(entry, labels),
         "origin": {
             "streamId": f"feed/{entry.source_id}" if entry.source_id else "",
             "title": origin_title,
@@ -541,14 +587,14 @@ def _item_json(entry: Entry, subs: dict[int, Subscription], stories: dict[int, s
 
 
 def _items(ctx: WebContext, user: User, entries: Sequence[Entry]) -> list[dict[str, Any]]:
-    subs, stories = _labels(ctx, user)
-    return [_item_json(entry, subs, stories) for entry in entries]
+    labels = _labels(ctx, user, entries)
+    return [_item_json(entry, labels) for entry in entries]
 
 
 def _stream_contents(ctx: WebContext, user: User, params: MultiDict, stream_id: str) -> Response:
     limit = _int(params.get("n"), DEFAULT_ITEMS, 1, MAX_ITEMS)
     query = _query(ctx, user, params, stream_id, limit)
-    entries = ctx.store.library.entries(user.id, query) if query is not None else []
+    entries = _fetch(ctx, user, query) if query is not None else []
     body: dict[str, Any] = {
         "id": stream_id or READING_LIST,
         "updated": int(time.time()),
@@ -571,7 +617,7 @@ async def stream_contents(request: Request, ctx: Ctx, app: Caller, stream_id: st
 def _item_ids(ctx: WebContext, user: User, params: MultiDict) -> Response:
     limit = _int(params.get("n"), DEFAULT_ITEMS, 1, MAX_IDS)
     query = _query(ctx, user, params, params.get("s") or READING_LIST, limit)
-    found = ctx.store.library.ids(user.id, query) if query is not None else []
+    found = _fetch_ids(ctx, user, query) if query is not None else []
     # Ids only, as Miniflux answers (apps fetch the items themselves): no row read past its first columns, and
     # 10 000 references written as one string rather than 10 000 dictionaries through the JSON encoder.
     refs = ",".join(f'{{"id":"{entry_id}"}}' for entry_id in found)
@@ -607,6 +653,15 @@ async def item_contents(request: Request, ctx: Ctx, app: Caller) -> Response:
 def _edit_tags(ctx: WebContext, user: User, ids: list[int], add: list[str], remove: list[str]) -> None:
     now = ctx.clock()
     library, follows = ctx.store.library, ctx.store.follows
+    for name in (v[len(LABEL) :] for v in add if v.startswith(LABEL)):  # a label of the reader's, made if new
+        folder = library.folder_named(user.id, name)
+        folder_id = folder.id if folder is not None else library.add_folder(user.id, name, now)
+        if folder is None or folder.story_id is None:  # a story's label holds its coverage, not picks
+            library.label(user.id, ids, folder_id, now)
+    for name in (v[len(LABEL) :] for v in remove if v.startswith(LABEL)):
+        folder = library.folder_named(user.id, name)
+        if folder is not None:
+            library.unlabel(user.id, ids, folder.id)
     if READ in add or KEPT_UNREAD in remove:
         library.mark(user.id, ids, True, now)
     elif READ in remove or KEPT_UNREAD in add:
@@ -636,6 +691,9 @@ def _mark_all(ctx: WebContext, user: User, stream_id: str, before: datetime | No
     if query is None:
         return False
     ctx.store.library.mark_all_read(user.id, query.stream, ctx.clock(), before)
+    labelled = _labelled(ctx, user, replace(query, limit=MAX_IDS, until=before))
+    if labelled is not None:  # a label's own entries too
+        ctx.store.library.mark(user.id, ctx.store.library.ids(user.id, labelled), True, ctx.clock())
     return True
 
 
@@ -657,12 +715,12 @@ async def mark_all_as_read(request: Request, ctx: Ctx, app: Caller) -> Response:
 def _atom(ctx: WebContext, user: User, params: MultiDict, stream_id: str) -> Response:
     limit = _int(params.get("n"), DEFAULT_ITEMS, 1, MAX_ITEMS)
     query = _query(ctx, user, params, stream_id, limit)
-    entries = ctx.store.library.entries(user.id, query) if query is not None else []
-    subs, stories = _labels(ctx, user)
+    entries = _fetch(ctx, user, query) if query is not None else []
+    labels = _labels(ctx, user, entries)
     title = "Reading list"
     parsed = parse_stream(stream_id)
-    if parsed.kind == "feed" and query is not None and query.stream.key in subs:
-        title = subs[query.stream.key].title
+    if parsed.kind == "feed" and query is not None and query.stream.key in labels.subs:
+        title = labels.subs[query.stream.key].title
     elif parsed.kind == "label":
         title = parsed.label
     feed = etree.Element(f"{{{_ATOM}}}feed", nsmap={None: _ATOM})
@@ -679,7 +737,7 @@ def _atom(ctx: WebContext, user: User, params: MultiDict, stream_id: str) -> Res
         if entry.author:
             _sub(_sub(item, "author"), "name", entry.author)
         _sub(item, "content", entry_html(entry), type="html")
-        for category in _categories(entry, subs, stories):
+        for category in _categories(entry, labels):
             label = category.rsplit("/", 1)[-1] if category.startswith(STATE) else category[len(LABEL) :]
             if category == READING_LIST:
                 continue
