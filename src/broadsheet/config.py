@@ -373,6 +373,17 @@ class Settings(BaseSettings):
         max_length=500,
         description="A WebSub hub to announce the site's own feeds to (named in them, and told of new articles).",
     )
+    smtp_url: SecretStr = Field(
+        SecretStr(""),
+        description="Where to send mail: a forgotten password's sign-in link, to readers who gave an address. "
+        "smtps://USER:PASS@HOST:465, smtp://USER:PASS@HOST:587 (STARTTLS required) or smtp+plain://HOST:25 (a "
+        "relay on this machine). Empty: no mail; the operator hands out links (`broadsheet user reset`).",
+    )
+    smtp_from: str = Field(
+        "",
+        max_length=300,
+        description="The sender of that mail, e.g. 'News <news@example.org>'; empty: noreply at base_url's host.",
+    )
     app_backlog_days: float = Field(
         7.0,
         ge=0,
@@ -393,6 +404,15 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Paris") from exc
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _mail_server(cls, value: SecretStr) -> SecretStr:
+        if value.get_secret_value().strip():
+            from broadsheet.readers.mail import smtp_server
+
+            smtp_server(value.get_secret_value())  # its ValueError says what is wrong
         return value
 
     @field_validator("base_url")

@@ -153,6 +153,7 @@ def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
         # ... and reads in an app: subscribed to the site's sources, one marked read.
         store.library.ensure_library(ada.id, now, now - timedelta(days=7))
         store.library.mark(ada.id, [1], True, now)
+        store.library.label(ada.id, [1], store.library.add_folder(ada.id, "Keep", now), now)
         # A source subscribed at a WebSub hub, with a pushed document waiting for the crawler.
         source_id = store.sources.all()[0].id
         store.websub.requested(

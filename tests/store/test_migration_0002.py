@@ -73,7 +73,7 @@ def _database_at_0001(tmp_path: Path) -> Engine:
 
 def test_upgrading_a_0001_database_backfills_lists_tags_and_search(tmp_path: Path) -> None:
     engine = _database_at_0001(tmp_path)
-    assert migrate(engine) == "0019"
+    assert migrate(engine) == "0020"
     store = Store(engine)
     first, second, copy = (store.reads.card(i) for i in (1, 2, 3))
     assert first.sort_time == datetime.fromisoformat("2026-10-03T09:00:00+00:00")

@@ -36,7 +36,7 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     Store.open(url).close()
     store = Store.open(url)
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0019"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0020"
 
 
 def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
@@ -45,7 +45,7 @@ def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
     url = postgres.database(migrated=False)
     engine = connect(url)
     try:
-        assert migrate(engine) == "0019"
+        assert migrate(engine) == "0020"
         with engine.connect() as conn:
             tables = set(
                 conn.execute(
@@ -65,7 +65,7 @@ def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
                      "(SELECT count(*) FROM pg_type WHERE typname LIKE 'procrastinate%')")
             ).scalar_one()  # fmt: skip
             assert left == 0
-        assert migrate(engine) == "0019"  # and up again
+        assert migrate(engine) == "0020"  # and up again
     finally:
         engine.dispose()
         postgres.drop(url)

@@ -33,6 +33,7 @@ OPEN = {
     "/signup",
     "/signin",
     "/signin/link/{token}",
+    "/signin/forgot",
     "/stories/{story_id}/ask",
     "/api/v1/stories/{story_id}/ask",
     "/signout",
@@ -80,7 +81,7 @@ def _counts(forum: Forum) -> dict[str, int]:
 
 def _path(template: str, comment_id: int, article_id: int) -> str:
     values = {"comment_id": comment_id, "article_id": article_id, "story_id": 1, "source_id": 1, "token_id": 1,
-              "kind": "outlet", "key": "the-alder-gazette", "feed_id": 1, "category_id": 1, "entry_id": 1,
+              "kind": "outlet", "key": "the-alder-gazette", "feed_id": 1, "category_id": 1, "entry_id": 1, "token": "made-up",
               "user_id": 1}  # fmt: skip
     for name, value in values.items():
         template = template.replace(f"{{{name}}}", str(value))
@@ -123,7 +124,7 @@ def test_no_write_succeeds_for_someone_who_may_not_make_it(forum: Forum) -> None
         "/comments/{comment_id}/report", "/api/v1/comments/{comment_id}/report", "/follow",
         "/articles/{article_id}/bookmark", "/api/v1/me/follows/{kind}/{key}", "/api/v1/me/bookmarks/{article_id}",
         "/account/profile", "/account/password", "/account/tokens", "/account/tokens/{token_id}/revoke",
-        "/account/signout-everywhere", "/account/delete", "/account/app-passwords",
+        "/account/signout-everywhere", "/account/delete", "/account/app-passwords", "/account/email",
         "/api/v1/me/read/{article_id}",
     }  # fmt: skip
     for who, (client, csrf) in visitors.items():

@@ -16,7 +16,7 @@ from broadsheet.dates import iso_utc
 from broadsheet.errors import AccountError
 from broadsheet.readers.names import Role, check_display_name, check_name
 from broadsheet.readers.passwords import check_new_password, hash_password
-from broadsheet.readers.tokens import new_token, token_hash
+from broadsheet.readers.tokens import LINK_HOURS, new_token, token_hash
 from broadsheet.store import Store, User
 
 __all__ = ["add", "list_users", "remove", "reset", "role", "token"]
@@ -25,7 +25,6 @@ user_app = typer.Typer(help="Readers' accounts: add, list, remove, change role, 
                        no_args_is_help=True)  # fmt: skip
 app.add_typer(user_app, name="user")
 
-LINK_HOURS = 1.0
 NameArg = Annotated[str, typer.Argument(help="The account's name (sign-in is case-insensitive).")]
 
 

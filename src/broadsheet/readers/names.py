@@ -9,11 +9,13 @@ from enum import StrEnum
 
 __all__ = [
     "MAX_DISPLAY_NAME",
+    "MAX_EMAIL",
     "MAX_NAME",
     "MIN_NAME",
     "Role",
     "can_moderate",
     "check_display_name",
+    "check_email",
     "check_name",
     "name_key",
 ]
@@ -71,4 +73,24 @@ def check_display_name(display_name: str) -> str | None:
         return f"A display name has at most {MAX_DISPLAY_NAME} characters; this one has {len(text)}."
     if any(unicodedata.category(c) in _REFUSED_CATEGORIES and c not in _JOINERS for c in text):
         return "A display name cannot contain control characters or invisible formatting characters."
+    return None
+
+
+MAX_EMAIL = 254  # RFC 5321's limit on a path
+_EMAIL = re.compile(
+    r"[^@\s<>(),;:\"\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
+)
+
+
+def check_email(email: str) -> str | None:
+    """Why `email` cannot take sign-in links; None when it can ('' is fine: no address). Deliberately plain:
+    one local part, an @, a domain with a dot; no display names, comments or quoted strings (nothing that
+    could smuggle a second recipient or a header into a message)."""
+    text = email.strip()
+    if not text:
+        return None
+    if len(text) > MAX_EMAIL:
+        return f"An e-mail address has at most {MAX_EMAIL} characters."
+    if not _EMAIL.fullmatch(text):
+        return f"{text!r} does not look like an e-mail address (name@example.org)."
     return None

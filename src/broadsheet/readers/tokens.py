@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-__all__ = ["TOKEN_BYTES", "fever_key", "new_app_password", "new_token", "token_hash"]
+__all__ = ["LINK_HOURS", "TOKEN_BYTES", "fever_key", "new_app_password", "new_token", "token_hash"]
+
+LINK_HOURS = 1.0  # how long a one-time sign-in link works
 
 # 256 bits: guessing is hopeless, so a plain (unsalted, fast) hash is enough to keep the stored form useless.
 TOKEN_BYTES = 32

@@ -41,6 +41,7 @@ class User:
     failed_logins: int
     locked_until: datetime | None
     library_at: datetime | None = None  # when the reader-app subscriptions were set up (`LibraryStore`)
+    email: str = ""  # for sign-in links, when the site sends mail; '' = none
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ _USER_COLUMNS = (
     users.c.failed_logins,
     users.c.locked_until,
     users.c.library_at,
+    users.c.email,
 )
 _USERS = select(*_USER_COLUMNS)
 
@@ -76,6 +78,7 @@ def _user(row: Any) -> User:
         id=row.id, name=row.name, display_name=row.display_name, role=row.role, created_at=row.created_at,
         banned_at=row.banned_at, ban_reason=row.ban_reason, password_hash=row.password_hash,
         failed_logins=row.failed_logins, locked_until=row.locked_until, library_at=row.library_at,
+        email=row.email,
     )  # fmt: skip
 
 
@@ -162,6 +165,18 @@ class AccountStore:
 
     def set_display_name(self, user_id: int, display_name: str) -> None:
         self._set(user_id, display_name=display_name)
+
+    def set_email(self, user_id: int, email: str) -> None:
+        """'' removes it. Kept casefolded; not unique (two accounts of one person may share it)."""
+        self._set(user_id, email=email.strip().casefold())
+
+    def users_by_email(self, email: str) -> list[User]:
+        """The accounts with this address (case ignored); [] for ''."""
+        wanted = email.strip().casefold()
+        if not wanted:
+            return []
+        with self.engine.connect() as conn:
+            return [_user(row) for row in conn.execute(_USERS.where(users.c.email == wanted))]
 
     def ban(self, user_id: int, reason: str, now: datetime) -> None:
         """Ban the account and end its sessions. Its API tokens and app passwords are kept, and refused by the

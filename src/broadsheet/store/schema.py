@@ -457,7 +457,11 @@ users = Table(
     # When the reader's subscriptions were first set up (migration 0017): NULL until their first reader app or
     # subscriptions page, which subscribes them to every source of the site once.
     Column("library_at", UTCDateTime),
+    # Where a forgotten password's sign-in link goes, when the site sends mail (migration 0020); '' = none.
+    # Kept casefolded: the lookup by address ignores case, as mail servers mostly do.
+    Column("email", String(254), nullable=False, server_default=""),
 )
+Index("ix_users_email", users.c.email)
 
 # Signed-in browsers. The key is the SHA-256 of the cookie's token, never the token: a copy of the database
 # (a backup, `broadsheet copy`) signs nobody in.

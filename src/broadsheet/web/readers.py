@@ -130,6 +130,7 @@ def personal_data(ctx: WebContext, reader: Reader) -> dict[str, object]:
     account = {
         "name": user.name,
         "display_name": user.display_name,
+        "email": user.email,
         "role": user.role,
         "created_at": iso(user.created_at),
         "banned": user.banned_at is not None,

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import smtplib
 from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from broadsheet.errors import AccountError
-from broadsheet.readers.names import check_display_name, check_name
+from broadsheet.readers.mail import link_message
+from broadsheet.readers.names import check_display_name, check_email, check_name
 from broadsheet.readers.passwords import check_new_password, hash_password, needs_rehash, verify_password
-from broadsheet.readers.tokens import new_token, token_hash
+from broadsheet.readers.tokens import LINK_HOURS, new_token, token_hash
 from broadsheet.store import User
 from broadsheet.web.cache import changes
-from broadsheet.web.context import Ctx, PathId, WebContext
+from broadsheet.web.context import Ctx, PathId, WebContext, base_url
+from broadsheet.web.mail import mail_on, send, sender
 from broadsheet.web.readers import (
     CurrentReader,
     Reader,
@@ -198,7 +202,51 @@ async def signup(ctx: Ctx, request: Request, name: NameField, password: Password
                  display_name=display_name, reader=None)  # fmt: skip
 
 
-# --- one-time sign-in links (`broadsheet user reset NAME`) ----------------------------------------------------
+# --- one-time sign-in links (`broadsheet user reset NAME`, or mailed) --------------------------------------------
+
+FORGOT_SENT = ("If that account has an e-mail address, a sign-in link is on its way to it; it works once, for an "
+               "hour. Nothing arrived? Ask the operator of this site for a link.")  # fmt: skip
+
+
+@router.get("/signin/forgot")
+def forgot_page(ctx: Ctx, request: Request) -> Response:
+    return _form(ctx, request, "forgot.html", mail=mail_on(ctx.settings), message="", reader=None)
+
+
+def _mail_links(ctx: WebContext, request: Request, who: str) -> int:
+    """Mail a sign-in link to each account named by `who` (a name, or an e-mail address) that has an address
+    and is not banned; returns how many were sent. Failures are logged, not shown: the answer is the same."""
+    found = ctx.store.accounts.users_by_email(who) if "@" in who else []
+    if not found:
+        user = ctx.store.accounts.user_by_name(who)
+        found = [user] if user is not None else []
+    sent = 0
+    for user in found:
+        if not user.email or user.banned_at is not None:
+            continue
+        now = ctx.clock()
+        link = new_token("bs_l_")
+        ctx.store.accounts.add_token(user.id, "link", token_hash(link), "reset", now,
+                                     now + timedelta(hours=LINK_HOURS))  # fmt: skip
+        message = link_message(sender=sender(ctx.settings), to=user.email, site=ctx.settings.site_name,
+                               name=user.name, link=f"{base_url(request)}/signin/link/{link}", hours=LINK_HOURS)  # fmt: skip
+        try:
+            send(ctx.settings, message)
+            sent += 1
+            log.info("sign-in link mailed to account %r", user.name)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.error("the sign-in link for %r could not be mailed: %s", user.name, exc)
+    return sent
+
+
+@router.post("/signin/forgot")
+async def forgot(ctx: Ctx, request: Request, who: Annotated[str, Form(max_length=300)] = "",
+                 csrf: Token = "") -> Response:  # fmt: skip
+    check_form(ctx, request, csrf)
+    _limited(ctx, request)
+    if mail_on(ctx.settings) and who.strip():
+        await run_in_threadpool(_mail_links, ctx, request, who.strip())
+    return _form(ctx, request, "forgot.html", mail=mail_on(ctx.settings), message=FORGOT_SENT, reader=None)
 
 
 @router.get("/signin/link/{token}")
@@ -250,7 +298,7 @@ def _account(ctx: WebContext, request: Request, reader: Reader, *, status: int =
     tokens = ctx.store.accounts.tokens(reader.id, "api")
     app_passwords = ctx.store.accounts.tokens(reader.id, "app")
     return _form(ctx, request, "account.html", status, reader=reader, tokens=tokens, error=error,
-                 message=message, new_token=new_token_value, app_passwords=app_passwords,
+                 message=message, new_token=new_token_value, app_passwords=app_passwords, mail=mail_on(ctx.settings),
                  site_url=str(request.base_url).rstrip("/"))  # fmt: skip
 
 
@@ -267,6 +315,19 @@ def account_page(ctx: Ctx, request: Request, reader: SessionReader, changed: str
     if reader is None:
         return to_signin("/account")
     return _account(ctx, request, reader, message=MESSAGES.get(changed, ""))
+
+
+@router.post("/account/email")
+def account_email(ctx: Ctx, request: Request, reader: SessionReader,
+                  email: Annotated[str, Form(max_length=400)] = "", csrf: Token = "") -> Response:  # fmt: skip
+    if reader is None:
+        return to_signin("/account")
+    check_form(ctx, request, csrf)
+    error = check_email(email)
+    if error:
+        return _account(ctx, request, reader, status=400, error=error)
+    ctx.store.accounts.set_email(reader.id, email)
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.post("/account/profile")
