@@ -187,16 +187,14 @@ class LibraryStore:
         return sorted(found, key=lambda f: (f.name.casefold(), f.id))
 
     def folder(self, user_id: int, folder_id: int) -> Folder | None:
-        query = select(folders.c.id, folders.c.name, folders.c.story_id).where(
-            folders.c.user_id == user_id, folders.c.id == folder_id
-        )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        return Folder(row.id, row.name, row.story_id) if row is not None else None
+        return self._one_folder(user_id, folders.c.id == folder_id)
 
     def folder_named(self, user_id: int, name: str) -> Folder | None:
+        return self._one_folder(user_id, folders.c.name == name)
+
+    def _one_folder(self, user_id: int, which: Any) -> Folder | None:
         query = select(folders.c.id, folders.c.name, folders.c.story_id).where(
-            folders.c.user_id == user_id, folders.c.name == name
+            folders.c.user_id == user_id, which
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
