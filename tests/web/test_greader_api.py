@@ -255,3 +255,15 @@ def test_labels_on_single_items_join_the_labels_stream(site: AppSite) -> None:
     assert picked[1] not in bo.unread()
     assert bo.post("/disable-tag", [("s", "user/-/label/Keep")]).text == "OK"  # the label goes with its picks
     assert bo.ids("user/-/label/Keep") == []
+
+
+def test_label_names_are_bounded(site: AppSite) -> None:
+    bo = Reader(site, "bo")
+    one = str(site.recent["alder"][1])
+    too_long = bo.post("/edit-tag", [("i", one), ("a", "user/-/label/" + "x" * 201)])
+    assert too_long.status_code == 400 and "at most 200 characters" in too_long.text
+    control = bo.post("/edit-tag", [("i", one), ("a", "user/-/label/bad\x01name")])
+    assert control.status_code == 400 and "control characters" in control.text
+    move = [("ac", "edit"), ("s", f"feed/{site.sources['marrowby']}"), ("a", "user/-/label/" + "y" * 300)]
+    assert bo.post("/subscription/edit", move).status_code == 400
+    assert not any(len(t["id"]) > 220 for t in bo.get("/tag/list")["tags"])

@@ -472,3 +472,9 @@ def test_refresh_and_export(site: AppSite, ada: httpx.Client) -> None:
     opml = ada.get("/v1/export")
     assert opml.status_code == 200
     assert all(url in opml.text for url, *_ in SOURCES.values())
+
+
+def test_category_names_are_bounded(site: AppSite) -> None:
+    with httpx.Client(base_url=site.url, auth=("bo", site.passwords["bo"]), timeout=10) as bo:
+        answer = bo.post("/v1/categories", json={"title": "z" * 201})
+        assert answer.status_code == 400 and "at most 200 characters" in answer.json()["error_message"]

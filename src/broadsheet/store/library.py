@@ -52,6 +52,8 @@ from broadsheet.store.schema import (
 
 __all__ = [
     "DEFAULT_FOLDER",
+    "MAX_FOLDERS",
+    "MAX_FOLDER_NAME",
     "MAX_IDS",
     "Entry",
     "EntryQuery",
@@ -59,9 +61,12 @@ __all__ = [
     "LibraryStore",
     "Stream",
     "Subscription",
+    "folder_name",
 ]
 
 DEFAULT_FOLDER = "All"  # where a subscription goes when neither the reader nor the site named a folder
+MAX_FOLDER_NAME = 200  # characters of a folder's (label's, category's) name
+MAX_FOLDERS = 1_000  # folders one reader may have (apps make one per label: a bound, not a budget)
 MAX_IDS = 200_000  # the most entries one query answers (Fever's unread ids are all of them, in one answer)
 _CHUNK = 500  # ids per statement: well under SQLite's bound-parameter limit
 
@@ -136,6 +141,21 @@ class Entry:
         return self.published or self.fetched_at
 
 
+def folder_name(name: str) -> str:
+    """A folder's name as kept (stripped); ValueError for an empty one, one past MAX_FOLDER_NAME characters, or
+    one with control characters."""
+    wanted = name.strip()
+    if not wanted:
+        raise ValueError("a folder (label, category) needs a name")
+    if len(wanted) > MAX_FOLDER_NAME:
+        raise ValueError(
+            f"a folder's name has at most {MAX_FOLDER_NAME} characters; this one has {len(wanted)}"
+        )
+    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in wanted):
+        raise ValueError("a folder's name cannot contain control characters")
+    return wanted
+
+
 def _insert(engine: Engine, table: Any) -> Any:
     return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
 
@@ -201,27 +221,35 @@ class LibraryStore:
         return Folder(row.id, row.name, row.story_id) if row is not None else None
 
     def add_folder(self, user_id: int, name: str, now: datetime) -> int:
-        """The id of the reader's folder `name`, made if it is new. ValueError for an empty name."""
-        if not name.strip():
-            raise ValueError("a folder needs a name")
+        """The id of the reader's folder `name`, made if it is new. ValueError for a name `folder_name` refuses,
+        or past MAX_FOLDERS."""
+        wanted = folder_name(name)
         with self.engine.begin() as conn:
-            return self._folder_id(conn, user_id, name.strip(), now)
+            found = conn.execute(
+                select(folders.c.id).where(folders.c.user_id == user_id, folders.c.name == wanted)
+            ).scalar()
+            if found is not None:
+                return int(found)
+            held = conn.execute(select(func.count()).where(folders.c.user_id == user_id)).scalar_one()
+            if held >= MAX_FOLDERS:
+                raise ValueError(
+                    f"you have {held} folders and labels, the most there may be: remove some first"
+                )
+            return self._folder_id(conn, user_id, wanted, now)
 
     def rename_folder(self, user_id: int, folder_id: int, name: str) -> None:
-        """ValueError for an empty name or one another folder of the reader has; NotFoundError for no folder."""
-        if not name.strip():
-            raise ValueError("a folder needs a name")
+        """ValueError for a name `folder_name` refuses or one another folder of the reader has; NotFoundError
+        for no folder."""
+        wanted = folder_name(name)
         change = (
-            update(folders)
-            .where(folders.c.user_id == user_id, folders.c.id == folder_id)
-            .values(name=name.strip())
+            update(folders).where(folders.c.user_id == user_id, folders.c.id == folder_id).values(name=wanted)
         )
         try:
             with self.engine.begin() as conn:
                 if conn.execute(change).rowcount != 1:
                     raise NotFoundError(f"you have no folder {folder_id}")
         except IntegrityError as exc:
-            raise ValueError(f"you have a folder named {name.strip()!r} already") from exc
+            raise ValueError(f"you have a folder named {wanted!r} already") from exc
 
     def remove_folder(self, user_id: int, folder_id: int) -> bool:
         """Remove the folder; its subscriptions stay, in no folder. False when there was no such folder."""

@@ -310,6 +310,13 @@ def _label(value: str) -> str:
 @router.post("/reader/api/0/subscription/edit")
 async def subscription_edit(request: Request, ctx: Ctx, app: Caller) -> Response:
     params = await _checked(request, app)
+    try:
+        return await _subscription_edit(ctx, app, params)
+    except ValueError as exc:  # a folder name the library refuses
+        return _text(f"{exc}\n", 400)
+
+
+async def _subscription_edit(ctx: WebContext, app: App, params: MultiDict) -> Response:
     action = params.get("ac") or "edit"
     streams = params.getlist("s")
     title = params.get("t")
@@ -682,7 +689,10 @@ async def edit_tag(request: Request, ctx: Ctx, app: Caller) -> Response:
         return _text("Missing i: name the items (long or short ids).\n", 400)
     add = [_normal_state(v) for v in params.getlist("a")]
     remove = [_normal_state(v) for v in params.getlist("r")]
-    await run_in_threadpool(_edit_tags, ctx, app.user, ids, add, remove)
+    try:
+        await run_in_threadpool(_edit_tags, ctx, app.user, ids, add, remove)
+    except ValueError as exc:  # a label name the library refuses
+        return _text(f"{exc}\n", 400)
     return _text("OK")
 
 

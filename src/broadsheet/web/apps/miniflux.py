@@ -585,7 +585,10 @@ def create_category(ctx: Ctx, user: Reader, body: Body) -> Response:
         raise ApiError(400, "The category title is mandatory.")
     if ctx.store.library.folder_named(user.id, title) is not None:
         raise ApiError(400, f"You have a category named {title!r} already.")
-    folder_id = ctx.store.library.add_folder(user.id, title, ctx.clock())
+    try:
+        folder_id = ctx.store.library.add_folder(user.id, title, ctx.clock())
+    except ValueError as exc:  # too long, control characters, too many
+        raise ApiError(400, f"{str(exc)[0].upper()}{str(exc)[1:]}.") from exc
     return _json(_category_json(user, Folder(folder_id, title, None)), 201)
 
 
