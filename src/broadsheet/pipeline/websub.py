@@ -92,7 +92,7 @@ def subscription_wanted(current: WebSubscription | None, hub: str, topic: str, n
         return now - current.requested_at > PENDING_PATIENCE
     if current.state in ("failed", "denied"):
         return now - current.requested_at > retry_after(current.failures)
-    return False  # unsubscribing or unsubscribed: asked for on purpose
+    return False
 
 
 class Subscriber:

@@ -676,7 +676,8 @@ Index("ix_entry_labels_article_id", entry_labels.c.article_id)  # for the cascad
 
 # A source's subscription at the hub its feed announces. The hub calls back at /websub/{source_id}/{token}:
 # `token` names this subscription (a new request, a new token), `secret` signs what the hub pushes (HMAC).
-# state: pending (asked, not yet verified) | active | denied | failed | unsubscribed.
+# state: pending (asked, not yet verified) | active | denied | failed. A removed source's row goes with it, and
+# the hub's next push is answered 410 Gone, which ends the subscription at the hub.
 websub = Table(
     "websub",
     metadata,

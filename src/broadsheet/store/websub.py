@@ -28,7 +28,7 @@ class WebSubscription:
     topic: str
     token: str
     secret: str
-    state: str  # pending | active | denied | failed | unsubscribed
+    state: str  # pending | active | denied | failed
     lease_seconds: int | None
     requested_at: datetime
     verified_at: datetime | None
@@ -109,26 +109,6 @@ class WebSubStore:
         )
         with self.engine.begin() as conn:
             return bool(conn.execute(change).rowcount == 1)
-
-    def unsubscribed(self, source_id: int, token: str, topic: str) -> bool:
-        """The hub confirmed an unsubscription we asked for (state 'unsubscribing')."""
-        change = (
-            update(websub)
-            .where(
-                websub.c.source_id == source_id,
-                websub.c.token == token,
-                websub.c.topic == topic,
-                websub.c.state == "unsubscribing",
-            )
-            .values(state="unsubscribed", expires_at=None)
-        )
-        with self.engine.begin() as conn:
-            return bool(conn.execute(change).rowcount == 1)
-
-    def unsubscribing(self, source_id: int, now: datetime) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(websub).where(websub.c.source_id == source_id)
-                         .values(state="unsubscribing", requested_at=now))  # fmt: skip
 
     def denied(self, source_id: int, token: str, reason: str) -> bool:
         """The hub refused the subscription named by `token` (hub.mode=denied)."""

@@ -47,10 +47,10 @@ def confirm(ctx: Ctx, request: Request, source_id: PathId, token: str) -> Respon
         return PlainTextResponse("No such subscription request.", 404, headers=_TEXT)
     if mode not in ("subscribe", "unsubscribe") or not challenge or not topic:
         return PlainTextResponse("hub.mode, hub.topic and hub.challenge are needed.", 400, headers=_TEXT)
-    if mode == "subscribe":
-        done = store.verified(source_id, token, topic, _lease(params.get("hub.lease_seconds")), now)
-    else:
-        done = store.unsubscribed(source_id, token, topic)
+    # broadsheet never asks to unsubscribe (a removed source's pushes get 410): such a check is not ours.
+    done = mode == "subscribe" and store.verified(
+        source_id, token, topic, _lease(params.get("hub.lease_seconds")), now
+    )
     if not done:
         return PlainTextResponse("No such subscription request.", 404, headers=_TEXT)
     log.info("websub: source %s: the hub confirmed %s for %s", source_id, mode, topic)
