@@ -281,3 +281,18 @@ def test_crawl_once_says_no_worker_is_running_and_crawls_itself(
     assert result.code == 0, result.err
     assert "no `broadsheet worker` is running" in result.err
     assert "3 new articles" in result.out
+
+
+def test_workers_tell_the_sites_hub_of_new_articles(
+    cli: Cli, publisher: Publisher, workers: Workers, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from websubhub import Hub
+
+    with Hub() as hub:
+        monkeypatch.setenv("BROADSHEET_WEBSUB_HUB", hub.url)
+        monkeypatch.setenv("BROADSHEET_BASE_URL", "http://news.example")
+        assert cli("source", "add", serve(publisher, "hubdesk", 3)).code == 0
+        workers.start("--concurrency", "2")
+        wait_until(lambda: rows(database_url, "SELECT count(*) FROM articles") == [(3,)], what="the schedule")
+        wait_until(lambda: "http://news.example/feed.atom" in hub.published, what="the hub's ping")
+        assert sorted(set(hub.published)) == ["http://news.example/feed.atom", "http://news.example/feed.rss"]

@@ -79,13 +79,13 @@ class Crawler:
         async with self.poller() as poller:
             report.sources = list(await asyncio.gather(*(poller.source(s) for s in due)))
             if self.settings.websub_hub and self.settings.base_url and any(s.new for s in report.sources):
-                await announce(self.settings, poller.fetcher, self._announced_feeds())
+                await announce(self.settings, poller.fetcher, self.announced_feeds())
         for step in self.steps:  # also picks up articles a failed earlier pass left waiting
             await self.run_step(step, report)
         await self.tidy_search_index()  # a cheap look when there is nothing to do
         return report
 
-    def _announced_feeds(self) -> list[str]:
+    def announced_feeds(self) -> list[str]:
         """The site's feeds a hub is told of after new articles: the front page's, in both formats."""
         base = self.settings.base_url.rstrip("/")
         return [f"{base}/feed.atom", f"{base}/feed.rss"]

@@ -41,6 +41,7 @@ from broadsheet.clock import utcnow
 from broadsheet.config import Settings
 from broadsheet.errors import ConfigError, NotFoundError
 from broadsheet.pipeline.steps import run_step
+from broadsheet.pipeline.websub import announce
 from broadsheet.store import Store
 
 if TYPE_CHECKING:
@@ -285,6 +286,8 @@ async def run_steps(context: JobContext) -> None:
     """The steps over stored articles, in a thread (the worker's event loop keeps sending heartbeats), all of
     what is waiting. A step that fails is logged and its articles wait for the next run."""
     state = _state(context)
+    if state.settings.websub_hub and state.settings.base_url:  # new articles: tell the site's hub first
+        await announce(state.settings, state.poller.fetcher, state.crawler.announced_feeds())
     for step in state.crawler.steps:
         tally, error = await asyncio.to_thread(run_step, step, None)
         if tally is not None and (tally.articles or tally.busy):
