@@ -267,3 +267,12 @@ def test_label_names_are_bounded(site: AppSite) -> None:
     move = [("ac", "edit"), ("s", f"feed/{site.sources['marrowby']}"), ("a", "user/-/label/" + "y" * 300)]
     assert bo.post("/subscription/edit", move).status_code == 400
     assert not any(len(t["id"]) > 220 for t in bo.get("/tag/list")["tags"])
+
+
+def test_edit_tag_takes_at_most_ten_thousand_items(site: AppSite) -> None:
+    bo = Reader(site, "bo")
+    answer = bo.post("/edit-tag", [*(("i", str(n)) for n in range(1, 10_002)), ("a", READ)])
+    assert answer.status_code == 400 and "another request" in answer.text
+    # Thousands at once is what apps send (more form fields than Starlette takes by default).
+    many = bo.post("/edit-tag", [*(("i", str(n)) for n in range(1, 5_001)), ("a", READ)])
+    assert many.text == "OK" and bo.unread() == set()

@@ -478,3 +478,9 @@ def test_category_names_are_bounded(site: AppSite) -> None:
     with httpx.Client(base_url=site.url, auth=("bo", site.passwords["bo"]), timeout=10) as bo:
         answer = bo.post("/v1/categories", json={"title": "z" * 201})
         assert answer.status_code == 400 and "at most 200 characters" in answer.json()["error_message"]
+
+
+def test_marking_more_than_ten_thousand_entries_at_once_is_refused_with_what_to_do(site: AppSite) -> None:
+    with httpx.Client(base_url=site.url, auth=("bo", site.passwords["bo"]), timeout=10) as bo:
+        answer = bo.put("/v1/entries", json={"entry_ids": list(range(1, 10_002)), "status": "read"})
+        assert answer.status_code == 400 and "another request" in answer.json()["error_message"]

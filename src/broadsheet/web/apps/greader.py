@@ -186,7 +186,8 @@ async def _params(request: Request) -> MultiDict:
     """The query's parameters and, for a POST, the form's: apps send either."""
     items = list(request.query_params.multi_items())
     if request.method == "POST":
-        form = await request.form()
+        # Apps mark thousands of items in one request, each an `i` field (Starlette stops at 1 000 by default).
+        form = await request.form(max_fields=MAX_IDS + 100, max_files=0)
         items.extend((key, value) for key, value in form.multi_items() if isinstance(value, str))
     return MultiDict(items)
 
@@ -687,6 +688,8 @@ async def edit_tag(request: Request, ctx: Ctx, app: Caller) -> Response:
     ids = _ids(params.getlist("i"))
     if not ids:
         return _text("Missing i: name the items (long or short ids).\n", 400)
+    if len(ids) > MAX_IDS:
+        return _text(f"At most {MAX_IDS} items at once: send the rest in another request.\n", 400)
     add = [_normal_state(v) for v in params.getlist("a")]
     remove = [_normal_state(v) for v in params.getlist("r")]
     try:

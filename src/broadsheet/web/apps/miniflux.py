@@ -798,10 +798,15 @@ def entries(ctx: Ctx, user: Reader, request: Request) -> Response:
     return _entry_list(ctx, user, request.query_params)
 
 
+MAX_MARKED = 10_000  # entries one PUT /v1/entries may change (more: another request)
+
+
 def _entry_ids(body: dict[str, Any]) -> list[int]:
     ids = body.get("entry_ids")
     if not isinstance(ids, list) or not ids:
         raise ApiError(400, "The list of entries cannot be empty: send entry_ids, a list of entry ids.")
+    if len(ids) > MAX_MARKED:
+        raise ApiError(400, f"At most {MAX_MARKED} entries at once: send the rest in another request.")
     if any(isinstance(i, bool) or not isinstance(i, int) or not 0 < i <= MAX_ID for i in ids):
         raise ApiError(400, "entry_ids must be a list of positive numbers.")
     return list(dict.fromkeys(ids))
