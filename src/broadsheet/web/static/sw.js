@@ -5,7 +5,8 @@
 // - The site's own files (style, script, icons, the offline page, the home page) are kept per version.
 // - Pages are asked of the network first; the home page and every article and story page the reader opened
 //   are kept (the latest 100), so they open again offline. A page never opened, offline, gets the offline page.
-// - Everything else (the JSON API, reader-app APIs, forms, images from elsewhere) goes to the network untouched.
+// - Everything else (the JSON API, reader-app APIs, forms, the admin pages, images from elsewhere) goes to the
+//   network untouched.
 "use strict";
 
 const VERSION = "__VERSION__";
@@ -70,7 +71,8 @@ async function shellFile(request) {
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin) {
+  // The admin pages sign in with HTTP authentication, whose prompt belongs to the browser: left alone.
+  if (request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/admin")) {
     return;
   }
   if (request.mode === "navigate") {
