@@ -241,6 +241,8 @@ def test_labels_on_single_items_join_the_labels_stream(site: AppSite) -> None:
     )
     assert "user/-/label/Keep" in {t["id"] for t in bo.get("/tag/list")["tags"]}
     assert set(bo.ids("user/-/label/Keep")) == set(picked)
+    assert bo.post("/edit-tag", [("i", str(picked[0])), ("i", str(picked[1])), ("r", READ)]).text == "OK"
+    assert bo.counts()["user/-/label/Keep"] == 2  # a label counts its own unread items
     item = bo.get("/stream/contents/user/-/label/Keep", n=5)["items"][0]
     assert "user/-/label/Keep" in item["categories"]
     # A folder's label: its feeds' entries and the entries labelled with it, merged newest first.

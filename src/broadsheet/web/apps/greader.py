@@ -433,6 +433,17 @@ def unread_count(ctx: Ctx, app: Caller) -> Response:
         if sub.folder:
             held, when = by_folder.get(sub.folder, (0, None))
             by_folder[sub.folder] = (held + count, _later(when, newest))
+    # A label also holds the entries labelled with it one by one: the unread ones its feeds do not hold already.
+    folder_of = {sub.source_id: sub.folder for sub in subs}
+    for folder in folders:
+        if folder.story_id is not None or not ctx.store.library.labelled_count(user.id, folder.id):
+            continue
+        query = EntryQuery(Stream("labelled", folder.id), read=False, limit=MAX_IDS)
+        extra = [(fetched, source) for _, fetched, source in ctx.store.library.entry_ids(user.id, query)
+                 if folder_of.get(source or 0) != folder.name]  # fmt: skip
+        if extra:
+            held, when = by_folder.get(folder.name, (0, None))
+            by_folder[folder.name] = (held + len(extra), _later(when, max(fetched for fetched, _ in extra)))
     rows.extend(_count(LABEL + name, count, when) for name, (count, when) in by_folder.items())
     stories = {f.story_id: f.name for f in folders if f.story_id is not None}
     for story_id, (count, when) in ctx.store.library.story_unread(user.id, list(stories)).items():
