@@ -196,3 +196,18 @@ def test_folders_subscriptions_and_what_goes_with_a_reader_or_a_source(site: Sit
         left = conn.execute(select(func.count()).select_from(subscriptions)).scalar()
     assert left == 0 and library.folders(site.ada) == []
     assert store.accounts.user(site.ada).library_at is None  # type: ignore[union-attr]
+
+
+def test_the_default_folder_stream_covers_the_feeds_in_no_folder_too(site: Site) -> None:
+    library = site.store.library
+    library.ensure_library(site.ada, NOW, BACKLOG)
+    default = library.folder_named(site.ada, DEFAULT_FOLDER)
+    world = library.folder_named(site.ada, "World")
+    assert default is not None and world is not None
+    library.remove_folder(site.ada, world.id)  # World Wire's subscription is now in no folder
+    both = set(site.ids[site.world]) | set(site.ids[site.misc])
+    assert site.unread(site.ada, Stream("default", default.id)) == both
+    assert site.unread(site.ada, Stream("folder", default.id)) == set(site.ids[site.misc])
+    assert library.count(site.ada, EntryQuery(Stream("default", default.id), read=False)) == len(both)
+    library.mark_all_read(site.ada, Stream("default", default.id), NOW)
+    assert site.unread(site.ada) == set()

@@ -70,13 +70,14 @@ MAX_FOLDERS = 1_000  # folders one reader may have (apps make one per label: a b
 MAX_IDS = 200_000  # the most entries one query answers (Fever's unread ids are all of them, in one answer)
 _CHUNK = 500  # ids per statement: well under SQLite's bound-parameter limit
 
-StreamKind = Literal["all", "feed", "folder", "labelled", "starred", "story"]
+StreamKind = Literal["all", "feed", "folder", "default", "labelled", "starred", "story"]
 
 
 @dataclass(frozen=True, slots=True)
 class Stream:
     """Which entries: `all` the subscribed sources', one `feed` (a source id), one `folder`'s feeds (a folder
-    id), the entries `labelled` with a folder one by one (a folder id), the `starred` (bookmarked) ones, or one
+    id), the `default` folder's feeds with those in no folder (a folder id: Miniflux's category of them all),
+    the entries `labelled` with a folder one by one (a folder id), the `starred` (bookmarked) ones, or one
     `story`'s coverage (a story id) from every outlet."""
 
     kind: StreamKind = "all"
@@ -577,8 +578,8 @@ class LibraryStore:
             subscribed = subscriptions.c.user_id == user_id
             if stream.kind == "feed":
                 subscribed = and_(subscribed, subscriptions.c.source_id == stream.key)
-            elif stream.kind == "folder":
-                subscribed = and_(subscribed, subscriptions.c.folder_id == stream.key)
+            elif stream.kind in ("folder", "default"):
+                subscribed = and_(subscribed, self._in_folder(user_id, stream))
             conn.execute(
                 update(subscriptions)
                 .where(subscribed, subscriptions.c.read_upto < upto)
@@ -678,9 +679,10 @@ class LibraryStore:
         if not 0 <= query.offset <= MAX_IDS:
             raise ValueError(f"offset must be between 0 and {MAX_IDS}, not {query.offset}")
         stream = query.stream
-        subscribed_only = stream.kind in ("all", "feed", "folder")
+        subscribed_only = stream.kind in ("all", "feed", "folder", "default")
         joined = _with_state(user_id, inner=subscribed_only, starred=stream.kind == "starred",
-                             walk_articles=stream.kind in ("all", "folder") and conn.dialect.name == "sqlite")  # fmt: skip
+                             walk_articles=stream.kind in ("all", "folder", "default")
+                             and conn.dialect.name == "sqlite")  # fmt: skip
         if stream.kind == "labelled":
             joined = joined.join(entry_labels, and_(entry_labels.c.user_id == user_id,
                                                     entry_labels.c.folder_id == stream.key,
@@ -692,9 +694,9 @@ class LibraryStore:
             statement = statement.where(
                 subscriptions.c.source_id == stream.key, articles.c.source_id == stream.key
             )
-        elif stream.kind == "folder":
-            scope = and_(scope, subscriptions.c.folder_id == stream.key)
-            statement = statement.where(subscriptions.c.folder_id == stream.key)
+        elif stream.kind in ("folder", "default"):
+            scope = and_(scope, self._in_folder(user_id, stream))
+            statement = statement.where(self._in_folder(user_id, stream))
         elif stream.kind == "story":
             statement = statement.where(articles.c.story_id == stream.key)
         unread = _unread_expression()
@@ -724,6 +726,21 @@ class LibraryStore:
         order = articles.c.id.desc() if query.newest_first else articles.c.id.asc()
         statement = statement.order_by(order).limit(query.limit)
         return statement.offset(query.offset) if query.offset else statement
+
+    @staticmethod
+    def _in_folder(user_id: int, stream: Stream) -> Any:
+        """The subscriptions a folder stream covers: the folder's; for `default`, also those in no folder (or in
+        a story's folder, which holds no feeds of its own)."""
+        if stream.kind == "folder":
+            return subscriptions.c.folder_id == stream.key
+        story_folders = select(folders.c.id).where(
+            folders.c.user_id == user_id, folders.c.story_id.is_not(None)
+        )
+        return or_(
+            subscriptions.c.folder_id == stream.key,
+            subscriptions.c.folder_id.is_(None),
+            subscriptions.c.folder_id.in_(story_folders),
+        )
 
     @staticmethod
     def _floor(conn: Any, user_id: int, scope: Any) -> int:

@@ -13,8 +13,7 @@ Where broadsheet differs from Miniflux, and why:
   every entry); `limit=0` means as many as the window allows. The window is the first `MAX_WINDOW` (10 000)
   entries that match, in the order asked for: an `offset` past it answers no entries, as past the end of any
   list. Further back, page with `before_entry_id` / `after_entry_id` (or narrow by status), which have no such
-  bound. `total` is the store's count of every match; only the default category, which joins the "All" folder
-  and the feeds in no folder, is read as one id window of at most 10 000 (and its `total` stops there).
+  bound. `total` is the store's count of every match.
 - Orders: ids grow with fetch time, so `id` and `created_at` are honoured exactly; `published_at` (Miniflux's
   default) is taken as id order too (publishers' dates are often missing or wrong), and so are the orders we
   cannot sort by in the database (`status`, `changed_at`, `category_*`, `title`, `author`). Direction is `asc`
@@ -432,8 +431,8 @@ def _entries_json(lib: Library, entries: Iterable[Entry]) -> list[dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Which entries a list covers: the union of streams (the default category is its folder and every
-    subscription in none), optionally only one source's (a story's coverage from one feed)."""
+    """Which entries a list covers: the union of streams, optionally only one source's (a story's coverage
+    from one feed)."""
 
     streams: tuple[Stream, ...] = ()
     source_id: int | None = None
@@ -442,11 +441,8 @@ class Selection:
 def _category_streams(lib: Library, folder: Folder) -> tuple[Stream, ...]:
     if folder.story_id is not None:
         return (Stream("story", folder.story_id),)
-    streams = [Stream("folder", folder.id)]
-    if folder.id == lib.default_id:
-        plain = {f.id for f in lib.folders.values() if f.story_id is None}
-        streams.extend(Stream("feed", s.source_id) for s in lib.subs.values() if s.folder_id not in plain)
-    return tuple(streams)
+    # The default category is its folder and every feed in none: one stream of the store's.
+    return (Stream("default" if folder.id == lib.default_id else "folder", folder.id),)
 
 
 def _selection(lib: Library, filters: Filters, path_feed: int | None, path_category: int | None) -> Selection:
