@@ -431,22 +431,22 @@ def _entries_json(lib: Library, entries: Iterable[Entry]) -> list[dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """Which entries a list covers: the union of streams, optionally only one source's (a story's coverage
-    from one feed)."""
+    """Which entries a list covers: one stream of the store's (None: nothing), optionally only one source's
+    entries in it (a story's coverage from one feed)."""
 
-    streams: tuple[Stream, ...] = ()
+    stream: Stream | None = None
     source_id: int | None = None
 
 
-def _category_streams(lib: Library, folder: Folder) -> tuple[Stream, ...]:
+def _category_stream(lib: Library, folder: Folder) -> Stream:
     if folder.story_id is not None:
-        return (Stream("story", folder.story_id),)
+        return Stream("story", folder.story_id)
     # The default category is its folder and every feed in none: one stream of the store's.
-    return (Stream("default" if folder.id == lib.default_id else "folder", folder.id),)
+    return Stream("default" if folder.id == lib.default_id else "folder", folder.id)
 
 
 def _selection(lib: Library, filters: Filters, path_feed: int | None, path_category: int | None) -> Selection:
-    """The streams for a list: a feed or category named in the path must be the reader's (404); one named in
+    """The stream for a list: a feed or category named in the path must be the reader's (404); one named in
     the query string too (400, as Miniflux), and a feed outside the category named beside it matches nothing."""
     if path_feed is not None:
         lib.feed(path_feed)
@@ -461,30 +461,21 @@ def _selection(lib: Library, filters: Filters, path_feed: int | None, path_categ
     if category_id is not None:
         folder = lib.folders[category_id]
         if feed_id is None:
-            return Selection(_category_streams(lib, folder))
+            return Selection(_category_stream(lib, folder))
         if folder.story_id is not None:
-            return Selection((Stream("story", folder.story_id),), source_id=feed_id)
+            return Selection(Stream("story", folder.story_id), source_id=feed_id)
         if lib.category_of(lib.subs[feed_id]) != category_id:
             return Selection()
     if feed_id is not None:
-        return Selection((Stream("feed", feed_id),))
-    return Selection((Stream("starred" if filters.starred else "all"),))
+        return Selection(Stream("feed", feed_id))
+    return Selection(Stream("starred" if filters.starred else "all"))
 
 
-def _window(ctx: WebContext, user: User, selection: Selection, filters: Filters) -> list[int]:
-    """The ids of the first MAX_WINDOW entries the selection and filters match, in the order asked for."""
-    if filters.nothing or not selection.streams:
-        return []
-    base = filters.query()
-    rows: list[tuple[int, datetime, int | None]] = []
-    for stream in selection.streams:
-        rows.extend(ctx.store.library.entry_ids(user.id, replace(base, stream=stream)))
-    if selection.source_id is not None:
-        rows = [row for row in rows if row[2] == selection.source_id]
-    ids = [row[0] for row in rows]
-    if len(selection.streams) > 1:
-        ids = sorted(set(ids), reverse=filters.newest_first)
-    return ids[:MAX_WINDOW]
+def _window(ctx: WebContext, user: User, stream: Stream, source_id: int, filters: Filters) -> list[int]:
+    """The ids of the first MAX_WINDOW entries of `stream` that match the filters, in the order asked for,
+    kept when they are `source_id`'s."""
+    rows = ctx.store.library.entry_ids(user.id, replace(filters.query(), stream=stream))
+    return [entry_id for entry_id, _, source in rows if source == source_id][:MAX_WINDOW]
 
 
 def _entry_list(
@@ -497,18 +488,20 @@ def _entry_list(
     filters = parse_filters(params)
     lib = _library(ctx, user)
     selection = _selection(lib, filters, feed_id, category_id)
-    if len(selection.streams) == 1 and selection.source_id is None and not filters.nothing:
-        # One stream: the store counts and pages it (OFFSET) itself, without the id window.
-        query = replace(filters.query(), stream=selection.streams[0])
-        total = ctx.store.library.count(user.id, query)
-        wanted = min(filters.limit, MAX_IDS - filters.offset) if filters.offset < total else 0
-        page_query = replace(query, offset=filters.offset, limit=max(1, wanted))
-        entries = ctx.store.library.entries(user.id, page_query) if wanted > 0 else []
-        return _json({"total": total, "entries": _entries_json(lib, entries)})
-    ids = _window(ctx, user, selection, filters)
-    page = ids[filters.offset : filters.offset + filters.limit]
-    entries = ctx.store.library.entries_by_id(user.id, page) if page else []
-    return _json({"total": len(ids), "entries": _entries_json(lib, entries)})
+    if filters.nothing or selection.stream is None:
+        return _json({"total": 0, "entries": []})
+    if selection.source_id is not None:  # one feed's part of a story: an id window, filtered
+        ids = _window(ctx, user, selection.stream, selection.source_id, filters)
+        page = ids[filters.offset : filters.offset + filters.limit]
+        entries = ctx.store.library.entries_by_id(user.id, page) if page else []
+        return _json({"total": len(ids), "entries": _entries_json(lib, entries)})
+    # The store counts and pages the stream (OFFSET) itself.
+    query = replace(filters.query(), stream=selection.stream)
+    total = ctx.store.library.count(user.id, query)
+    wanted = min(filters.limit, MAX_IDS - filters.offset) if filters.offset < total else 0
+    page_query = replace(query, offset=filters.offset, limit=max(1, wanted))
+    entries = ctx.store.library.entries(user.id, page_query) if wanted > 0 else []
+    return _json({"total": total, "entries": _entries_json(lib, entries)})
 
 
 def _one_entry(ctx: WebContext, user: User, entry_id: int) -> tuple[Library, Entry]:
@@ -645,8 +638,7 @@ def mark_category_read(ctx: Ctx, user: Reader, category_id: str) -> Response:
     lib = _library(ctx, user)
     folder = lib.category(_path_id(category_id, "category"))
     now = ctx.clock()
-    for stream in _category_streams(lib, folder):
-        ctx.store.library.mark_all_read(user.id, stream, now)
+    ctx.store.library.mark_all_read(user.id, _category_stream(lib, folder), now)
     return _done()
 
 
