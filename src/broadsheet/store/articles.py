@@ -10,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
 from broadsheet.slugs import slugify
+from broadsheet.store.db import dialect_insert
 from broadsheet.store.schema import article_tags, article_urls, articles, enrichments, outlet_icons
 
 __all__ = ["ArticleStore", "KnownArticle", "article_from_row", "newest_id", "tag_rows"]
@@ -325,8 +325,7 @@ class ArticleStore:
         """The outlet's icon, as its newest page names it (sites change icons)."""
         if not icon or not outlet_slug:
             return
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        row = dialect.insert(outlet_icons).values(outlet_slug=outlet_slug, url=icon, seen_at=now)
+        row = dialect_insert(conn, outlet_icons).values(outlet_slug=outlet_slug, url=icon, seen_at=now)
         conn.execute(
             row.on_conflict_do_update(index_elements=["outlet_slug"], set_={"url": icon, "seen_at": now})
         )
@@ -347,10 +346,9 @@ class ArticleStore:
     def _add_urls(self, conn: Connection, article_id: int, urls: Collection[str]) -> None:
         if not urls:
             return
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         rows = [{"url": url, "article_id": article_id} for url in sorted(urls)]
         # A URL already leading to an article keeps leading there: first come, first kept.
-        conn.execute(dialect.insert(article_urls).on_conflict_do_nothing(), rows)
+        conn.execute(dialect_insert(conn, article_urls).on_conflict_do_nothing(), rows)
 
 
 _NEWEST_ID = select(func.coalesce(func.max(articles.c.id), 0))

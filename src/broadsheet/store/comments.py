@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from broadsheet.errors import CommentError, NotFoundError
+from broadsheet.store.db import dialect_insert
 from broadsheet.store.schema import (
     articles,
     comment_reports,
@@ -426,9 +426,8 @@ class CommentStore:
         the comment is gone."""
         try:
             with self.engine.begin() as conn:
-                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
                 statement = (
-                    dialect.insert(table)
+                    dialect_insert(conn, table)
                     .values(**values)
                     .on_conflict_do_nothing()
                     .execution_options(preserve_rowcount=True)

@@ -13,7 +13,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_THREADS",
     "connect",
     "database_bytes",
+    "dialect_insert",
     "is_conflict",
     "is_transient",
     "migrate",
@@ -92,6 +94,12 @@ def connect(url: str, *, threads: int = DEFAULT_THREADS) -> Engine:
 # SQLSTATEs after which the same transaction, run again, may well succeed: serialisation failure, deadlock,
 # and the connection lost (the server restarted, the network dropped it, an administrator ended it).
 _RETRY_STATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001"})
+
+
+def dialect_insert(bind: Engine | Connection, table: Table) -> Any:
+    """An INSERT into `table` with the back end's ON CONFLICT clauses (`on_conflict_do_nothing`,
+    `on_conflict_do_update`): PostgreSQL's and SQLite's are the same in SQLAlchemy but for the import."""
+    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def is_transient(exc: BaseException) -> bool:

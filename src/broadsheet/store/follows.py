@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from broadsheet.errors import NotFoundError
 from broadsheet.models import ArticleCard
 from broadsheet.store.cards import CARD_COLUMNS, card
+from broadsheet.store.db import dialect_insert
 from broadsheet.store.reads import MAX_PAGE
 from broadsheet.store.schema import article_entities, article_tags, articles, bookmarks, follows, reads
 
@@ -171,10 +172,6 @@ def _record_read(insert: Any) -> Any:
 _RECORD_READ = {"sqlite": _record_read(sqlite.insert), "postgresql": _record_read(postgresql.insert)}
 
 
-def _insert(engine: Engine, table: Table) -> Any:
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
-
-
 def _bookmarked(plain: ArticleCard, bookmarked_at: datetime) -> BookmarkedCard:
     return BookmarkedCard(
         **{name: getattr(plain, name) for name in _CARD_FIELDS}, bookmarked_at=bookmarked_at
@@ -203,7 +200,7 @@ class FollowStore:
             raise ValueError(f"no follow kind {kind!r}: choose one of {', '.join(KINDS)}")
         if not key:
             raise ValueError(f"no {kind} to follow: its key is empty")
-        row = _insert(self.engine, follows).values(
+        row = dialect_insert(self.engine, follows).values(
             user_id=user_id, kind=kind, key=key, name=name, mute=mute, created_at=now
         )
         upsert = row.on_conflict_do_update(
@@ -253,7 +250,7 @@ class FollowStore:
         """Keep the article for later; False when it is bookmarked already (the first time stays).
         NotFoundError when the article, or the reader's account, is gone."""
         add = (
-            _insert(self.engine, bookmarks)
+            dialect_insert(self.engine, bookmarks)
             .values(user_id=user_id, article_id=article_id, created_at=now)
             .on_conflict_do_nothing()
             .execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only when asked for

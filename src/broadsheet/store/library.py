@@ -35,10 +35,10 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from broadsheet.errors import NotFoundError
+from broadsheet.store.db import dialect_insert
 from broadsheet.store.schema import (
     articles,
     bookmarks,
@@ -157,10 +157,6 @@ def folder_name(name: str) -> str:
     return wanted
 
 
-def _insert(engine: Engine, table: Any) -> Any:
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
-
-
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), _CHUNK):
         yield list(ids[start : start + _CHUNK])
@@ -195,7 +191,7 @@ class LibraryStore:
                 for row in site
             ]  # fmt: skip
             if rows:
-                conn.execute(_insert(self.engine, subscriptions).on_conflict_do_nothing(), rows)
+                conn.execute(dialect_insert(self.engine, subscriptions).on_conflict_do_nothing(), rows)
         return True
 
     # --- folders -------------------------------------------------------------------------------------------
@@ -349,7 +345,7 @@ class LibraryStore:
                 "read_upto": self._upto(conn, backlog_before), "created_at": now,
             }  # fmt: skip
             add = (
-                _insert(self.engine, subscriptions)
+                dialect_insert(self.engine, subscriptions)
                 .values(**values)
                 .on_conflict_do_nothing()
                 .execution_options(preserve_rowcount=True)
@@ -531,11 +527,7 @@ class LibraryStore:
                 known = list(conn.execute(select(articles.c.id).where(articles.c.id.in_(chunk))).scalars())
                 if not known:
                     continue
-                row = _insert(self.engine, entry_states)
-                upsert = row.on_conflict_do_update(
-                    index_elements=[entry_states.c.user_id, entry_states.c.article_id],
-                    set_={"read": row.excluded.read, "changed_at": row.excluded.changed_at},
-                )
+                upsert = _marking(self.engine)
                 conn.execute(
                     upsert,
                     [{"user_id": user_id, "article_id": i, "read": read, "changed_at": now} for i in known],
@@ -561,11 +553,7 @@ class LibraryStore:
                         bookmarks.c.user_id == user_id, bookmarks.c.article_id <= upto
                     )
                 ids = list(conn.execute(picked).scalars())
-                row = _insert(self.engine, entry_states)
-                upsert = row.on_conflict_do_update(
-                    index_elements=[entry_states.c.user_id, entry_states.c.article_id],
-                    set_={"read": row.excluded.read, "changed_at": row.excluded.changed_at},
-                )
+                upsert = _marking(self.engine)
                 for chunk in _chunks(ids):
                     conn.execute(
                         upsert,
@@ -617,7 +605,7 @@ class LibraryStore:
                 rows = [{"user_id": user_id, "folder_id": folder_id, "article_id": i, "created_at": now}
                         for i in known]  # fmt: skip
                 added += conn.execute(
-                    _insert(self.engine, entry_labels).on_conflict_do_nothing()
+                    dialect_insert(self.engine, entry_labels).on_conflict_do_nothing()
                     .execution_options(preserve_rowcount=True), rows,
                 ).rowcount  # fmt: skip
         return added
@@ -789,6 +777,15 @@ _ENTRY_COLUMNS = (
     articles.c.description, articles.c.author, articles.c.outlet, articles.c.image, articles.c.lang,
     articles.c.published, articles.c.created_at, articles.c.updated, articles.c.story_id,
 )  # fmt: skip
+
+
+def _marking(engine: Engine) -> Any:
+    """Marks entries read or unread: one row per (reader, entry), the latest mark and its time kept."""
+    row = dialect_insert(engine, entry_states)
+    return row.on_conflict_do_update(
+        index_elements=[entry_states.c.user_id, entry_states.c.article_id],
+        set_={"read": row.excluded.read, "changed_at": row.excluded.changed_at},
+    )
 
 
 def _utc(value: str | datetime) -> datetime:

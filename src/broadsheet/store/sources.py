@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from broadsheet.errors import NotFoundError, SourceError
 from broadsheet.models import Outline, Source, SourceKind
+from broadsheet.store.db import dialect_insert
 from broadsheet.store.schema import articles, sources
 
 __all__ = ["FetchOutcome", "SourceStore"]
@@ -175,9 +175,8 @@ class SourceStore:
                      "next_fetch_at": now}
                     for o in fresh.values()
                 ]  # fmt: skip
-                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
                 # Another process may subscribe to one of them meanwhile: it counts as already there.
-                result = conn.execute(dialect.insert(sources).on_conflict_do_nothing(), rows)
+                result = conn.execute(dialect_insert(conn, sources).on_conflict_do_nothing(), rows)
                 added = result.rowcount if result.rowcount >= 0 else len(rows)  # -1: the driver does not say
             skipped = len(urls) - added
             if then is not None:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from broadsheet.errors import NotFoundError
+from broadsheet.store.db import dialect_insert
 from broadsheet.store.schema import websub, websub_pushes
 
 __all__ = ["MAX_WAITING_PUSHES", "Push", "WebSubStore", "WebSubscription"]
@@ -74,7 +74,7 @@ class WebSubStore:
         (whose token then calls back in vain), keeping the counts. NotFoundError when the source is gone."""
         values = {"hub": hub, "topic": topic, "token": token, "secret": secret, "state": "pending",
                   "lease_seconds": lease_seconds, "requested_at": now}  # fmt: skip
-        row = (postgresql if self.engine.dialect.name == "postgresql" else sqlite).insert(websub)
+        row = dialect_insert(self.engine, websub)
         upsert = row.values(source_id=source_id, **values).on_conflict_do_update(
             index_elements=[websub.c.source_id], set_=values
         )
