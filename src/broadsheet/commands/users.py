@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import sys
-from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -16,7 +15,7 @@ from broadsheet.dates import iso_utc
 from broadsheet.errors import AccountError
 from broadsheet.readers.names import Role, check_display_name, check_name
 from broadsheet.readers.passwords import check_new_password, hash_password
-from broadsheet.readers.tokens import LINK_HOURS, new_token, token_hash
+from broadsheet.readers.tokens import LINK_HOURS
 from broadsheet.store import Store, User
 
 __all__ = ["add", "list_users", "remove", "reset", "role", "token"]
@@ -117,12 +116,11 @@ def role(
 @user_app.command("reset")
 def reset(name: NameArg) -> None:
     """Print a one-time sign-in link, valid for an hour, where the reader chooses a new password."""
+    from broadsheet.web.readers import make_sign_in_link_token  # the web app's modules load only when used
+
     with opened() as (settings, store):
         user = _user(store, name)
-        link = new_token("bs_l_")
-        now = utcnow()
-        store.accounts.add_token(user.id, "link", token_hash(link), "reset", now,
-                                 now + timedelta(hours=LINK_HOURS))  # fmt: skip
+        link = make_sign_in_link_token(store, user.id, utcnow())
     site = settings.base_url or f"http://localhost:{8000}"
     out.print(f"{site}/signin/link/{link}")
     out.print(f"works once, for {LINK_HOURS:g} hour, for {user.name}; give it to them privately", style="dim")
@@ -131,10 +129,11 @@ def reset(name: NameArg) -> None:
 @user_app.command("token")
 def token(name: NameArg, label: Annotated[str, typer.Option(help="What it is for.")] = "cli") -> None:
     """Print a new personal API token for the account (`Authorization: Bearer TOKEN`); only its digest is kept."""
+    from broadsheet.web.readers import make_api_token  # the web app's modules load only when used
+
     with opened() as (_settings, store):
         user = _user(store, name)
-        value = new_token("bs_")
-        store.accounts.add_token(user.id, "api", token_hash(value), label[:100], utcnow())
+        value = make_api_token(store, user.id, label, utcnow())
     sys.stdout.write(value + "\n")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -19,6 +19,7 @@ from broadsheet.config import Settings
 from broadsheet.errors import AccountError
 from broadsheet.readers.names import Role
 from broadsheet.readers.passwords import hash_password
+from broadsheet.readers.tokens import LINK_HOURS, new_token, token_hash
 from broadsheet.store import Store
 from broadsheet.web.context import WebContext, get_context
 from broadsheet.web.identity import Reader, cached_reader, claims, remember_reader, resolve_reader
@@ -33,6 +34,8 @@ __all__ = [
     "clear_session_cookie",
     "current_reader",
     "ensure_first_admin",
+    "make_api_token",
+    "make_sign_in_link_token",
     "personal_data",
     "set_session_cookie",
     "signed_in",
@@ -97,6 +100,24 @@ def clear_session_cookie(response: Response) -> None:
     (a signed-in reader's pages carry their name and forms; the next reader of this browser must not see them)."""
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
+
+
+def make_api_token(store: Store, user_id: int, label: str, now: datetime) -> str:
+    """A new personal API token for the account (the account page's and `broadsheet user token`'s): shown
+    once, kept as its digest only."""
+    token = new_token("bs_")
+    store.accounts.add_token(user_id, "api", token_hash(token), label[:100], now)
+    return token
+
+
+def make_sign_in_link_token(store: Store, user_id: int, now: datetime) -> str:
+    """A new one-time sign-in link's token, good for LINK_HOURS (`broadsheet user reset`'s, and the mailed
+    ones'); its address is `/signin/link/TOKEN`."""
+    token = new_token("bs_l_")
+    store.accounts.add_token(
+        user_id, "link", token_hash(token), "reset", now, now + timedelta(hours=LINK_HOURS)
+    )
+    return token
 
 
 FIRST_ADMIN = "admin"

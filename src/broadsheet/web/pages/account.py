@@ -33,6 +33,8 @@ from broadsheet.web.readers import (
     Reader,
     SessionReader,
     clear_session_cookie,
+    make_api_token,
+    make_sign_in_link_token,
     personal_data,
     set_session_cookie,
 )
@@ -224,10 +226,7 @@ def _mail_links(ctx: WebContext, request: Request, who: str) -> int:
     for user in found:
         if not user.email or user.banned_at is not None:
             continue
-        now = ctx.clock()
-        link = new_token("bs_l_")
-        ctx.store.accounts.add_token(user.id, "link", token_hash(link), "reset", now,
-                                     now + timedelta(hours=LINK_HOURS))  # fmt: skip
+        link = make_sign_in_link_token(ctx.store, user.id, ctx.clock())
         message = link_message(sender=sender(ctx.settings), to=user.email, site=ctx.settings.site_name,
                                name=user.name, link=f"{base_url(request)}/signin/link/{link}", hours=LINK_HOURS)  # fmt: skip
         try:
@@ -382,8 +381,7 @@ def account_new_token(ctx: Ctx, request: Request, reader: SessionReader,
     if reader is None:
         return to_signin("/account")
     check_form(ctx, request, csrf)
-    token = new_token("bs_")
-    ctx.store.accounts.add_token(reader.id, "api", token_hash(token), label.strip()[:100], ctx.clock())
+    token = make_api_token(ctx.store, reader.id, label.strip(), ctx.clock())
     # Shown once, on this answer only (no-store): the database keeps its digest alone.
     return _account(ctx, request, reader, message="Your new token (copy it now: it is not shown again):",
                     new_token_value=token)  # fmt: skip
