@@ -443,3 +443,9 @@ def test_nonsense_gets_a_clear_answer(site: AppSite, bo: FeverClient) -> None:
         bo.call(**args)
     assert bo.unread_ids() == before
     assert bo.call("items", since_id="99999999999999999999999")["items"]  # too large for an id: no window
+
+
+def test_answers_are_never_kept_by_a_cache(site: AppSite) -> None:
+    key = hashlib.md5(f"ada:{site.passwords['ada']}".encode()).hexdigest()
+    answer = httpx.post(f"{site.url}/fever/?api&groups", data={"api_key": key}, timeout=10)
+    assert answer.json()["auth"] == 1 and answer.headers["cache-control"] == "no-store"

@@ -484,3 +484,9 @@ def test_marking_more_than_ten_thousand_entries_at_once_is_refused_with_what_to_
     with httpx.Client(base_url=site.url, auth=("bo", site.passwords["bo"]), timeout=10) as bo:
         answer = bo.put("/v1/entries", json={"entry_ids": list(range(1, 10_002)), "status": "read"})
         assert answer.status_code == 400 and "another request" in answer.json()["error_message"]
+
+
+def test_answers_are_never_kept_by_a_cache(site: AppSite) -> None:
+    with httpx.Client(base_url=site.url, auth=("ada", site.passwords["ada"]), timeout=10) as ada:
+        for answer in (ada.get("/v1/me"), ada.get("/v1/feeds/999999")):
+            assert answer.headers["cache-control"] == "no-store", answer.status_code

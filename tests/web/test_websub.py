@@ -145,6 +145,7 @@ def test_unsigned_wrongly_signed_and_stale_pushes_are_dropped(site: Site) -> Non
     assert site.store.websub.waiting() == 0
     stale = httpx.post(f"{site.url}/websub/{site.source_id}/0123456789abcdef", content=document, timeout=10)
     assert stale.status_code == 410  # "stop sending": a subscription we no longer have
+    assert stale.headers["cache-control"] == "no-store"
     unknown = httpx.get(f"{site.url}/websub/{site.source_id}/0123456789abcdef",
                         params={"hub.mode": "subscribe", "hub.topic": site.feed_url, "hub.challenge": "x"})  # fmt: skip
     assert unknown.status_code == 404  # nobody can confirm a subscription we did not ask for

@@ -71,9 +71,12 @@ log = logging.getLogger(__name__)
 APP_PREFIXES = ("/accounts/ClientLogin", "/reader/", "/v1/", "/fever")
 # The service worker's script too: a new build must reach browsers at once (it says no-cache to them as well).
 # WebSub's callback: each hub's request is its own (a challenge to echo, a pushed document).
+WEBSUB_PREFIX = "/websub/"
 UNCACHED_PREFIXES = (
-    "/admin", "/img/", "/static/", "/api/v1/sources", "/healthz", "/sw.js", "/websub/", *APP_PREFIXES
+    "/admin", "/img/", "/static/", "/api/v1/sources", "/healthz", "/sw.js", WEBSUB_PREFIX, *APP_PREFIXES
 )  # fmt: skip
+# Answers no cache may keep, whoever asks: every response on these paths says `no-store` (set here, once).
+NO_STORE_PREFIXES = (*ADMIN_PREFIXES, *APP_PREFIXES, WEBSUB_PREFIX)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_ENTRY_FRACTION = 8  # one page may take at most this fraction of the whole cache
 CHANGES = "broadsheet.changes"  # the scope's key for what a write declared it changed
@@ -325,7 +328,7 @@ class PageCacheMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith((*ADMIN_PREFIXES, *APP_PREFIXES)):
+        if scope["path"].startswith(NO_STORE_PREFIXES):
             send = _no_store(send)
         elif scope["method"] in SAFE_METHODS and _personal(scope):
             # A signed-in reader's pages are their own (their name, their forms): never from here, never kept

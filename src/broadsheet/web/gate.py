@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from broadsheet.config import Settings
 from broadsheet.web.auth import ADMIN_OFF
-from broadsheet.web.cache import APP_PREFIXES
+from broadsheet.web.cache import APP_PREFIXES, WEBSUB_PREFIX
 from broadsheet.web.errors import error_response
 from broadsheet.web.security import ADMIN_PREFIXES, check_admin
 from broadsheet.web.server import request_client
@@ -45,7 +45,6 @@ COMMENT_PATHS = (
 COMMENT_BODY_BYTES = 128 * 1024
 # Reader apps mark thousands of items in one request (10 000 long item ids are some 600 000 bytes as a form).
 APP_BODY_BYTES = 1024 * 1024
-WEBSUB_PATH = "/websub/"
 MULTIPART_SLACK = 64 * 1024  # a multipart body wraps the file in boundaries and part headers
 FAILURE_DELAY = 0.5  # seconds a wrong password waits before its answer: guessing is slow even before lockout
 MAX_TRACKED = 10_000  # client addresses remembered for lockout; the oldest are forgotten first
@@ -179,7 +178,7 @@ class Gate:
             return max(self.settings.max_form_bytes, COMMENT_BODY_BYTES)
         if request.url.path.startswith(APP_PREFIXES):
             return max(self.settings.max_form_bytes, APP_BODY_BYTES)
-        if request.url.path.startswith(WEBSUB_PATH):  # a hub pushes whole feed documents
+        if request.url.path.startswith(WEBSUB_PREFIX):  # a hub pushes whole feed documents
             return max(self.settings.max_form_bytes, self.settings.max_response_bytes)
         return self.settings.max_form_bytes
 

@@ -45,7 +45,6 @@ MAX_WITH_IDS = 50  # ids `with_ids` may name (more are ignored)
 MAX_MARK_IDS = 1000  # ids one `mark=item` may name: Fever's is one; a comma-separated list is accepted too
 KINDLING = 0  # the super group of every feed: `mark=group&id=0` marks everything
 _FEVER_KEY = re.compile(r"[0-9a-f]{32}")
-_NO_STORE = {"Cache-Control": "no-store"}
 
 Ctx = Annotated[WebContext, Depends(get_context)]
 
@@ -286,7 +285,7 @@ class _Library:
 
 
 def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=_NO_STORE)
+    return JSONResponse(body, status_code=status)
 
 
 async def _params(request: Request) -> MultiDict | None:

@@ -52,7 +52,6 @@ MAX_IDS = 10_000  # item ids one stream/items/ids answer carries
 DEFAULT_ITEMS = 20
 _ATOM = "http://www.w3.org/2005/Atom"
 _GOOGLE_SCHEME = "http://www.google.com/reader/"
-_NO_STORE = {"Cache-Control": "no-store"}
 
 
 # --- ids, pure ---------------------------------------------------------------------------------------------
@@ -178,7 +177,7 @@ def unauthorized(_request: Request, _exc: Exception) -> Response:
     return PlainTextResponse(
         "Unauthorized: sign in with your account name and an app password (made on your account page).\n",
         status_code=401,
-        headers={**_NO_STORE, "WWW-Authenticate": "GoogleLogin"},
+        headers={"WWW-Authenticate": "GoogleLogin"},
     )
 
 
@@ -210,16 +209,16 @@ def bad_token(_request: Request, _exc: Exception) -> Response:
     return PlainTextResponse(
         "Unauthorized: the T token is not this app password's; get a new one from /reader/api/0/token.\n",
         status_code=401,
-        headers={**_NO_STORE, "X-Reader-Google-Bad-Token": "true"},
+        headers={"X-Reader-Google-Bad-Token": "true"},
     )
 
 
 def _json(body: object, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=_NO_STORE)
+    return JSONResponse(body, status_code=status)
 
 
 def _text(body: str, status: int = 200) -> PlainTextResponse:
-    return PlainTextResponse(body, status_code=status, headers=_NO_STORE)
+    return PlainTextResponse(body, status_code=status)
 
 
 # --- signing in ----------------------------------------------------------------------------------------------
@@ -279,7 +278,7 @@ def subscription_export(ctx: Ctx, app: Caller) -> Response:
     body = write_opml(outlines, title=f"{app.user.name}'s subscriptions")
     return Response(
         body, media_type="text/x-opml; charset=utf-8",
-        headers={**_NO_STORE, "Content-Disposition": 'attachment; filename="subscriptions.opml"'},
+        headers={"Content-Disposition": 'attachment; filename="subscriptions.opml"'},
     )  # fmt: skip
 
 
@@ -641,7 +640,7 @@ def _item_ids(ctx: WebContext, user: User, params: MultiDict) -> Response:
     # 10 000 references written as one string rather than 10 000 dictionaries through the JSON encoder.
     refs = ",".join(f'{{"id":"{entry_id}"}}' for entry_id in found)
     more = f',"continuation":"{found[-1]}"' if query is not None and len(found) == limit else ""
-    return Response(f'{{"itemRefs":[{refs}]{more}}}', media_type="application/json", headers=_NO_STORE)
+    return Response(f'{{"itemRefs":[{refs}]{more}}}', media_type="application/json")
 
 
 @router.api_route("/reader/api/0/stream/items/ids", methods=["GET", "POST"])
@@ -769,7 +768,7 @@ def _atom(ctx: WebContext, user: User, params: MultiDict, stream_id: str) -> Res
         if not entry.read:
             _sub(item, "category", term=STATE + "fresh", scheme=_GOOGLE_SCHEME, label="fresh")
     body = etree.tostring(feed, xml_declaration=True, encoding="utf-8")
-    return Response(body, media_type="application/atom+xml; charset=utf-8", headers=_NO_STORE)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
 @router.get("/reader/atom")

@@ -75,7 +75,6 @@ ORDERS = frozenset(
     }
 )
 STATUSES = frozenset({"read", "unread", "removed"})
-_NO_STORE = {"Cache-Control": "no-store"}
 _TAG = re.compile(r"<[^>]*>")
 _UNAUTHORIZED = (
     "Access Unauthorized: sign in with your account name and an app password (made on your account page) as "
@@ -98,18 +97,18 @@ class ApiError(Exception):
 def _error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)  # the only exception this handler is installed for
     status, message = exc.status, exc.message
-    headers = dict(_NO_STORE)
+    headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="broadsheet"'
     return JSONResponse({"error_message": message}, status_code=status, headers=headers)
 
 
 def _json(body: object, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status, headers=_NO_STORE)
+    return JSONResponse(body, status_code=status)
 
 
 def _done() -> Response:
-    return Response(status_code=204, headers=_NO_STORE)
+    return Response(status_code=204)
 
 
 def install(app: FastAPI) -> None:
@@ -775,7 +774,7 @@ def export(ctx: Ctx, user: Reader) -> Response:
         for s in lib.subs.values()
     ]
     body = write_opml(outlines, title=f"{user.name}'s subscriptions")
-    return Response(body, media_type="text/xml; charset=utf-8", headers=_NO_STORE)
+    return Response(body, media_type="text/xml; charset=utf-8")
 
 
 # --- entries --------------------------------------------------------------------------------------------------

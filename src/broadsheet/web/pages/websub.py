@@ -21,7 +21,6 @@ __all__ = ["router"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
-_TEXT = {"Cache-Control": "no-store"}
 
 
 def _lease(value: str | None) -> int | None:
@@ -43,18 +42,18 @@ def confirm(ctx: Ctx, request: Request, source_id: PathId, token: str) -> Respon
         if store.denied(source_id, token, params.get("hub.reason", "")[:300]):
             log.warning("websub: source %s: the hub denied the subscription (%s)", source_id,
                         params.get("hub.reason", "no reason given")[:300])  # fmt: skip
-            return PlainTextResponse("OK", headers=_TEXT)
-        return PlainTextResponse("No such subscription request.", 404, headers=_TEXT)
+            return PlainTextResponse("OK")
+        return PlainTextResponse("No such subscription request.", 404)
     if mode not in ("subscribe", "unsubscribe") or not challenge or not topic:
-        return PlainTextResponse("hub.mode, hub.topic and hub.challenge are needed.", 400, headers=_TEXT)
+        return PlainTextResponse("hub.mode, hub.topic and hub.challenge are needed.", 400)
     # broadsheet never asks to unsubscribe (a removed source's pushes get 410): such a check is not ours.
     done = mode == "subscribe" and store.verified(
         source_id, token, topic, _lease(params.get("hub.lease_seconds")), now
     )
     if not done:
-        return PlainTextResponse("No such subscription request.", 404, headers=_TEXT)
+        return PlainTextResponse("No such subscription request.", 404)
     log.info("websub: source %s: the hub confirmed %s for %s", source_id, mode, topic)
-    return PlainTextResponse(challenge, headers=_TEXT)
+    return PlainTextResponse(challenge)
 
 
 @router.post("/websub/{source_id}/{token}")
@@ -62,14 +61,14 @@ async def push(ctx: Ctx, request: Request, source_id: PathId, token: str) -> Res
     """The hub sends new content: kept for the crawler when signed with this subscription's secret."""
     subscription = await run_in_threadpool(ctx.store.websub.get, source_id)
     if subscription is None or subscription.token != token or subscription.state not in ("active", "pending"):
-        return PlainTextResponse("No such subscription: unsubscribe.", 410, headers=_TEXT)
+        return PlainTextResponse("No such subscription: unsubscribe.", 410)
     body = await request.body()  # the gate has bounded it to max_response_bytes
     if not signature_ok(subscription.secret, request.headers.get("x-hub-signature", ""), body):
         log.warning("websub: source %s: a push without a valid signature was dropped", source_id)
-        return PlainTextResponse("Accepted.", 202, headers=_TEXT)
+        return PlainTextResponse("Accepted.", 202)
     kind = request.headers.get("content-type", "")
     kept = await run_in_threadpool(ctx.store.websub.add_push, source_id, token, body, kind, ctx.clock())
     if kept:
         await run_in_threadpool(ctx.store.sources.make_due, [source_id], ctx.clock())
         ctx.wake_crawler()
-    return PlainTextResponse("Accepted.", 202, headers=_TEXT)
+    return PlainTextResponse("Accepted.", 202)
