@@ -403,7 +403,9 @@ def bench_file(path: Path, args: argparse.Namespace, config: ClusterConfig) -> d
     return report
 
 
-def through_import(path: Path, cache: Path, multilingual: bool = True) -> dict[str, Any]:
+def through_import(
+    path: Path, cache: Path, multilingual: bool = True, embedder: str = DEFAULT_KIND
+) -> dict[str, Any]:
     """The whole product path: `broadsheet import` (dedupe, store, embed, cluster) into a fresh home, then
     `broadsheet export`, scored by each exported article's `story_id`. A row the import took for an article
     already stored (the same text at another address of the site) is found among that article's `urls`, in
@@ -423,7 +425,7 @@ def through_import(path: Path, cache: Path, multilingual: bool = True) -> dict[s
         # Enrichment is off: its language detection would only repeat the labels passed in, and its other steps
         # (entities, key points) would swamp the stories step this measures (bench/enrich.py times them).
         env = {**os.environ, "BROADSHEET_MODELS_DIR": str(cache), "BROADSHEET_LOG_LEVEL": "WARNING",
-               "BROADSHEET_ENRICH": "false",
+               "BROADSHEET_ENRICH": "false", "BROADSHEET_EMBEDDING_MODEL": embedder,
                "BROADSHEET_STORIES_MULTILINGUAL": "false" if multilingual is False else "true"}  # fmt: skip
         command = [sys.executable, "-m", "broadsheet", "--home", str(home)]
         started = time.perf_counter()
@@ -506,7 +508,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in present:
         report[path.name] = bench_file(path, args, config)
         if args.through_import:
-            report[path.name]["through_import"] = through_import(path, args.cache, not args.no_multilingual)
+            report[path.name]["through_import"] = through_import(
+                path, args.cache, not args.no_multilingual, args.embedder
+            )
     if args.synthetic:
         for kind in ("stories", "random"):
             figures = synthetic_speed(args.synthetic, args.tail, kind, config)

@@ -1,10 +1,12 @@
 """The briefs step through its Python API, with the real MiniLM, on invented coverage (storyset): articles'
 sentences embedded side by side (and, when the model allows, a story's articles in one call) give the very
 vectors, and so the very briefs, that one call per article one at a time does; stored vectors are reused,
-never made again; one story's failure is reported while the others are built."""
+never made again; one story's failure is reported while the others are built; the crawler builds them beside
+its passes, not in them."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 from broadsheet.config import Settings
 from broadsheet.enrich import Embedder, load_embedder
 from broadsheet.enrich.embed import Vectors
+from broadsheet.pipeline.assemble import build_crawler
 from broadsheet.pipeline.briefs import BRIEF_VERSION, MAX_MEMBERS, BriefBuilder
 from broadsheet.pipeline.ingest import Ingester
 from broadsheet.pipeline.jsonl import import_jsonl
@@ -139,4 +142,38 @@ def test_one_storys_failure_is_reported_and_the_other_brief_is_built(
     ).run()  # the failed one waits for the next run
     assert (later.articles, later.embedded, later.failed) == (1, 3, [])
     assert store.briefs.get(strike) is not None
+    store.close()
+
+
+def test_the_crawler_builds_briefs_beside_its_passes_and_none_in_them(
+    tmp_path: Path, minilm: Embedder
+) -> None:
+    store = _grouped(tmp_path, minilm)
+    settings = Settings(  # type: ignore[call-arg]
+        home=tmp_path, models_dir=MODELS_DIR, crawl_in_server=False, stories_multilingual=False
+    )
+    crawler = build_crawler(settings, store)
+    assert "briefs" not in [step.name for step in crawler.steps]
+    assert [step.name for step in crawler.background] == ["briefs"]
+    assert store.briefs.stale_count(BRIEF_VERSION) == 2
+
+    async def crawl_a_while() -> None:
+        stop = asyncio.Event()
+        task = asyncio.create_task(crawler.run_forever(stop, lambda _report: None))
+        for _ in range(600):
+            if store.briefs.stale_count(BRIEF_VERSION) == 0:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(task, timeout=30)
+
+    asyncio.run(crawl_a_while())
+    assert store.briefs.stale_count(BRIEF_VERSION) == 0
+    for key in ("bridge-1", "strike-1"):
+        brief = store.briefs.get(_story(store, key))
+        assert (
+            brief is not None
+            and brief.version == BRIEF_VERSION
+            and (brief.data["agreed"] or brief.data["only"])
+        )
     store.close()

@@ -57,6 +57,25 @@ def test_import_groups_coverage_into_stories_and_export_carries_them(
     _same_partition(_stories(cli))
 
 
+def test_import_leaves_the_briefs_beside_the_crawl_unless_asked(
+    cli: Callable[..., CliResult], tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    result = _import(cli, tmp_path, coverage())
+    # The bridge and the strike are told by several outlets: their briefs wait for the crawl's background.
+    assert "briefs: 2 stories wait for a brief, built beside the crawl" in result.out, result.out
+    assert "story briefs built" not in result.out
+    with open_store(cli_env, tmp_path / "home") as store:
+        assert [store.briefs.get(story) for story in {s for s in _stories(cli).values() if s}] == [None] * 4
+    again = cli("import", "--briefs", str(tmp_path / "coverage.jsonl"))
+    assert again.code == 0, again.err
+    assert "briefs: 2 story briefs built" in again.out and "wait for a brief" not in again.out
+    with open_store(cli_env, tmp_path / "home") as store:
+        built = [store.briefs.get(story) for story in {s for s in _stories(cli).values() if s}]
+    assert (
+        sum(1 for brief in built if brief is not None and (brief.data["agreed"] or brief.data["only"])) == 2
+    )
+
+
 def test_recluster_rebuilds_the_same_stories(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     _import(cli, tmp_path, coverage())
     before = _stories(cli)

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from newsroom import article_page, make_stories, rss
 from postgres import PostgresCluster
 from publisher import Publisher
+from storyset import coverage
 
 pytestmark = pytest.mark.slow
 
@@ -245,24 +246,26 @@ def test_two_sources_racing_for_the_same_article_store_it_once(
     assert rows(database_url, "SELECT count(*), count(DISTINCT canonical_url) FROM articles") == [(12, 12)]
 
 
-def test_import_leaves_the_steps_to_the_workers(
-    cli: Cli, workers: Workers, database_url: str, tmp_path: Path
+def test_import_leaves_the_steps_to_the_workers_and_they_build_the_briefs_beside(
+    cli: Cli, workers: Workers, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("BROADSHEET_STORIES", "true")  # stories (English model only) and their briefs
+    monkeypatch.setenv("BROADSHEET_STORIES_MULTILINGUAL", "false")
     workers.start()
     wait_until(lambda: alive(database_url))
-    lines = [
-        {"url": f"https://alder.example/news/{i}", "title": f"Harbour story {i}", "text": f"Paragraph {i}. " * 40,
-         "published": f"2026-11-0{i + 1}T10:00:00Z", "outlet": "The Alder Gazette"}
-        for i in range(3)
-    ]  # fmt: skip
     path = tmp_path / "in.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    path.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
     result = cli("import", str(path))
     assert result.code == 0, result.err
-    assert "3 new" in result.out and "steps (enrichment, stories, briefs): done by a worker" in result.out
+    assert "8 new" in result.out and "steps (enrichment, stories): done by a worker" in result.out
     assert rows(
         database_url, "SELECT status FROM procrastinate_jobs WHERE task_name = 'broadsheet:run_steps'"
     ) == [("succeeded",)]
+    # The two stories several outlets tell get their briefs from the background job the steps queued.
+    wait_until(lambda: rows(database_url, "SELECT count(*) FROM story_briefs") == [(2,)], timeout=120)
+    assert ("succeeded",) in rows(
+        database_url, "SELECT status FROM procrastinate_jobs WHERE task_name = 'broadsheet:run_background'"
+    )
 
 
 def test_worker_and_queue_say_what_to_do_on_sqlite(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -101,6 +101,16 @@ def test_minilm_per_row_gives_a_text_the_same_vector_in_any_batch(
         assert np.array_equal(vectors, found["alone"]), label
 
 
+def test_the_per_row_minilm_is_a_setting_of_its_own_with_vectors_named_apart(
+    model_cache: Path, minilm_per_row: OnnxEmbedder
+) -> None:
+    chosen = load_embedder("minilm-int8-per-row", model_cache)
+    plain = load_embedder("minilm-int8", model_cache)
+    assert isinstance(chosen, OnnxEmbedder) and chosen.batch_free and not getattr(plain, "batch_free", False)
+    assert chosen.name == "all-MiniLM-L6-v2/onnx-int8-per-row" != plain.name
+    assert np.array_equal(chosen.embed(TARGETS), minilm_per_row.embed(TARGETS))
+
+
 def test_minilm_per_tensor_moves_with_its_batch_which_is_what_per_row_fixes(model_cache: Path) -> None:
     # The batchings above do put the targets in batches with other texts: per tensor, that changes them.
     small = minilm(model_cache, "int8", batch_size=1)

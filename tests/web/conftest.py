@@ -48,7 +48,9 @@ def _site(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterat
         data = home / "articles.jsonl"
         data.write_text("\n".join(json.dumps(r) for r in records()) + "\n")
         import_jsonl(data, Ingester(store, settings))
-        for step in build_steps(settings, store):  # enrichment, stories, briefs: as after an import
+        for step in build_steps(
+            settings, store, briefs=True
+        ):  # enrichment, stories, briefs: as `import --briefs`
             step.run()
 
         with (

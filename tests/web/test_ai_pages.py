@@ -48,7 +48,7 @@ def ai_site(tmp_path_factory: pytest.TempPathFactory, module_database_url: str) 
     data = home / "coverage.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
     import_jsonl(data, Ingester(store, settings))
-    for step in build_steps(settings, store):
+    for step in build_steps(settings, store, briefs=True):
         step.run()
     ids = {a.url.rsplit("/", 1)[1]: a.id or 0 for a in store.articles.iter_all()}
     with running(create_app(settings, store=store)) as url, httpx.Client(base_url=url, timeout=30) as client:

@@ -91,7 +91,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int
     data = home / "coverage.jsonl"
     data.write_text("".join(json.dumps(r) + "\n" for r in coverage()))
     import_jsonl(data, Ingester(store, settings))
-    for step in build_steps(settings, store):
+    for step in build_steps(settings, store, briefs=True):
         step.run()
     ids = {a.url.rsplit("/", 1)[1]: a.id or 0 for a in store.articles.iter_all()}
     store.close()
@@ -126,9 +126,9 @@ def _bridge_story(home: Home) -> int:
 # --- settings ------------------------------------------------------------------------------------------------
 
 
-def test_the_llm_is_off_by_default_and_builds_no_background_step(home: Home) -> None:
+def test_the_llm_is_off_by_default_and_builds_no_rewrite_step(home: Home) -> None:
     assert home.settings.llm_url == ""
-    assert build_background(home.settings, home.store) == []
+    assert [step.name for step in build_background(home.settings, home.store)] == ["briefs"]
 
 
 def test_llm_settings_are_checked_with_a_clear_error(tmp_path: Path) -> None:
@@ -146,7 +146,7 @@ def test_llm_settings_are_checked_with_a_clear_error(tmp_path: Path) -> None:
 def test_a_round_writes_summaries_and_briefs_that_cite_their_sentences(home: Home) -> None:
     with plain_server(echo) as (url, received):
         settings = _with_llm(home, url)
-        (step,) = build_background(settings, home.store)
+        (_briefs, step) = build_background(settings, home.store)
         tally = step.run()
     assert tally.summary() and tally.articles == tally.summaries + tally.briefs
     assert tally.summaries == _enriched(home)
@@ -212,7 +212,7 @@ def test_written_summaries_are_stale_for_another_model(home: Home) -> None:
 def test_the_crawler_runs_rewrites_beside_its_passes(home: Home) -> None:
     async def crawl_a_while(settings: Settings) -> None:
         crawler = build_crawler(settings, home.store)
-        assert [step.name for step in crawler.background] == ["rewrite"]
+        assert [step.name for step in crawler.background] == ["briefs", "rewrite"]
         stop = asyncio.Event()
         task = asyncio.create_task(crawler.run_forever(stop, lambda _report: None))
         for _ in range(200):

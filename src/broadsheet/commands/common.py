@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,10 +18,28 @@ from rich.progress import Progress as RichProgress
 
 from broadsheet import __version__
 from broadsheet.config import Settings, load_settings
-from broadsheet.pipeline.steps import Progress
+from broadsheet.pipeline.steps import Progress, Step
 from broadsheet.store import Store, shown_url
 
-__all__ = ["ago", "app", "err", "opened", "out", "print_json", "progress_bar", "source_app"]
+__all__ = [
+    "BRIEFS_HELP",
+    "ago",
+    "app",
+    "err",
+    "finish_briefs",
+    "opened",
+    "out",
+    "print_json",
+    "progress_bar",
+    "run_reported",
+    "source_app",
+]
+
+BRIEFS_HELP = (
+    "Also build the briefs of the stories that grew before returning. By default they are built beside the "
+    "crawl, by `broadsheet serve`, `broadsheet crawl` or the workers, so the articles and stories are ready "
+    "sooner."
+)
 
 app = typer.Typer(
     help="broadsheet: a self-hosted news aggregator. Sources -> fetch -> extract -> dedupe -> store.",
@@ -70,6 +89,36 @@ def progress_bar(label: str) -> Iterator[Progress | None]:
     with RichProgress(console=out, transient=True) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total or None)
+
+
+def run_reported(step: Step) -> None:
+    """Run `step` over everything waiting, with a progress bar, and print its tally and time."""
+    started = time.perf_counter()
+    with progress_bar(step.name) as progress:
+        tally = step.run(progress)
+    out.print(f"{step.name}: {tally.summary()}; {time.perf_counter() - started:.1f} s in all")
+
+
+def finish_briefs(settings: Settings, store: Store, *, build: bool) -> None:
+    """After a one-shot command's steps: build the story briefs now (`build`), or say how many wait for
+    whatever builds them beside the crawl. Nothing when briefs are off."""
+    from broadsheet.pipeline.assemble import build_briefs
+
+    steps = build_briefs(settings, store)
+    if not steps:
+        return
+    if build:
+        for step in steps:
+            run_reported(step)
+        return
+    from broadsheet.pipeline.briefs import briefs_waiting
+
+    waiting = briefs_waiting(store)
+    if waiting:
+        out.print(
+            f"briefs: {waiting} {'story waits' if waiting == 1 else 'stories wait'} for a brief, built beside "
+            "the crawl (`broadsheet serve`, `broadsheet crawl` or the workers); --briefs builds them now"
+        )
 
 
 def print_json(value: object) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from broadsheet.commands.common import app, err, opened, out
+from broadsheet.commands.common import BRIEFS_HELP, app, err, finish_briefs, opened, out
 
 if TYPE_CHECKING:  # the crawler pulls in extraction and dedupe: imported only when a crawl runs
     from broadsheet.config import Settings
@@ -61,6 +61,7 @@ def crawl(
             min=1, help="With --once through workers (PostgreSQL): the most seconds to wait for them."
         ),
     ] = 3600,
+    briefs: Annotated[bool, typer.Option("--briefs", help="With --once: " + BRIEFS_HELP)] = False,
 ) -> None:
     """Fetch due sources, extract and store new articles. Without --once, keeps polling until stopped.
 
@@ -79,6 +80,7 @@ def crawl(
 
             if workers_alive(settings, store.engine):
                 _once_through_workers(settings, store, all_sources=all_sources, timeout=timeout)
+                finish_briefs(settings, store, build=briefs)
                 return
             err.print("no `broadsheet worker` is running on this database: crawling in this process")
         if once:
@@ -97,9 +99,10 @@ def crawl(
                 report = asyncio.run(crawler.run_once(all_sources=all_sources))
             if not report.sources:
                 _nothing_due(store)
-                return
-            print_summary(report)
-            if not report.ok:
+            else:
+                print_summary(report)
+            finish_briefs(settings, store, build=briefs)
+            if report.sources and not report.ok:
                 raise typer.Exit(1)  # nothing could run at all: every source failed
             return
         asyncio.run(_forever(build_crawler(settings, store)))

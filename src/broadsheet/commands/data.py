@@ -11,7 +11,17 @@ from typing import Annotated, Literal
 
 import typer
 
-from broadsheet.commands.common import app, err, opened, out, print_json, progress_bar
+from broadsheet.commands.common import (
+    BRIEFS_HELP,
+    app,
+    err,
+    finish_briefs,
+    opened,
+    out,
+    print_json,
+    progress_bar,
+    run_reported,
+)
 from broadsheet.config import ENRICH_STEPS, Settings
 from broadsheet.dates import iso_utc
 from broadsheet.errors import BroadsheetError
@@ -30,8 +40,11 @@ def import_(
             help="JSON Lines: url, title, text, published, outlet [, lang, author, image, html] per line."
         ),
     ],
+    briefs: Annotated[bool, typer.Option("--briefs", help=BRIEFS_HELP)] = False,
 ) -> None:
-    """Import articles from a JSON Lines file, oldest first, through the same dedupe as crawled articles."""
+    """Import articles from a JSON Lines file, oldest first, through the same dedupe as crawled articles, then
+    enrich them and group them into stories. The stories' briefs are built beside the crawl (by `broadsheet
+    serve`, `broadsheet crawl` or the workers), or before this returns with --briefs."""
     from broadsheet.pipeline.assemble import build_ingester
     from broadsheet.pipeline.jsonl import import_jsonl
 
@@ -53,7 +66,7 @@ def import_(
     if report.lines and len(report.errors) == report.lines:
         raise typer.Exit(1)
     _tidy_search_index()
-    _run_steps()
+    _run_steps(briefs)
 
 
 def _tidy_search_index() -> None:
@@ -67,8 +80,9 @@ def _tidy_search_index() -> None:
                       "and the crawler compacts it later")  # fmt: skip
 
 
-def _run_steps() -> None:
-    """The steps over stored articles (stories, ...), each over everything the import left waiting."""
+def _run_steps(briefs: bool) -> None:
+    """The steps over stored articles (enrichment, stories), each over everything the import left waiting;
+    then the briefs when asked, or a word on how many wait for them."""
     from broadsheet.pipeline.assemble import build_steps
 
     with opened() as (settings, store):
@@ -77,12 +91,12 @@ def _run_steps() -> None:
 
             if workers_alive(settings, store.engine):
                 _steps_through_workers(settings, store)
+                finish_briefs(settings, store, build=briefs)
                 return
-        for step in build_steps(settings, store):
-            started = time.perf_counter()
-            with progress_bar(f"{step.name}") as progress:
-                tally = step.run(progress)
-            out.print(f"{step.name}: {tally.summary()}; {time.perf_counter() - started:.1f} s in all")
+        for step in build_steps(settings, store, briefs=briefs):
+            run_reported(step)
+        if not briefs:
+            finish_briefs(settings, store, build=False)
 
 
 def _steps_through_workers(settings: Settings, store: Store) -> None:
@@ -97,7 +111,7 @@ def _steps_through_workers(settings: Settings, store: Store) -> None:
             "the steps failed on a worker: `broadsheet queue` shows the job; its articles wait for the next run"
         )
     else:
-        out.print(f"steps (enrichment, stories, briefs): done by a worker; {took:.1f} s in all")
+        out.print(f"steps (enrichment, stories): done by a worker; {took:.1f} s in all")
 
 
 @app.command()

@@ -204,6 +204,7 @@ class _Kind:
 
 KINDS: dict[str, _Kind] = {
     "minilm-int8": _Kind("all-MiniLM-L6-v2", "int8", _minilm_dir),
+    "minilm-int8-per-row": _Kind("all-MiniLM-L6-v2", "int8-per-row", _minilm_dir),
     "minilm-fp32": _Kind("all-MiniLM-L6-v2", "fp32", _minilm_dir),
     "minilm-torch": _Kind("all-MiniLM-L6-v2", None, _minilm_dir),
 }
@@ -232,7 +233,7 @@ def load_embedder(
         return SentenceTransformerEmbedder(source, name=spec.name, threads=threads, max_tokens=max_tokens)
     model = ensure_onnx_model(source, cache_dir / spec.model, spec.runtime)
     tokenizer = source / "tokenizer.json"
-    free = spec.runtime == "int8" and ACTIVATIONS == "per-row"
+    free = spec.runtime == "int8-per-row" or (spec.runtime == "int8" and ACTIVATIONS == "per-row")
     return OnnxEmbedder(
         model, tokenizer, name=spec.name, threads=threads, max_tokens=max_tokens, batch_free=free
     )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the crawler pulls in fetching and extraction, the stories s
 
 __all__ = [
     "build_background",
+    "build_briefs",
     "build_crawler",
     "build_enricher",
     "build_ingester",
@@ -39,33 +40,49 @@ def build_ingester(settings: Settings, store: Store, clock: Callable[[], datetim
     return Ingester(store, settings, clock)
 
 
-def build_steps(settings: Settings, store: Store) -> list[Step]:
-    """The steps over stored articles, in the order they run after a crawl pass or an import: enrichment,
-    stories (which read the vectors enrichment stored), then the briefs of the stories that grew. Models load
-    on a step's first run, not here, and the steps share one embedder."""
+def build_steps(
+    settings: Settings, store: Store, models: EnrichModels | None = None, *, briefs: bool = False
+) -> list[Step]:
+    """The steps a crawl pass or an import runs over the stored articles, in order: enrichment, then stories
+    (which read the vectors enrichment stored). With `briefs`, then the briefs of the stories that grew,
+    which otherwise are built beside the crawl (`build_background`): what `import --briefs` and
+    `crawl --once --briefs` ask for. Models load on a step's first run, not here, and the steps share one
+    embedder (`models`' when given)."""
     from broadsheet.pipeline.enrich import EnrichModels
 
     steps: list[Step] = []
-    models = EnrichModels(settings)
+    models = models or EnrichModels(settings)
     if settings.enrich:
         steps.append(build_enricher(settings, store, models=models))
     if settings.stories:
         steps.append(story_builder(settings, store, models))
-        if settings.story_briefs:
-            from broadsheet.pipeline.briefs import BriefBuilder
-
-            steps.append(BriefBuilder(store, lambda: models.embedder))
+    if briefs:
+        steps += build_briefs(settings, store, models)
     return steps
 
 
-def build_background(settings: Settings, store: Store) -> list[Step]:
-    """The slow steps, which run beside the crawl rather than in its passes: the optional LLM's rewrites
-    (pipeline/rewrite.py) when `llm_url` is set."""
-    if not settings.llm_url:
+def build_briefs(settings: Settings, store: Store, models: EnrichModels | None = None) -> list[Step]:
+    """The briefs step when stories and their briefs are on (`stories`, `story_briefs`), else nothing."""
+    if not (settings.stories and settings.story_briefs):
         return []
-    from broadsheet.pipeline.rewrite import Rewriter
+    from broadsheet.pipeline.briefs import BriefBuilder
+    from broadsheet.pipeline.enrich import EnrichModels
 
-    return [Rewriter(store, settings)]
+    shared = models or EnrichModels(settings)
+    return [BriefBuilder(store, lambda: shared.embedder)]
+
+
+def build_background(settings: Settings, store: Store, models: EnrichModels | None = None) -> list[Step]:
+    """The slow steps, which run beside the crawl rather than in its passes, so that a pass (and an import)
+    never waits for them: the story briefs, which embed every sentence of a multi-outlet story's articles
+    (more than half of an import's work when they ran in it), and the optional LLM's rewrites
+    (pipeline/rewrite.py) when `llm_url` is set, which then rewrite the briefs built."""
+    steps = build_briefs(settings, store, models)
+    if settings.llm_url:
+        from broadsheet.pipeline.rewrite import Rewriter
+
+        steps.append(Rewriter(store, settings))
+    return steps
 
 
 def build_enricher(settings: Settings, store: Store, **options: Any) -> Enricher:
@@ -99,13 +116,15 @@ def build_crawler(
     """The crawler with its ingester and steps. A process with threads of its own (the web server) passes
     start_method="forkserver", so extraction workers start from a clean process."""
     from broadsheet.pipeline.crawl import Crawler
+    from broadsheet.pipeline.enrich import EnrichModels
 
+    models = EnrichModels(settings)  # one embedder for the passes' steps and the briefs beside them
     return Crawler(
         settings,
         store,
         build_ingester(settings, store, clock),
-        steps=build_steps(settings, store),
-        background=build_background(settings, store),
+        steps=build_steps(settings, store, models),
+        background=build_background(settings, store, models),
         progress=progress,
         clock=clock,
         start_method=start_method,

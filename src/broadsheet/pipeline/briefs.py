@@ -1,6 +1,11 @@
-"""The briefs step, after stories: builds the brief (enrich.brief) of each story that several outlets cover and
-that has grown since its brief was built, newest first, and stores it; and embeds the sentences of those
+"""The briefs step, beside the crawl: builds the brief (enrich.brief) of each story that several outlets cover
+and that has grown since its brief was built, newest first, and stores it; and embeds the sentences of those
 stories' articles, which "ask about this story" then searches (`StoryQuestions`).
+
+It runs beside the crawl's passes (pipeline/assemble.build_background: the server's scheduler, `broadsheet
+crawl`, the workers' background job), not in them: embedding every sentence of a story's coverage is more
+work than storing, embedding and grouping its articles, and a new story should not wait for its brief.
+`import` and `crawl --once` leave the briefs to it unless asked (`--briefs`).
 
 A brief is a few hundred sentence vectors of work, about a second for ten articles, so it never runs on a
 request: the story page shows the stored brief, saying how many articles it was built from. Embedding is
@@ -37,13 +42,14 @@ from broadsheet.enrich import (
 )
 from broadsheet.store import MemberText, Store
 
-__all__ = ["BRIEF_VERSION", "BriefBuilder", "BriefTally", "StoryQuestions", "brief_json"]
+__all__ = ["BRIEF_VERSION", "BriefBuilder", "BriefTally", "StoryQuestions", "brief_json", "briefs_waiting"]
 
 log = logging.getLogger(__name__)
 BRIEF_VERSION = "brief/1"  # stored with each brief: change it when the brief is made differently
 BATCH = 16  # stories per batch
 MAX_MEMBERS = 20  # articles a brief or an answer reads: the earliest and the newest of the story
 ASK_MEMBERS = 12  # of a story never briefed, the articles embedded on the spot to answer a question
+MIN_OUTLETS = 2  # a story told by fewer outlets has nothing to agree on: no brief
 
 
 @dataclass
@@ -185,7 +191,7 @@ class BriefBuilder:
         load_embedder: Callable[[], Embedder],
         *,
         batch_size: int = BATCH,
-        min_outlets: int = 2,
+        min_outlets: int = MIN_OUTLETS,
         workers: int | None = None,
     ) -> None:
         """`workers`: how many articles' sentences are embedded at once; by default as many as the embedder
@@ -268,6 +274,11 @@ class BriefBuilder:
         data["story_article_count"] = story.count
         self.store.briefs.save(story.story_id, story.count, BRIEF_VERSION, data, utcnow())
         return len(story.vectors.made)
+
+
+def briefs_waiting(store: Store) -> int:
+    """How many stories wait for a brief (none yet, grown since, or built by another version)."""
+    return store.briefs.stale_count(BRIEF_VERSION, MIN_OUTLETS)
 
 
 class StoryQuestions:

@@ -26,7 +26,7 @@ from broadsheet.pipeline.ingest import Ingester, article_from_entry
 from broadsheet.pipeline.pool import StartMethod, extraction_pool
 from broadsheet.pipeline.report import CrawlProgress, CrawlReport, SourceReport
 from broadsheet.pipeline.schedule import next_poll
-from broadsheet.pipeline.steps import Step, run_step
+from broadsheet.pipeline.steps import BACKGROUND_BATCHES, Step, run_step
 from broadsheet.pipeline.websub import Subscriber, announce
 from broadsheet.sources import parse_feed
 from broadsheet.store import FetchOutcome, Push, Store, compact_index
@@ -53,8 +53,12 @@ class Crawler:
     ) -> None:
         self.start_method: StartMethod = start_method
         self.steps = tuple(steps)
-        # Slow steps (the optional LLM's rewrites) that run beside the passes by `run_forever`, never in one.
+        # Slow steps (story briefs, the optional LLM's rewrites) that run beside the passes by `run_forever`,
+        # never in one.
         self.background = tuple(background)
+        # Set for each background step when a pass's steps did work (new stories, say), so that it looks now
+        # rather than at the end of its rest.
+        self._fresh = {step.name: asyncio.Event() for step in self.background}
         self.settings = settings
         self.store = store
         self.ingester = ingester
@@ -82,6 +86,9 @@ class Crawler:
                 await announce(self.settings, poller.fetcher, self.announced_feeds())
         for step in self.steps:  # also picks up articles a failed earlier pass left waiting
             await self.run_step(step, report)
+        if any(tally.articles for tally in report.steps.values()):
+            for fresh in self._fresh.values():
+                fresh.set()
         await self.tidy_search_index()  # a cheap look when there is nothing to do
         return report
 
@@ -153,18 +160,18 @@ class Crawler:
             await asyncio.gather(*beside, return_exceptions=True)
 
     async def _run_beside(self, step: Step, stop: asyncio.Event) -> None:
-        """Rounds of a background step, each in a thread; after a round that stored nothing (nothing to do,
-        or the server down), a rest of BACKGROUND_REST seconds. A round in flight when `stop` is set runs to
-        its end in its thread (it is bounded by its own time limit); only the waiting is cut short."""
+        """Rounds of a background step, each in a thread and short (BACKGROUND_BATCHES, or the step's own time
+        limit); after a round that stored nothing (nothing to do, or the server down), a rest of
+        BACKGROUND_REST seconds, cut short when a pass's steps did work. A round in flight when `stop` is set
+        runs to its end in its thread; only the waiting is cut short."""
+        fresh = self._fresh[step.name]
         while not stop.is_set():
-            tally, _error = await asyncio.to_thread(run_step, step, None)  # run_step logs a failure
+            fresh.clear()
+            tally, _error = await asyncio.to_thread(run_step, step, BACKGROUND_BATCHES)  # logs a failure
             worked = tally is not None and tally.articles > 0
             if worked and tally is not None:
                 log.info("%s: %s", step.name, tally.summary())
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=1.0 if worked else BACKGROUND_REST)
-            except TimeoutError:
-                continue
+            await _either(stop, fresh, timeout=1.0 if worked else BACKGROUND_REST)
 
     async def _poll_forever(self, stop: asyncio.Event, on_report: Callable[[CrawlReport], None]) -> None:
         while not stop.is_set():
@@ -393,3 +400,13 @@ class Poller:
             log.exception("extraction failed on %s", page.url)
             return None, f"extraction failed ({type(exc).__name__}: {exc})", page.url
         return extracted, "", page.url
+
+
+async def _either(first: asyncio.Event, second: asyncio.Event, *, timeout: float) -> None:
+    """Wait until either event is set, or `timeout` seconds."""
+    waits = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

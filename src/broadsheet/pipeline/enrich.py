@@ -12,6 +12,7 @@ goes on: one bad article never holds up the rest.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -100,10 +101,16 @@ class EnrichModels:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._loaded: set[str] = set()  # the steps whose models `load` has loaded
+        self._embedder: Embedder | None = None
+        # The crawl's steps and the briefs beside them (threads of their own) may ask at the same time.
+        self._embedder_lock = threading.Lock()
 
-    @cached_property
+    @property
     def embedder(self) -> Embedder:
-        return configured_embedder(self.settings)
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = configured_embedder(self.settings)
+            return self._embedder
 
     @cached_property
     def recogniser(self) -> EntityRecogniser:

@@ -14,11 +14,15 @@ from typing import Protocol
 from broadsheet.errors import BroadsheetError
 from broadsheet.pipeline.report import StepTally
 
-__all__ = ["Progress", "Step", "run_step"]
+__all__ = ["BACKGROUND_BATCHES", "Progress", "Step", "run_step"]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (done, total or 0 when unknown)
+# Batches in one round of a step beside the crawl (the briefs: 16 stories, seconds of work), so that stopping
+# waits for little; the rounds follow each other while there is work. The LLM's rewrites ignore it and are
+# bounded by their own time (llm_seconds_per_round).
+BACKGROUND_BATCHES = 1
 
 
 class Step(Protocol):

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, and_, bindparam, delete, insert, or_, select
+from sqlalchemy import Engine, Select, and_, bindparam, delete, func, insert, or_, select
 
 from broadsheet.store.schema import articles, sentence_vectors, stories, story_briefs
 
@@ -59,22 +59,17 @@ class BriefStore:
         """Stories covered by at least `min_outlets` outlets whose brief is missing, older than the story
         (fewer members) or of another version: the most recently active first."""
         query = (
-            select(stories.c.id)
-            .select_from(stories.outerjoin(story_briefs, story_briefs.c.story_id == stories.c.id))
-            .where(
-                stories.c.status != "merged",
-                stories.c.outlet_count >= min_outlets,
-                or_(
-                    story_briefs.c.story_id.is_(None),
-                    story_briefs.c.article_count != stories.c.article_count,
-                    story_briefs.c.version != version,
-                ),
-            )
+            _stale(select(stories.c.id), version, min_outlets)
             .order_by(stories.c.last_seen.desc(), stories.c.id.desc())
             .limit(limit)
         )
         with self.engine.connect() as conn:
             return [row.id for row in conn.execute(query)]
+
+    def stale_count(self, version: str, min_outlets: int = 2) -> int:
+        """How many stories `stale` would give, all of them."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(_stale(select(func.count()), version, min_outlets)).scalar_one())
 
     def members(self, story_id: int, limit: int) -> tuple[int, list[MemberText]]:
         """(the story's article count, up to `limit` of its original articles: the earliest first, then the
@@ -148,3 +143,16 @@ class BriefStore:
         if row is None:
             return None
         return StoredBrief(row.story_id, row.article_count, row.built_at, json.loads(row.data), row.version)
+
+
+def _stale(query: Select[Any], version: str, min_outlets: int) -> Select[Any]:
+    """`query` over the stories whose brief is missing, out of date or of another version (see `stale`)."""
+    return query.select_from(stories.outerjoin(story_briefs, story_briefs.c.story_id == stories.c.id)).where(
+        stories.c.status != "merged",
+        stories.c.outlet_count >= min_outlets,
+        or_(
+            story_briefs.c.story_id.is_(None),
+            story_briefs.c.article_count != stories.c.article_count,
+            story_briefs.c.version != version,
+        ),
+    )

@@ -8,11 +8,12 @@ nothing twice.
 Queues, and what is in them:
 - "sources": `poll_source`, one job per source, at most one waiting and one running per source (its queueing
   lock and lock), and any number of sources at once across workers;
-- "steps": `run_steps`, the steps over stored articles (enrichment, stories, briefs), one at a time across
-  every machine (lock "steps"; the stories lease guards them besides);
+- "steps": `run_steps`, the steps over stored articles (enrichment, stories), one at a time across every
+  machine (lock "steps"; the stories lease guards them besides);
 - "upkeep": the periodic jobs: `defer_due_polls` (every POLL_TICK_SECONDS), `retry_stalled` (the jobs of
   workers that stopped sending heartbeats, run again), `tidy_search_index`, `remove_old_jobs`, and
-  `run_background` (the optional LLM's rewrites) when `llm_url` is set.
+  `run_background` (the story briefs, and the optional LLM's rewrites when `llm_url` is set), each minute and
+  as soon as `run_steps` did work, one at a time.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from broadsheet.clock import utcnow
 from broadsheet.config import Settings
 from broadsheet.errors import ConfigError, NotFoundError
-from broadsheet.pipeline.steps import run_step
+from broadsheet.pipeline.steps import BACKGROUND_BATCHES, run_step
 from broadsheet.pipeline.websub import announce
 from broadsheet.store import Store
 
@@ -63,6 +64,8 @@ QUEUES = ("sources", "steps", "upkeep")
 POLL_TICK_SECONDS = 15
 STORE_THREADS = 2
 STEPS_LOCK = "steps"
+BACKGROUND_LOCK = "background"
+BACKGROUND_JOB_SECONDS = 50.0  # a background job's rounds stop after this; the job is queued each minute
 KEEP_FINISHED_HOURS = 24  # finished jobs stay listed by `broadsheet queue` this long
 KEEP_FAILED_HOURS = 7 * 24  # and failed ones this long, to be looked into and retried
 # A job that failed on the database (the server restarting, a connection dropped) is run again: each job is
@@ -134,6 +137,17 @@ async def defer_steps(jobs: App) -> list[int]:
         return [await deferrer.defer_async()]
     except AlreadyEnqueued:
         return await _waiting(jobs, STEPS_LOCK)
+
+
+async def defer_background(jobs: App) -> list[int]:
+    """Queue a round of the background steps (or find the one already waiting)."""
+    deferrer = app.configure_task(
+        "broadsheet:run_background", allow_unknown=False, lock=BACKGROUND_LOCK, queueing_lock=BACKGROUND_LOCK
+    )
+    try:
+        return [await deferrer.defer_async(timestamp=int(time.time()))]
+    except AlreadyEnqueued:
+        return await _waiting(jobs, BACKGROUND_LOCK)
 
 
 async def _waiting(jobs: App, queueing_lock: str) -> list[int]:
@@ -288,12 +302,18 @@ async def run_steps(context: JobContext) -> None:
     state = _state(context)
     if state.settings.websub_hub and state.settings.base_url:  # new articles: tell the site's hub first
         await announce(state.settings, state.poller.fetcher, state.crawler.announced_feeds())
+    worked = False
     for step in state.crawler.steps:
         tally, error = await asyncio.to_thread(run_step, step, None)
         if tally is not None and (tally.articles or tally.busy):
             log.info("%s: %s", step.name, tally.summary())
+            worked = worked or bool(tally.articles)
         if error:
             log.warning("%s: not updated this time (%s)", step.name, error)
+    if (
+        worked and state.crawler.background
+    ):  # the briefs of the stories that grew, now rather than next minute
+        await defer_background(context.app)
 
 
 @app.periodic(cron=f"* * * * * */{POLL_TICK_SECONDS}", periodic_id="due")
@@ -360,12 +380,18 @@ async def remove_old_jobs(context: JobContext, timestamp: int) -> None:
     name="broadsheet:run_background",
     queue="upkeep",
     pass_context=True,
-    lock="background",
-    queueing_lock="background",
+    lock=BACKGROUND_LOCK,
+    queueing_lock=BACKGROUND_LOCK,
 )
 async def run_background(context: JobContext, timestamp: int) -> None:
-    """One round of each slow step (the optional LLM's rewrites) when there are any."""
+    """Rounds of each slow step (story briefs, the optional LLM's rewrites), short ones (BACKGROUND_BATCHES)
+    while they find work, for at most BACKGROUND_JOB_SECONDS: the next minute's job goes on from there."""
+    started = time.monotonic()
     for step in _state(context).crawler.background:
-        tally, _error = await asyncio.to_thread(run_step, step, None)
-        if tally is not None and tally.articles:
+        while True:
+            tally, _error = await asyncio.to_thread(run_step, step, BACKGROUND_BATCHES)
+            if tally is None or not tally.articles:
+                break
             log.info("%s: %s", step.name, tally.summary())
+            if time.monotonic() - started > BACKGROUND_JOB_SECONDS:
+                return
