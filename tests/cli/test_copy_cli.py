@@ -119,7 +119,7 @@ def _fill(cli: Cli, home: Path, publisher: Publisher) -> None:
     assert "3 new articles" in cli("--home", str(home), "crawl", "--once").out
     data = home.parent / "coverage.jsonl"
     data.write_text("".join(json.dumps(row) + "\n" for row in _coverage()))
-    imported = cli("--home", str(home), "import", str(data))
+    imported = cli("--home", str(home), "import", "--briefs", str(data))
     assert "11 lines, 10 new, 1 duplicates" in imported.out, imported.out + imported.err
     store = Store.open(f"sqlite:///{home / 'broadsheet.db'}")
     try:

@@ -171,7 +171,7 @@ def test_vectors_carry_the_model_and_runtime_in_their_name(int8: Embedder, refer
 
 
 def test_unknown_kind_is_a_config_error_naming_the_valid_ones(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="minilm-int8, minilm-fp32, minilm-torch"):
+    with pytest.raises(ConfigError, match="minilm-int8, minilm-int8-per-row, minilm-fp32, minilm-torch"):
         load_embedder("minilm-int4", tmp_path)
     with pytest.raises(ConfigError, match="at least 1"):
         load_embedder("minilm-int8", tmp_path, threads=0)

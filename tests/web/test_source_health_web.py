@@ -38,7 +38,12 @@ def test_admin_page_and_api_show_why_a_source_yields_nothing_and_warn_of_minor_e
     publisher.add("/broken.xml", BROKEN, content_type="application/rss+xml")
     publisher.add("/minor.xml", minor, content_type="application/rss+xml")
     settings = settings.model_copy(
-        update={"admin_password": SecretStr(PASSWORD), "stories": False, "fetch_article_pages": False}
+        update={
+            "admin_password": SecretStr(PASSWORD),
+            "stories": False,
+            "enrich": False,  # about the sources: no models to load
+            "fetch_article_pages": False,
+        }
     )
     store = Store.open(settings.database)
     with (
