@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from datasketch import MinHash
-
-from broadsheet.dedupe.fingerprint import fingerprint, signature_bytes, signature_from_bytes
+from broadsheet.dedupe.fingerprint import Signature, fingerprint, signature_bytes, signature_from_bytes
 from broadsheet.dedupe.index import NearDuplicateIndex
 from broadsheet.dedupe.urls import canonical_url, same_site
 from broadsheet.models import Article
@@ -23,6 +21,7 @@ from broadsheet.store.articles import ArticleStore
 __all__ = [
     "Action",
     "Deduplicator",
+    "Signature",
     "Verdict",
     "canonical_url",
     "fingerprint",
@@ -83,7 +82,7 @@ class Deduplicator:
             if data is not None and article_id not in self.index:
                 self.index.add(article_id, signature_from_bytes(data))
 
-    def judge(self, article: Article, signature: MinHash | None, urls: Collection[str]) -> Verdict:
+    def judge(self, article: Article, signature: Signature | None, urls: Collection[str]) -> Verdict:
         known = self.articles.known_urls({article.canonical_url, *urls})
         if known:
             stored_id = known.get(article.canonical_url) or min(known.values())
@@ -109,7 +108,7 @@ class Deduplicator:
                 return Verdict(Action.COPY, near_id, similarity, f"near-duplicate of article {near_id}")
         return Verdict(Action.NEW)
 
-    def remember(self, article_id: int, signature: MinHash | None) -> None:
+    def remember(self, article_id: int, signature: Signature | None) -> None:
         """Index a stored original so later copies of it are found."""
         if signature is not None:
             self.index.add(article_id, signature)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import lxml.html
-from datasketch import MinHash
 from lxml import etree
 
 from broadsheet.clock import utcnow
@@ -23,6 +22,7 @@ from broadsheet.config import Settings
 from broadsheet.dedupe import (
     Action,
     Deduplicator,
+    Signature,
     Verdict,
     canonical_url,
     fingerprint,
@@ -212,7 +212,7 @@ class Ingester:
         return IngestResult(verdict.action, article_id, verdict.reason)
 
     def _apply(
-        self, verdict: Verdict, article: Article, sig: MinHash | None, urls: set[str], now: datetime
+        self, verdict: Verdict, article: Article, sig: Signature | None, urls: set[str], now: datetime
     ) -> int:
         blob = signature_bytes(sig) if sig is not None else None
         articles = self.store.articles
