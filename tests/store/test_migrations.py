@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from broadsheet.store import Store
-from broadsheet.store.db import _alembic_config, connect, migrate
+from broadsheet.store.db import _alembic_config, connect, head_revision, migrate
 from broadsheet.store.schema import include_name, metadata
 from postgres import PostgresCluster
 
@@ -37,6 +40,20 @@ def test_opening_twice_is_idempotent(tmp_path: Path) -> None:
     store = Store.open(url)
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0020"
+
+
+def test_the_head_read_from_the_file_names_is_alembics_and_an_up_to_date_store_opens_without_alembic(
+    tmp_path: Path,
+) -> None:
+    assert head_revision() == ScriptDirectory.from_config(_alembic_config()).get_current_head() == "0020"
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    Store.open(url).close()  # made and migrated here
+    probe = (
+        "import sys; from broadsheet.store import Store; "
+        f"Store.open({url!r}).close(); print('alembic' in sys.modules)"
+    )
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False", ran.stderr
 
 
 def test_the_job_queue_schema_comes_and_goes_with_migration_0012_on_postgresql(
