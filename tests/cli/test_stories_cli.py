@@ -76,6 +76,24 @@ def test_import_leaves_the_briefs_beside_the_crawl_unless_asked(
     )
 
 
+def test_a_one_shot_crawl_says_how_many_briefs_wait_and_builds_them_when_asked(
+    cli: Callable[..., CliResult], tmp_path: Path, publisher: Publisher
+) -> None:
+    _import(cli, tmp_path, coverage())  # two stories several outlets tell: their briefs wait
+    stories = make_stories(2)
+    for story in stories:
+        publisher.add(f"/news/{story.slug}", article_page(story, publisher.base_url))
+    publisher.add("/feed.xml", rss(stories, publisher.base_url), content_type="application/rss+xml")
+    assert cli("source", "add", publisher.url("/feed.xml")).code == 0
+    plain = cli("crawl", "--once", "--all")
+    assert plain.code == 0, plain.err
+    assert "briefs: 2 stories wait for a brief" in plain.out, plain.out
+    asked = cli("crawl", "--once", "--all", "--briefs")
+    assert asked.code == 0, asked.err
+    assert "briefs: 2 story briefs built" in asked.out and "wait for a brief" not in asked.out
+    assert "wait for a brief" not in cli("crawl", "--once", "--all").out  # nothing waits any more
+
+
 def test_recluster_rebuilds_the_same_stories(cli: Callable[..., CliResult], tmp_path: Path) -> None:
     _import(cli, tmp_path, coverage())
     before = _stories(cli)
