@@ -3,14 +3,18 @@ process died is seen to have stopped, feeds already subscribed are skipped in on
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
-from sqlalchemy import event
+import pytest
+from sqlalchemy import create_engine, event, text
 
 from broadsheet.clock import utcnow
 from broadsheet.models import Outline
 from broadsheet.store import Store
 from broadsheet.store.jobs import STALLED_AFTER
+from broadsheet.store.schema import sources
 
 
 def test_a_batch_is_subscribed_in_one_transaction_with_its_progress(store: Store) -> None:
@@ -56,3 +60,43 @@ def test_recent_jobs_are_the_newest_first_of_the_last_day(store: Store) -> None:
     second = store.jobs.create("opml_import", "second.opml", now)
     assert [j.id for j in store.jobs.recent(now)] == [second.id, first.id]
     assert old.id not in [j.id for j in store.jobs.recent(now)]
+
+
+def test_a_feed_another_process_subscribes_meanwhile_counts_as_skipped(
+    store: Store, database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite lets one writer in at a time: there is no meanwhile to race")
+    now = utcnow()
+    taken, fresh = "https://taken.example/rss", "https://fresh.example/rss"
+    other = create_engine(database_url)
+    result: list[tuple[int, int]] = []
+    try:
+        with other.connect() as conn:
+            conn.execute(
+                sources.insert().values(url=taken, kind="feed", title="", site_url="", folder="",
+                                        created_at=now, interval_seconds=60, next_fetch_at=now)
+            )  # fmt: skip
+            # Not committed yet: the subscribing process does not see it, and its insert waits for it.
+            racer = threading.Thread(
+                target=lambda: result.append(
+                    store.sources.add_many(
+                        [Outline(url=taken), Outline(url=fresh)], now=now, interval_seconds=60
+                    )
+                )
+            )
+            racer.start()
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                waiting = conn.execute(
+                    text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                ).scalar_one()
+                if waiting:
+                    break
+                time.sleep(0.02)
+            conn.commit()
+            racer.join(10)
+    finally:
+        other.dispose()
+    assert result == [(1, 1)]
+    assert sorted(s.url for s in store.sources.all()) == [fresh, taken]

@@ -176,7 +176,13 @@ class SourceStore:
                     for o in fresh.values()
                 ]  # fmt: skip
                 # Another process may subscribe to one of them meanwhile: it counts as already there.
-                result = conn.execute(dialect_insert(conn, sources).on_conflict_do_nothing(), rows)
+                # An executemany's rowcount is kept only when asked for (SQLAlchemy's preserve_rowcount).
+                result = conn.execute(
+                    dialect_insert(conn, sources)
+                    .on_conflict_do_nothing()
+                    .execution_options(preserve_rowcount=True),
+                    rows,
+                )
                 added = result.rowcount if result.rowcount >= 0 else len(rows)  # -1: the driver does not say
             skipped = len(urls) - added
             if then is not None:
