@@ -112,7 +112,8 @@ def is_transient(exc: BaseException) -> bool:
     state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     if state is not None:
         return state in _RETRY_STATES
-    return isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig)
+    message = str(exc.orig)
+    return isinstance(exc.orig, sqlite3.OperationalError) and ("locked" in message or "busy" in message)
 
 
 def is_conflict(exc: BaseException) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, case, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from broadsheet.store.db import is_transient
 from broadsheet.store.schema import leases
 
 __all__ = ["Lease", "LeaseStore"]
@@ -56,7 +57,7 @@ class LeaseStore:
                 return Lease(True, 1)
         except (IntegrityError, OperationalError) as exc:
             # Another process took it in the same instant (it inserted first, or holds the write lock).
-            if isinstance(exc, OperationalError) and "locked" not in str(exc) and "busy" not in str(exc):
+            if isinstance(exc, OperationalError) and not is_transient(exc):
                 raise
             with self.engine.connect() as conn:
                 row = conn.execute(select(leases).where(leases.c.name == name)).first()
