@@ -181,13 +181,7 @@ class Crawler:
             next_due = self.store.sources.next_due_at()
             wait = 60.0 if next_due is None else (next_due - self.clock()).total_seconds()
             self.wake.clear()
-            stopping, woken = asyncio.create_task(stop.wait()), asyncio.create_task(self.wake.wait())
-            try:
-                await asyncio.wait({stopping, woken}, timeout=min(60.0, max(1.0, wait)),
-                                   return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-            finally:
-                for task in (stopping, woken):
-                    task.cancel()
+            await _either(stop, self.wake, timeout=min(60.0, max(1.0, wait)))
 
 
 class Poller:
@@ -262,22 +256,9 @@ class Poller:
             title = feed.title or None
             report.warning = feed.warning
             report.entries = len(entries)
-            fresh = self._fresh(entries)
-            if self.c.progress:
-                self.c.progress.entries_found(len(fresh))
-            # A source's entries mostly share one host: more at once than that host's connection limit would
-            # only hold shared slots while queueing for the host, starving every other source.
-            lane = asyncio.Semaphore(self.c.settings.per_host_connections)
-            await asyncio.gather(*(self._entry(source, entry, report, lane=lane) for entry in fresh))
+            await self._take(source, entries, report)
             await self.websub.after_poll(source.id, feed.hub, feed.self_url or result.url, started)
-        interval, due = next_poll(
-            self.c.settings,
-            now=started,
-            interval=source.interval_seconds,
-            new_articles=report.new + report.updated,
-            failed=False,
-        )
-        due = self.websub.next_due(source.id, due, started)
+        interval, due = self._schedule(source, report, started)
         return FetchOutcome(
             started,
             report.status,
@@ -306,16 +287,26 @@ class Poller:
                 continue
             entries.update((entry.url, entry) for entry in feed.entries)
         report.entries = len(entries)
-        fresh = self._fresh(list(entries.values())[: self.c.settings.max_entries_per_source])
-        if self.c.progress:
-            self.c.progress.entries_found(len(fresh))
-        lane = asyncio.Semaphore(self.c.settings.per_host_connections)
-        await asyncio.gather(*(self._entry(source, entry, report, lane=lane) for entry in fresh))
-        interval, due = next_poll(self.c.settings, now=started, interval=source.interval_seconds,
-                                  new_articles=report.new + report.updated, failed=False)  # fmt: skip
-        due = self.websub.next_due(source.id, due, started)
+        await self._take(source, list(entries.values())[: self.c.settings.max_entries_per_source], report)
+        interval, due = self._schedule(source, report, started)
         return FetchOutcome(started, report.status, due, interval, new_articles=report.new + report.updated,
                             etag=source.etag, last_modified=source.last_modified)  # fmt: skip
+
+    async def _take(self, source: Source, entries: list[FeedEntry], report: SourceReport) -> None:
+        """Fetch, extract and store those of a poll's (or a push's) entries not stored yet."""
+        fresh = self._fresh(entries)
+        if self.c.progress:
+            self.c.progress.entries_found(len(fresh))
+        # A source's entries mostly share one host: more at once than that host's connection limit would only
+        # hold shared slots while queueing for the host, starving every other source.
+        lane = asyncio.Semaphore(self.c.settings.per_host_connections)
+        await asyncio.gather(*(self._entry(source, entry, report, lane=lane) for entry in fresh))
+
+    def _schedule(self, source: Source, report: SourceReport, started: datetime) -> tuple[int, datetime]:
+        """(interval, when due) after a good poll or push: the schedule's, held back while a hub pushes."""
+        interval, due = next_poll(self.c.settings, now=started, interval=source.interval_seconds,
+                                  new_articles=report.new + report.updated, failed=False)  # fmt: skip
+        return interval, self.websub.next_due(source.id, due, started)
 
     async def _entries(self, feed: Feed) -> list[FeedEntry]:
         """The feed's newest entries; for a sitemap index, those of its first child sitemaps."""
