@@ -28,7 +28,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import psycopg_pool
@@ -117,37 +117,30 @@ async def defer_polls(jobs: App, source_ids: list[int], *, force: bool = False) 
     its job)."""
     ids = []
     for source_id in source_ids:
-        lock = f"source:{source_id}"
-        deferrer = jobs.configure_task(
-            "broadsheet:poll_source", allow_unknown=False, lock=lock, queueing_lock=lock
+        ids += await _defer_once(
+            jobs, "broadsheet:poll_source", f"source:{source_id}", source_id=source_id, force=force
         )
-        try:
-            ids.append(await deferrer.defer_async(source_id=source_id, force=force))
-        except AlreadyEnqueued:
-            ids.extend(await _waiting(jobs, lock))
     return ids
 
 
 async def defer_steps(jobs: App) -> list[int]:
     """Queue a run of the steps over stored articles (or find the one already waiting)."""
-    deferrer = app.configure_task(
-        "broadsheet:run_steps", allow_unknown=False, lock=STEPS_LOCK, queueing_lock=STEPS_LOCK
-    )
-    try:
-        return [await deferrer.defer_async()]
-    except AlreadyEnqueued:
-        return await _waiting(jobs, STEPS_LOCK)
+    return await _defer_once(jobs, "broadsheet:run_steps", STEPS_LOCK)
 
 
 async def defer_background(jobs: App) -> list[int]:
     """Queue a round of the background steps (or find the one already waiting)."""
-    deferrer = app.configure_task(
-        "broadsheet:run_background", allow_unknown=False, lock=BACKGROUND_LOCK, queueing_lock=BACKGROUND_LOCK
-    )
+    return await _defer_once(jobs, "broadsheet:run_background", BACKGROUND_LOCK, timestamp=int(time.time()))
+
+
+async def _defer_once(jobs: App, task: str, lock: str, **arguments: Any) -> list[int]:
+    """Queue `task` under `lock` (one waiting and one running at a time): the new job's id, or the waiting
+    one's when there is one already."""
+    deferrer = jobs.configure_task(task, allow_unknown=False, lock=lock, queueing_lock=lock)
     try:
-        return [await deferrer.defer_async(timestamp=int(time.time()))]
+        return [await deferrer.defer_async(**arguments)]
     except AlreadyEnqueued:
-        return await _waiting(jobs, BACKGROUND_LOCK)
+        return await _waiting(jobs, lock)
 
 
 async def _waiting(jobs: App, queueing_lock: str) -> list[int]:
