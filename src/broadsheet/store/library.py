@@ -222,17 +222,15 @@ class LibraryStore:
         or past MAX_FOLDERS."""
         wanted = folder_name(name)
         with self.engine.begin() as conn:
-            found = conn.execute(
-                select(folders.c.id).where(folders.c.user_id == user_id, folders.c.name == wanted)
-            ).scalar()
+            found = self._found_folder(conn, user_id, wanted)
             if found is not None:
-                return int(found)
+                return found
             held = conn.execute(select(func.count()).where(folders.c.user_id == user_id)).scalar_one()
             if held >= MAX_FOLDERS:
                 raise ValueError(
                     f"you have {held} folders and labels, the most there may be: remove some first"
                 )
-            return self._folder_id(conn, user_id, wanted, now)
+            return self._made_folder(conn, user_id, wanted, now)
 
     def rename_folder(self, user_id: int, folder_id: int, name: str) -> None:
         """ValueError for a name `folder_name` refuses or one another folder of the reader has; NotFoundError
@@ -759,11 +757,19 @@ class LibraryStore:
 
     @staticmethod
     def _folder_id(conn: Any, user_id: int, name: str, now: datetime) -> int:
+        """The id of the reader's folder `name`, made if it is new."""
+        found = LibraryStore._found_folder(conn, user_id, name)
+        return found if found is not None else LibraryStore._made_folder(conn, user_id, name, now)
+
+    @staticmethod
+    def _found_folder(conn: Any, user_id: int, name: str) -> int | None:
         found = conn.execute(
             select(folders.c.id).where(folders.c.user_id == user_id, folders.c.name == name)
         ).scalar()
-        if found is not None:
-            return int(found)
+        return int(found) if found is not None else None
+
+    @staticmethod
+    def _made_folder(conn: Any, user_id: int, name: str, now: datetime) -> int:
         made = conn.execute(
             insert(folders)
             .values(user_id=user_id, name=name, story_id=None, created_at=now)
