@@ -8,6 +8,7 @@ check is answered 202 like any other, as the specification asks, and dropped (an
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from fastapi import APIRouter, Request
@@ -60,7 +61,11 @@ def confirm(ctx: Ctx, request: Request, source_id: PathId, token: str) -> Respon
 async def push(ctx: Ctx, request: Request, source_id: PathId, token: str) -> Response:
     """The hub sends new content: kept for the crawler when signed with this subscription's secret."""
     subscription = await run_in_threadpool(ctx.store.websub.get, source_id)
-    if subscription is None or subscription.token != token or subscription.state not in ("active", "pending"):
+    if (
+        subscription is None
+        or not hmac.compare_digest(subscription.token.encode(), token.encode())  # the path's secret
+        or subscription.state not in ("active", "pending")
+    ):
         return PlainTextResponse("No such subscription: unsubscribe.", 410)
     body = await request.body()  # the gate has bounded it to max_response_bytes
     if not signature_ok(subscription.secret, request.headers.get("x-hub-signature", ""), body):
