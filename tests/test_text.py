@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from broadsheet.text import clean_text, collapse_whitespace
+from broadsheet.text import clean_text, collapse_whitespace, has_hidden_characters
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,30 @@ def test_collapse_whitespace(raw: str, expected: str) -> None:
 )
 def test_clean_text_gives_one_plain_line(raw: str, expected: str) -> None:
     assert clean_text(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "typed", ["Ada Lovelace", "李小龙 and Zoë", "👩‍👩‍👧 family", "می‌خواهم", "ok? yes!", "50 % off: £3"]
+)
+def test_typed_lines_in_any_script_have_no_hidden_characters(typed: str) -> None:
+    # The zero-width joiner (emoji sequences) and non-joiner (Persian) are part of how those are written.
+    assert not has_hidden_characters(typed)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "tab\there",
+        "two\nlines",
+        "nul\x00",
+        "c1\x85control",
+        "right-to-left \u202eoverride",
+        "isolate \u2066x\u2069",
+        "zero\u200bwidth space",
+        "soft\u00adhyphen",
+        "line\u2028separator",
+        "private \ue000 use",
+    ],
+)
+def test_hidden_characters_are_found(typed: str) -> None:
+    assert has_hidden_characters(typed)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
-__all__ = ["clean_text", "collapse_whitespace", "primary_language", "strip_controls"]
+__all__ = ["clean_text", "collapse_whitespace", "has_hidden_characters", "primary_language", "strip_controls"]
 
 # A tag starts with a letter, "/" or "!": "5 < 6" in a title is text, "<b>" is markup.
 _TAG = re.compile(r"<[/!]?[A-Za-z][^<>]*>")
@@ -26,6 +27,20 @@ def strip_controls(text: str) -> str:
     isolates. An override left open reverses the text after it, so a headline could display as other words,
     or turn the page's own text around it; a control character only shows as a box, or breaks XML."""
     return _CONTROLS.sub("", text)
+
+
+# What one line a reader types (a display name, a label, a question) may not hold: controls (tab and line breaks
+# included), invisible formatting (bidirectional overrides and isolates, zero-width spaces, soft hyphens),
+# surrogates, private-use characters and line or paragraph separators. The zero-width joiner and non-joiner stay:
+# emoji sequences and Persian and Indic scripts need them.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+_JOINERS = frozenset({"\u200c", "\u200d"})
+
+
+def has_hidden_characters(text: str) -> bool:
+    """Whether `text`, one line typed by a reader and shown to others, holds a character that is invisible or
+    rearranges the text around it (see _HIDDEN_CATEGORIES): refuse it, saying so, rather than store it."""
+    return any(unicodedata.category(c) in _HIDDEN_CATEGORIES and c not in _JOINERS for c in text)
 
 
 def collapse_whitespace(text: str) -> str:

@@ -90,7 +90,8 @@ def test_the_same_sentence_from_two_outlets_is_given_once(ask: Ask) -> None:
         ("   ", "the question is empty"),
         ("why " * 100, "ask in at most 300"),
         ("what\x00now?", "control characters"),
-        ("line one\nline two", "control characters or line breaks"),
+        ("line one\nline two", "line breaks"),
+        ("why did the \u202edam\u202c close?", "invisible formatting"),  # a right-to-left override
     ],
 )
 def test_bad_questions_are_refused_with_a_clear_message(text: str, message: str) -> None:

@@ -266,6 +266,9 @@ def test_label_names_are_bounded(site: AppSite) -> None:
     assert too_long.status_code == 400 and "at most 200 characters" in too_long.text
     control = bo.post("/edit-tag", [("i", one), ("a", "user/-/label/bad\x01name")])
     assert control.status_code == 400 and "control characters" in control.text
+    # A right-to-left override would turn the label names an app lists after it around.
+    turned = bo.post("/edit-tag", [("i", one), ("a", "user/-/label/Keep\u202emid")])
+    assert turned.status_code == 400 and "invisible formatting" in turned.text
     move = [("ac", "edit"), ("s", f"feed/{site.sources['marrowby']}"), ("a", "user/-/label/" + "y" * 300)]
     assert bo.post("/subscription/edit", move).status_code == 400
     assert not any(len(t["id"]) > 220 for t in bo.get("/tag/list")["tags"])

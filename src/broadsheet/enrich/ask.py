@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from broadsheet.enrich.brief import Citation, StorySource
 from broadsheet.enrich.keypoints import Embed, content_terms, is_boilerplate
 from broadsheet.errors import QuestionError
-from broadsheet.text import strip_controls
+from broadsheet.text import has_hidden_characters
 
 __all__ = [
     "ANSWER_THRESHOLD",
@@ -71,8 +71,11 @@ def validate_question(text: str) -> str:
         raise QuestionError(
             f"the question is {len(question)} characters long; ask in at most {MAX_QUESTION_CHARS}"
         )
-    if strip_controls(question) != question or any(char in question for char in "\t\r\n"):
-        raise QuestionError("the question holds control characters or line breaks: ask it on one line")
+    if has_hidden_characters(question):
+        raise QuestionError(
+            "the question holds control characters, invisible formatting characters or line breaks: type it "
+            "on one line"
+        )
     return question
 
 

@@ -4,8 +4,9 @@ and which roles moderate. Storing and looking up names is the store's."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from enum import StrEnum
+
+from broadsheet.text import has_hidden_characters
 
 __all__ = [
     "MAX_DISPLAY_NAME",
@@ -29,11 +30,6 @@ MAX_DISPLAY_NAME = 60
 # Display names, which identify no one, may use any script. No re.IGNORECASE: it lets [a-z] match the Kelvin sign.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _START = re.compile(r"[A-Za-z0-9]")
-
-# Invisible characters that rearrange or hide text around them (bidi overrides, line separators, controls).
-# The zero-width joiner and non-joiner stay: emoji sequences and Persian and Indic scripts need them.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
-_JOINERS = frozenset({"\u200c", "\u200d"})
 
 
 class Role(StrEnum):
@@ -71,7 +67,7 @@ def check_display_name(display_name: str) -> str | None:
     text = display_name.strip()
     if len(text) > MAX_DISPLAY_NAME:
         return f"A display name has at most {MAX_DISPLAY_NAME} characters; this one has {len(text)}."
-    if any(unicodedata.category(c) in _REFUSED_CATEGORIES and c not in _JOINERS for c in text):
+    if has_hidden_characters(text):
         return "A display name cannot contain control characters or invisible formatting characters."
     return None
 

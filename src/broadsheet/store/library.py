@@ -49,6 +49,7 @@ from broadsheet.store.schema import (
     subscriptions,
     users,
 )
+from broadsheet.text import has_hidden_characters
 
 __all__ = [
     "DEFAULT_FOLDER",
@@ -144,7 +145,8 @@ class Entry:
 
 def folder_name(name: str) -> str:
     """A folder's name as kept (stripped); ValueError for an empty one, one past MAX_FOLDER_NAME characters, or
-    one with control characters."""
+    one with control or invisible formatting characters (apps show it as a label: a bidirectional override
+    would turn the names after it around)."""
     wanted = name.strip()
     if not wanted:
         raise ValueError("a folder (label, category) needs a name")
@@ -152,8 +154,10 @@ def folder_name(name: str) -> str:
         raise ValueError(
             f"a folder's name has at most {MAX_FOLDER_NAME} characters; this one has {len(wanted)}"
         )
-    if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in wanted):
-        raise ValueError("a folder's name cannot contain control characters")
+    if has_hidden_characters(wanted):
+        raise ValueError(
+            "a folder's name cannot contain control characters or invisible formatting characters"
+        )
     return wanted
 
 
