@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from broadsheet.clock import utcnow
+from broadsheet.config import Settings
 from broadsheet.enrich import (
     Answer,
     Brief,
@@ -42,7 +43,15 @@ from broadsheet.enrich import (
 )
 from broadsheet.store import MemberText, Store
 
-__all__ = ["BRIEF_VERSION", "BriefBuilder", "BriefTally", "StoryQuestions", "brief_json", "briefs_waiting"]
+__all__ = [
+    "BRIEF_VERSION",
+    "BriefBuilder",
+    "BriefTally",
+    "StoryQuestions",
+    "brief_json",
+    "briefs_waiting",
+    "gets_brief",
+]
 
 log = logging.getLogger(__name__)
 BRIEF_VERSION = "brief/1"  # stored with each brief: change it when the brief is made differently
@@ -50,6 +59,12 @@ BATCH = 16  # stories per batch
 MAX_MEMBERS = 20  # articles a brief or an answer reads: the earliest and the newest of the story
 ASK_MEMBERS = 12  # of a story never briefed, the articles embedded on the spot to answer a question
 MIN_OUTLETS = 2  # a story told by fewer outlets has nothing to agree on: no brief
+
+
+def gets_brief(settings: Settings, outlet_count: int) -> bool:
+    """Whether a story told by `outlet_count` outlets is given a brief: briefs on, and outlets to compare. One
+    that does and has none yet is waiting for the background to build it (seconds on a running site)."""
+    return settings.story_briefs and outlet_count >= MIN_OUTLETS
 
 
 @dataclass

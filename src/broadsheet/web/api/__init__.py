@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from broadsheet.errors import BadCursorError
+from broadsheet.pipeline.briefs import gets_brief
 from broadsheet.pipeline.rewrite import written_answer, written_brief
 from broadsheet.web.api.models import (
     AnswerPassage,
@@ -127,7 +128,8 @@ def story_brief(ctx: Ctx, story_id: PathId) -> StoryBrief:
     stored = ctx.store.briefs.get(story.id)
     if stored is None:
         return StoryBrief(story_id=story.id, agreed=[], only={}, article_count=0, outlet_count=0,
-                          story_article_count=story.article_count, built_at=None)  # fmt: skip
+                          story_article_count=story.article_count, built_at=None,
+                          waiting=gets_brief(ctx.settings, story.outlet_count))  # fmt: skip
     data = stored.data
     written = written_brief(ctx.store, ctx.settings, story.id)
     return StoryBrief(story_id=story.id, agreed=data["agreed"], only=data["only"],

@@ -248,6 +248,11 @@ class StoryBrief(BaseModel):
     outlet_count: int
     story_article_count: int = Field(description="the story's articles now; more than built from: rebuilding")
     built_at: datetime | None = Field(description="null: not built yet (a story one outlet covers has none)")
+    waiting: bool = Field(
+        False,
+        description="true: not built yet, and being built beside the crawl (ask again in a minute); false with "
+        "built_at null: this story gets none (one outlet, or briefs off)",
+    )
     written: WrittenPoints | None = Field(
         None,
         description="what the coverage agrees on, as the optional LLM wrote it; null when off or not yet written",

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from broadsheet.enrich import MAX_QUESTION_CHARS, TOPIC_LABELS, Answer
 from broadsheet.errors import FilterError, QuestionError
 from broadsheet.models import ArticleCard, StoryCard
+from broadsheet.pipeline.briefs import gets_brief
 from broadsheet.pipeline.rewrite import WrittenAnswer, written_answer, written_brief
 from broadsheet.web.comments import ORDERS, editable
 from broadsheet.web.context import Ctx, PathId, WebContext
@@ -191,6 +192,9 @@ def _render(
         )
         # Labelled among all the coverage read: the first article in Portuguese is not the first report.
         entries = timeline(list({c.id: c for c in members + listed}.values()))
+    # A story several outlets tell gets its brief beside the crawl, seconds after it is grouped: until then the
+    # page says it is coming rather than showing nothing.
+    brief = ctx.store.briefs.get(story.id)
     response = ctx.render(
         request,
         "story.html",
@@ -206,7 +210,8 @@ def _render(
         headline=_headline(ctx, story.headline_id, members),
         related=ctx.store.stories.related(story.id, ctx.clock()),
         events=ctx.store.stories.events(story.id),
-        brief=ctx.store.briefs.get(story.id),
+        brief=brief,
+        brief_waiting=brief is None and gets_brief(settings, story.outlet_count),
         written_brief=written_brief(ctx.store, settings, story.id),
         written_answer=written,
         topic_label=TOPIC_LABELS.get(story.topic, ""),
