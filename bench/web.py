@@ -8,6 +8,7 @@ prose uses them). Targets on the 2-core machine: article p99 < 50 ms, home p99 <
 
     .venv/bin/python bench/web.py [--articles 200000] [--outlets 500] [--clients 50] [--seconds 20]
                                   [--workers 1] [--zipf 1.0] [--hostile] [--postgresql]
+                                  [--no-steps | --stories-only]
 
 `--hostile` measures each page kind twice: quiet, then while hostile clients run beside the readers from
 other loopback addresses (`Hostile`: 1 000 idle connections, 100 sending their headers a line a second, one
@@ -17,8 +18,11 @@ after. Target: p99 within 2x, no errors, temporary disk use unchanged.
 
 Needs wrk (`apt-get install -y wrk`): a load generator in Python takes a core of its own on a 2-core machine.
 
-The filled database is kept in bench/results/ (per size) and reused by later runs; `--refill` rebuilds it.
-Filling goes through `broadsheet import`, the same pipeline crawled articles take (several minutes at 200 000).
+The filled database is kept in bench/results/ (per size and fill) and reused by later runs; `--refill` rebuilds
+it. Filling goes through `broadsheet import`, the same pipeline crawled articles take: with every step, hours at
+200 000 articles; `--no-steps` (no enrichment, stories or briefs) minutes; `--stories-only` (stories, by
+`broadsheet recluster` over the --no-steps database) about an hour. On PostgreSQL, `--stories-only` copies the
+SQLite database of the same fill (`broadsheet copy`), so both back ends serve the very same stories.
 """
 
 from __future__ import annotations
@@ -90,6 +94,40 @@ def fill(home: Path, articles: int, outlets: int, env: dict[str, str] | None = N
     subprocess.run(command, check=True, env=env)
     print(f"imported in {time.perf_counter() - started:.0f} s", flush=True)
     data.unlink()
+
+
+STORIES_DONE = "stories.done"  # in a --stories-only home: the recluster finished
+
+
+def fill_stories(home: Path, articles: int, outlets: int) -> None:
+    """The --stories-only SQLite home: the --no-steps database (copied when there is one, else filled), then
+    grouped into stories by `broadsheet recluster` with enrichment off. An interrupted recluster starts over."""
+    if (home / STORIES_DONE).exists():
+        return
+    plain = RESULTS / f"web-zipf-{articles}-{outlets}-no-steps"
+    no_steps = {**os.environ, "BROADSHEET_ENRICH": "false", "BROADSHEET_STORIES": "false"}
+    if not (home / "broadsheet.db").exists():
+        if (plain / "broadsheet.db").exists():
+            home.mkdir(parents=True, exist_ok=True)
+            for name in ("broadsheet.db", "secret.key"):
+                shutil.copy2(plain / name, home / name)
+        else:
+            fill(home, articles, outlets, env=no_steps)
+    started = time.perf_counter()
+    print("grouping into stories (broadsheet recluster) ...", flush=True)
+    command = [sys.executable, "-m", "broadsheet", "--home", str(home), "recluster"]
+    subprocess.run(command, check=True, env={**os.environ, "BROADSHEET_ENRICH": "false"})
+    print(f"grouped in {time.perf_counter() - started:.0f} s", flush=True)
+    (home / STORIES_DONE).touch()
+
+
+def copy_into(home: Path, url: str) -> None:
+    """`broadsheet copy` of `home`'s SQLite database into the empty PostgreSQL database `url`, checked."""
+    started = time.perf_counter()
+    command = [sys.executable, "-m", "broadsheet", "--home", str(home), "copy", "--to", url]
+    env = {k: v for k, v in os.environ.items() if k != "BROADSHEET_DATABASE_URL"}  # from the SQLite file
+    subprocess.run(command, check=True, env=env)
+    print(f"copied into PostgreSQL in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def wait_until_serving(base: str, tries: int) -> None:
@@ -377,12 +415,22 @@ def main() -> None:
         "pages then show no stories, entities or briefs",
     )
     parser.add_argument(
+        "--stories-only",
+        action="store_true",
+        help="fill without enrichment and briefs, then group into stories (`broadsheet recluster`; from a copy "
+        "of the --no-steps database when there is one): article pages read their coverage down the story's "
+        "index, as on a running site; about an hour at 200 000 articles instead of the full steps' hours",
+    )
+    parser.add_argument(
         "--postgresql",
         action="store_true",
         help="the same on PostgreSQL: a cluster from Debian's binaries (as the tests start one), kept in "
         "bench/results/ (per size) and reused like the SQLite database",
     )
     args = parser.parse_args()
+    if args.no_steps and args.stories_only:
+        parser.error("--no-steps and --stories-only are two different fills: give one")
+    variant = "-no-steps" if args.no_steps else "-stories" if args.stories_only else ""
 
     if shutil.which("wrk") is None:
         sys.exit("bench/web.py drives the server with wrk: install it (apt-get install -y wrk) and run again")
@@ -390,6 +438,7 @@ def main() -> None:
     fill_env = (
         {**os.environ, "BROADSHEET_ENRICH": "false", "BROADSHEET_STORIES": "false"} if args.no_steps else None
     )
+    sqlite_home = RESULTS / f"web-zipf-{args.articles}-{args.outlets}{variant}"
     cluster = None
     if args.postgresql:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -400,7 +449,7 @@ def main() -> None:
             sys.exit(
                 "bench/web.py --postgresql needs PostgreSQL: `make system-deps` installs Debian's postgresql"
             )
-        kept = RESULTS / f"web-pg-{args.articles}-{args.outlets}{'-no-steps' if args.no_steps else ''}"
+        kept = RESULTS / f"web-pg-{args.articles}-{args.outlets}{variant}"
         if args.refill and kept.exists():
             shutil.rmtree(kept)
         cluster = PostgresCluster(binaries, root=kept)
@@ -412,17 +461,23 @@ def main() -> None:
                 shutil.rmtree(home, ignore_errors=True)
                 cluster.drop(cluster.url("filling"))  # what an interrupted fill left
                 database_env["BROADSHEET_DATABASE_URL"] = cluster.database(name="filling")
-                fill(home, args.articles, args.outlets, env={**(fill_env or os.environ), **database_env})
+                if args.stories_only:  # the SQLite database's very stories, copied (filled first if need be)
+                    fill_stories(sqlite_home, args.articles, args.outlets)
+                    copy_into(sqlite_home, database_env["BROADSHEET_DATABASE_URL"])
+                else:
+                    fill(home, args.articles, args.outlets, env={**(fill_env or os.environ), **database_env})
                 cluster.rename("filling", "bench")  # only a whole fill is reused
                 database_env["BROADSHEET_DATABASE_URL"] = cluster.url("bench")
         except BaseException:
             cluster.stop()
             raise
     else:
-        home = RESULTS / f"web-zipf-{args.articles}-{args.outlets}{'-no-steps' if args.no_steps else ''}"
+        home = sqlite_home
         if args.refill and home.exists():
             shutil.rmtree(home)
-        if not (home / "broadsheet.db").exists():
+        if args.stories_only:
+            fill_stories(home, args.articles, args.outlets)
+        elif not (home / "broadsheet.db").exists():
             fill(home, args.articles, args.outlets, env=fill_env)
         # A server that has run a while has its database in the OS file cache (it fits in memory here); read
         # it once so that the first page kind measured is not the one paying for the disk.

@@ -42,6 +42,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 from broadsheet.errors import ConfigError, StoreError
 from broadsheet.store.db import connect, is_transient, migrate, shown_url
 from broadsheet.store.schema import metadata
+from broadsheet.store.search import compact_index
 
 __all__ = [
     "COPIED_TABLES",
@@ -221,7 +222,16 @@ def _copy_all(
         if all(check.matches for check in checks):
             with target.begin() as conn:
                 _progress.drop(conn)
+            _settle(target)
     return checks
+
+
+def _settle(target: Engine) -> None:
+    """After the bulk copy: the search index's pending entries merged, and every table's planner statistics
+    made. Until autovacuum gets round to it, PostgreSQL would plan reads as if the tables were empty."""
+    compact_index(target, above=0)
+    with target.begin() as conn:
+        conn.execute(text("ANALYZE"))
 
 
 @contextmanager
