@@ -3,18 +3,20 @@ whole (row, URLs, signature) or not at all, which is what makes a killed crawl s
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
 from broadsheet.errors import NotFoundError
 from broadsheet.models import Article
 from broadsheet.slugs import slugify
 from broadsheet.store.db import dialect_insert
+from broadsheet.store.prepared import Prepared
 from broadsheet.store.schema import article_tags, article_urls, articles, enrichments, outlet_icons
 
 __all__ = ["ArticleStore", "KnownArticle", "article_from_row", "newest_id", "tag_rows"]
@@ -40,6 +42,37 @@ _KNOWN = (
     articles.c.updated,
     articles.c.published,
 )
+
+
+# Dedupe asks both for every article it is given (a crawl's, an import's): compiled once, and on SQLite run on
+# the driver's cursor (store/prepared.py), they cost a tenth of a statement built and run through SQLAlchemy.
+_URL_LEADS_TO = Prepared(select(article_urls.c.article_id).where(article_urls.c.url == bindparam("url")))
+_BY_CONTENT_HASH = Prepared(
+    select(*_KNOWN)
+    .where(articles.c.content_hash == bindparam("content_hash"))
+    .order_by(articles.c.id)
+    .limit(1)
+)
+_ONE_BY_ONE = 8  # URLs looked up one statement each; more go in IN lists
+
+# The writes of each article stored, built once (a statement built per call costs SQLAlchemy its cache key each
+# time); the upserts per back end, whose ON CONFLICT clauses differ.
+_INSERT_ARTICLE = insert(articles)
+_INSERT_TAGS = insert(article_tags)
+
+
+@functools.cache
+def _insert_urls(dialect: str) -> Any:
+    """A URL already leading to an article keeps leading there: first come, first kept."""
+    return dialect_insert(dialect, article_urls).on_conflict_do_nothing()
+
+
+@functools.cache
+def _upsert_icon(dialect: str) -> Any:
+    row = dialect_insert(dialect, outlet_icons)
+    return row.on_conflict_do_update(
+        index_elements=["outlet_slug"], set_={"url": row.excluded.url, "seen_at": row.excluded.seen_at}
+    )
 
 
 def _known(row: Any) -> KnownArticle:
@@ -129,6 +162,12 @@ class ArticleStore:
         found: dict[str, int] = {}
         chunk = list(urls)
         with self.engine.connect() as conn:
+            if len(chunk) <= _ONE_BY_ONE:  # an article's few addresses
+                for url in chunk:
+                    row = _URL_LEADS_TO.first(conn, {"url": url})
+                    if row is not None:
+                        found[url] = row.article_id
+                return found
             for start in range(0, len(chunk), 500):
                 part = chunk[start : start + 500]
                 query = select(article_urls.c.url, article_urls.c.article_id).where(
@@ -146,11 +185,8 @@ class ArticleStore:
 
     def by_content_hash(self, content_hash: str) -> KnownArticle | None:
         """The first stored article with this exact content (the original, not a copy of it)."""
-        query = (
-            select(*_KNOWN).where(articles.c.content_hash == content_hash).order_by(articles.c.id).limit(1)
-        )
         with self.engine.connect() as conn:
-            row = conn.execute(query).first()
+            row = _BY_CONTENT_HASH.first(conn, {"content_hash": content_hash})
         return _known(row) if row else None
 
     def exists(self, article_id: int) -> bool:
@@ -294,7 +330,7 @@ class ArticleStore:
         )
         with self.engine.begin() as conn:
             # Parameters passed apart from the statement: it compiles once and is reused from SQLAlchemy's cache.
-            new_id = int(conn.execute(insert(articles), values).inserted_primary_key[0])  # type: ignore[index]
+            new_id = int(conn.execute(_INSERT_ARTICLE, values).inserted_primary_key[0])  # type: ignore[index]
             self._add_urls(conn, new_id, {article.canonical_url, *urls})
             self._set_icon(conn, values["outlet_slug"], article.icon, now)
             self._set_tags(conn, new_id, article.tags, values["sort_time"], new=True)
@@ -325,9 +361,8 @@ class ArticleStore:
         """The outlet's icon, as its newest page names it (sites change icons)."""
         if not icon or not outlet_slug:
             return
-        row = dialect_insert(conn, outlet_icons).values(outlet_slug=outlet_slug, url=icon, seen_at=now)
         conn.execute(
-            row.on_conflict_do_update(index_elements=["outlet_slug"], set_={"url": icon, "seen_at": now})
+            _upsert_icon(conn.dialect.name), {"outlet_slug": outlet_slug, "url": icon, "seen_at": now}
         )
 
     def add_urls(self, article_id: int, urls: Collection[str]) -> None:
@@ -341,14 +376,13 @@ class ArticleStore:
             conn.execute(delete(article_tags).where(article_tags.c.article_id == article_id))
         rows = tag_rows(article_id, tags, sort_time)
         if rows:
-            conn.execute(insert(article_tags), rows)
+            conn.execute(_INSERT_TAGS, rows)
 
     def _add_urls(self, conn: Connection, article_id: int, urls: Collection[str]) -> None:
         if not urls:
             return
         rows = [{"url": url, "article_id": article_id} for url in sorted(urls)]
-        # A URL already leading to an article keeps leading there: first come, first kept.
-        conn.execute(dialect_insert(conn, article_urls).on_conflict_do_nothing(), rows)
+        conn.execute(_insert_urls(conn.dialect.name), rows)
 
 
 _NEWEST_ID = select(func.coalesce(func.max(articles.c.id), 0))

@@ -95,10 +95,12 @@ def connect(url: str, *, threads: int = DEFAULT_THREADS) -> Engine:
 _RETRY_STATES = frozenset({"40001", "40P01", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001"})
 
 
-def dialect_insert(bind: Engine | Connection, table: Table) -> Any:
+def dialect_insert(bind: Engine | Connection | str, table: Table) -> Any:
     """An INSERT into `table` with the back end's ON CONFLICT clauses (`on_conflict_do_nothing`,
-    `on_conflict_do_update`): PostgreSQL's and SQLite's are the same in SQLAlchemy but for the import."""
-    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
+    `on_conflict_do_update`): PostgreSQL's and SQLite's are the same in SQLAlchemy but for the import. `bind`
+    is where it will run, or that back end's dialect name."""
+    name = bind if isinstance(bind, str) else bind.dialect.name
+    return (postgresql if name == "postgresql" else sqlite).insert(table)
 
 
 def is_transient(exc: BaseException) -> bool:
