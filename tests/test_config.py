@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from broadsheet.config import Settings, load_settings
+from broadsheet.config import DEFAULT_HOME, Settings, load_settings
 from broadsheet.errors import ConfigError
 
 
@@ -28,6 +28,19 @@ def test_toml_in_home_is_read_and_environment_wins(tmp_path: Path, monkeypatch: 
 def test_home_comes_from_environment_when_not_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BROADSHEET_HOME", str(tmp_path))
     assert load_settings().home == tmp_path
+
+
+def test_folders_set_empty_are_their_defaults_not_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `BROADSHEET_MODELS_DIR=` in a unit file once put 170 MB of models wherever the command ran.
+    monkeypatch.setenv("BROADSHEET_HOME", " ")
+    monkeypatch.setenv("BROADSHEET_MODELS_DIR", "")
+    settings = load_settings()
+    assert settings.home == DEFAULT_HOME and settings.models_dir is None
+    assert Settings(home=tmp_path, models_dir="").models_dir is None  # type: ignore[arg-type]
+    monkeypatch.setenv("BROADSHEET_MODELS_DIR", str(tmp_path / "models"))
+    assert load_settings(tmp_path).models_dir == tmp_path / "models"
 
 
 def test_allow_private_networks_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -397,6 +397,17 @@ class Settings(BaseSettings):
 
     log_level: str = Field("WARNING", description="Python logging level.")
 
+    @field_validator("home", "models_dir", mode="before")
+    @classmethod
+    def _folder(cls, value: object, info: ValidationInfo) -> object:
+        """A folder set empty (`BROADSHEET_MODELS_DIR=` in a unit file) is its default, not the current
+        directory: a database or models written wherever a command happened to run would be lost, or made
+        again."""
+        if isinstance(value, str) and not value.strip():
+            assert info.field_name is not None
+            return cls.model_fields[info.field_name].default
+        return value
+
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -526,7 +537,10 @@ def load_settings(home: Path | str | None = None, **overrides: Any) -> Settings:
     The home's `broadsheet.toml`, if any, is read for the other fields. Raises ConfigError with the
     offending field named when a value is invalid.
     """
-    chosen = Path(home) if home is not None else Path(os.environ.get("BROADSHEET_HOME", str(DEFAULT_HOME)))
+    named = str(home) if home is not None else os.environ.get("BROADSHEET_HOME", "")
+    chosen = (
+        Path(named) if named.strip() else DEFAULT_HOME
+    )  # set empty: the default, not the current directory
     home_settings: type[Settings] = type(
         "HomeSettings",
         (Settings,),
