@@ -53,7 +53,7 @@ _BY_CONTENT_HASH = Prepared(
     .order_by(articles.c.id)
     .limit(1)
 )
-_ONE_BY_ONE = 8  # URLs looked up one statement each; more go in IN lists
+_ONE_BY_ONE = 8  # on SQLite, URLs looked up one statement each; more (and any on a server) go in IN lists
 
 # The writes of each article stored, built once (a statement built per call costs SQLAlchemy its cache key each
 # time); the upserts per back end, whose ON CONFLICT clauses differ.
@@ -162,7 +162,9 @@ class ArticleStore:
         found: dict[str, int] = {}
         chunk = list(urls)
         with self.engine.connect() as conn:
-            if len(chunk) <= _ONE_BY_ONE:  # an article's few addresses
+            # An article's few addresses, on SQLite: a prepared lookup each costs less than one IN list built
+            # through SQLAlchemy. On a database server each would be a round trip, so they go in one list.
+            if len(chunk) <= _ONE_BY_ONE and conn.dialect.name == "sqlite":
                 for url in chunk:
                     row = _URL_LEADS_TO.first(conn, {"url": url})
                     if row is not None:
