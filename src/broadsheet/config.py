@@ -538,9 +538,8 @@ def load_settings(home: Path | str | None = None, **overrides: Any) -> Settings:
     offending field named when a value is invalid.
     """
     named = str(home) if home is not None else os.environ.get("BROADSHEET_HOME", "")
-    chosen = (
-        Path(named) if named.strip() else DEFAULT_HOME
-    )  # set empty: the default, not the current directory
+    # Set empty, it is the default, not the current directory (as `Settings._folder` for a home given directly).
+    chosen = Path(named) if named.strip() else DEFAULT_HOME
     home_settings: type[Settings] = type(
         "HomeSettings",
         (Settings,),
